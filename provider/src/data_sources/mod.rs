@@ -1,0 +1,3 @@
+//! Data sources, one module each.
+
+pub mod cidr_plan;

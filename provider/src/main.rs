@@ -1,0 +1,53 @@
+//! `terraform-provider-hybridnet`: started by Terraform or OpenTofu, never by hand.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use hybridnet::protocol::handshake::{self, HandshakeError, LaunchEnv};
+
+fn main() -> ExitCode {
+    let env = match LaunchEnv::from_env() {
+        Ok(env) => env,
+        Err(e @ HandshakeError::NotLaunchedByTerraform) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+        Err(e) => {
+            eprintln!("terraform-provider-hybridnet: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    hybridnet::protocol::log::init();
+    std::panic::set_hook(Box::new(|info| {
+        tracing::error!(target: "hybridnet::panic", panic = %info, "panic");
+    }));
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("terraform-provider-hybridnet: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        // Terraform handles Ctrl-C itself and tells us through Stop/Shutdown; the
+        // interrupt it forwards to the process group must not kill us mid-apply.
+        tokio::spawn(async {
+            loop {
+                if tokio::signal::ctrl_c().await.is_err() {
+                    break;
+                }
+                tracing::debug!(target: "hybridnet::main", "interrupt received; waiting for Terraform's Stop");
+            }
+        });
+        handshake::serve(Arc::new(hybridnet::provider::Hybridnet::new()), env).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(target: "hybridnet::main", error = %e, "plugin server stopped");
+            eprintln!("terraform-provider-hybridnet: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Conversions between our protocol-neutral types and the generated tfplugin5 messages.
+
+use super::diag::{AttrPath, Diagnostics, PathStep, Severity};
+use super::pb;
+use super::schema::{Block, Nesting, Schema};
+use super::types::Type;
+use super::value::{self, Value};
+
+/// Decodes a DynamicValue (msgpack preferred, JSON accepted) against `ty`.
+/// A malformed value becomes an error diagnostic naming where it failed.
+pub fn decode_dynamic(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostics> {
+    let Some(dv) = dv else { return Ok(Value::Null) };
+    let result = if !dv.msgpack.is_empty() {
+        value::decode_msgpack(&dv.msgpack, ty)
+    } else if !dv.json.is_empty() {
+        value::decode_json(&dv.json, ty)
+    } else {
+        return Ok(Value::Null);
+    };
+    result.map_err(|e| {
+        let path = if e.path.is_empty() { None } else { Some(AttrPath(e.path.clone())) };
+        Diagnostics::from_error(
+            format!("Malformed {what} received from Terraform"),
+            format!(
+                "The provider could not decode the {what}: {e}. This points to a mismatch between Terraform and \
+                 the provider version; run `terraform init -upgrade` or report it."
+            ),
+            path,
+        )
+    })
+}
+
+/// Encodes a value as a msgpack DynamicValue.
+pub fn encode_dynamic(v: &Value, ty: &Type) -> Result<pb::DynamicValue, Diagnostics> {
+    value::encode_msgpack(v, ty).map(|msgpack| pb::DynamicValue { msgpack, json: Vec::new() }).map_err(|e| {
+        Diagnostics::from_error(
+            "Internal error: the provider produced a value that does not match its schema",
+            format!("{e}. This is a bug in the hybridnet provider; please report it."),
+            None,
+        )
+    })
+}
+
+pub fn path_to_proto(p: &AttrPath) -> pb::AttributePath {
+    use pb::attribute_path::step::Selector;
+    pb::AttributePath {
+        steps: p
+            .0
+            .iter()
+            .map(|s| pb::attribute_path::Step {
+                selector: Some(match s {
+                    PathStep::Attr(a) => Selector::AttributeName(a.clone()),
+                    PathStep::Index(i) => Selector::ElementKeyInt(*i),
+                    PathStep::Key(k) => Selector::ElementKeyString(k.clone()),
+                }),
+            })
+            .collect(),
+    }
+}
+
+pub fn path_from_proto(p: &pb::AttributePath) -> AttrPath {
+    use pb::attribute_path::step::Selector;
+    AttrPath(
+        p.steps
+            .iter()
+            .filter_map(|s| match &s.selector {
+                Some(Selector::AttributeName(a)) => Some(PathStep::Attr(a.clone())),
+                Some(Selector::ElementKeyInt(i)) => Some(PathStep::Index(*i)),
+                Some(Selector::ElementKeyString(k)) => Some(PathStep::Key(k.clone())),
+                None => None,
+            })
+            .collect(),
+    )
+}
+
+pub fn diagnostics_to_proto(d: &Diagnostics) -> Vec<pb::Diagnostic> {
+    d.iter()
+        .map(|d| pb::Diagnostic {
+            severity: match d.severity {
+                Severity::Error => pb::diagnostic::Severity::Error as i32,
+                Severity::Warning => pb::diagnostic::Severity::Warning as i32,
+            },
+            summary: d.summary.clone(),
+            detail: d.detail.clone(),
+            attribute: d.path.as_ref().map(path_to_proto),
+            ..Default::default()
+        })
+        .collect()
+}
+
+fn block_to_proto(b: &Block) -> pb::schema::Block {
+    pb::schema::Block {
+        version: 0,
+        attributes: b
+            .attributes
+            .iter()
+            .map(|a| pb::schema::Attribute {
+                name: a.name.clone(),
+                r#type: a.ty.to_json_bytes(),
+                description: a.description.clone(),
+                required: a.required,
+                optional: a.optional,
+                computed: a.computed,
+                sensitive: a.sensitive,
+                description_kind: pb::StringKind::Markdown as i32,
+                ..Default::default()
+            })
+            .collect(),
+        block_types: b
+            .blocks
+            .iter()
+            .map(|nb| pb::schema::NestedBlock {
+                type_name: nb.type_name.clone(),
+                block: Some(block_to_proto(&nb.block)),
+                nesting: match nb.nesting {
+                    Nesting::Single => pb::schema::nested_block::NestingMode::Single,
+                    Nesting::List => pb::schema::nested_block::NestingMode::List,
+                    Nesting::Set => pb::schema::nested_block::NestingMode::Set,
+                    Nesting::Map => pb::schema::nested_block::NestingMode::Map,
+                    Nesting::Group => pb::schema::nested_block::NestingMode::Group,
+                } as i32,
+                min_items: nb.min_items,
+                max_items: nb.max_items,
+            })
+            .collect(),
+        description: b.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecated: false,
+    }
+}
+
+pub fn schema_to_proto(s: &Schema) -> pb::Schema {
+    pb::Schema { version: s.version, block: Some(block_to_proto(&s.block)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_round_trips() {
+        let p = AttrPath::attr("remote_pod_cidrs").index(1);
+        let pb = path_to_proto(&p);
+        assert_eq!(pb.steps.len(), 2);
+        assert_eq!(path_from_proto(&pb), p);
+    }
+
+    #[test]
+    fn diagnostics_carry_severity_and_path() {
+        let mut d = Diagnostics::new();
+        d.error("bad", "fix it", Some(AttrPath::attr("a").index(3)));
+        d.warning("hmm", "careful", None);
+        let out = diagnostics_to_proto(&d);
+        assert_eq!(out[0].severity, pb::diagnostic::Severity::Error as i32);
+        assert_eq!(out[0].summary, "bad");
+        assert_eq!(out[0].detail, "fix it");
+        assert_eq!(out[0].attribute.as_ref().map(|a| a.steps.len()), Some(2));
+        assert_eq!(out[1].severity, pb::diagnostic::Severity::Warning as i32);
+        assert!(out[1].attribute.is_none());
+    }
+
+    #[test]
+    fn garbage_dynamic_value_is_a_diagnostic_not_a_panic() {
+        let dv = pb::DynamicValue { msgpack: vec![0x92, 0xff, 0xc1], json: vec![] };
+        let ty = Type::object([("a", Type::String)]);
+        let err = decode_dynamic(Some(&dv), &ty, "configuration").unwrap_err();
+        assert!(err.has_errors());
+        assert!(err.0[0].summary.contains("Malformed configuration"));
+    }
+}
