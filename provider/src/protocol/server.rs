@@ -58,6 +58,9 @@ with_diagnostics!(
     pb::get_resource_identity_schemas::Response,
     pb::upgrade_resource_identity::Response,
     pb::validate_list_resource_config::Response,
+    pb::generate_resource_config::Response,
+    pb::plan_action::Response,
+    pb::validate_action_config::Response,
 );
 
 /// Runs a handler; a panic inside it becomes an error diagnostic.
@@ -583,6 +586,48 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
         guarded("ValidateListResourceConfig", async {
             pb::validate_list_resource_config::Response::from_diagnostics(&unsupported_rpc("List resources"))
+        })
+        .await
+    }
+
+    async fn generate_resource_config(
+        &self,
+        _request: Request<pb::generate_resource_config::Request>,
+    ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        guarded("GenerateResourceConfig", async {
+            pb::generate_resource_config::Response::from_diagnostics(&unsupported_rpc("GenerateResourceConfig"))
+        })
+        .await
+    }
+
+    async fn plan_action(
+        &self,
+        _request: Request<pb::plan_action::Request>,
+    ) -> Result<Response<pb::plan_action::Response>, Status> {
+        guarded("PlanAction", async { pb::plan_action::Response::from_diagnostics(&unsupported_rpc("Actions")) }).await
+    }
+
+    type InvokeActionStream =
+        std::pin::Pin<Box<dyn futures::Stream<Item = Result<pb::invoke_action::Event, Status>> + Send + 'static>>;
+
+    async fn invoke_action(
+        &self,
+        _request: Request<pb::invoke_action::Request>,
+    ) -> Result<Response<Self::InvokeActionStream>, Status> {
+        let event = pb::invoke_action::Event {
+            r#type: Some(pb::invoke_action::event::Type::Completed(pb::invoke_action::event::Completed {
+                diagnostics: diagnostics_to_proto(&unsupported_rpc("Actions")),
+            })),
+        };
+        Ok(Response::new(Box::pin(futures::stream::iter(vec![Ok(event)]))))
+    }
+
+    async fn validate_action_config(
+        &self,
+        _request: Request<pb::validate_action_config::Request>,
+    ) -> Result<Response<pb::validate_action_config::Response>, Status> {
+        guarded("ValidateActionConfig", async {
+            pb::validate_action_config::Response::from_diagnostics(&unsupported_rpc("Actions"))
         })
         .await
     }

@@ -1,0 +1,7 @@
+data "hybridnet_cluster_network" "audit" {
+  cluster_name = "edge"
+}
+
+output "missing" {
+  value = data.hybridnet_cluster_network.audit.missing
+}

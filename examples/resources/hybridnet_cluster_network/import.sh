@@ -1,0 +1,2 @@
+# Import by EKS cluster name.
+terraform import hybridnet_cluster_network.edge edge

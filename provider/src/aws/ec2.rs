@@ -1,0 +1,721 @@
+//! EC2: VPCs, subnets, route tables and routes, transit gateway and virtual private
+//! gateway attachments, security group rules, network interfaces.
+//!
+//! Describes take every ID at once (or a filter), and paginate; mutations are one
+//! call per object, with the caller bounding concurrency.
+
+use std::time::Duration;
+
+use aws_sdk_ec2::types::{
+    AttachmentStatus, Filter, IpPermission, IpRange, ResourceType, Tag, TagSpecification,
+    TransitGatewayAttachmentState, VpcAttributeName, VpcCidrBlockStateCode,
+};
+
+use super::{sdk_error, wait_until, AwsError};
+
+pub type Tags = Vec<(String, String)>;
+
+fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
+    Filter::builder().name(name).set_values(Some(values.into_iter().map(Into::into).collect())).build()
+}
+
+fn tag_spec(resource: ResourceType, tags: &Tags) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(resource)
+        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+        .build()
+}
+
+fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect()
+}
+
+// ---------------------------------------------------------------- VPC, subnets
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Vpc {
+    pub id: String,
+    /// Primary and associated secondary IPv4 CIDRs.
+    pub cidrs: Vec<String>,
+    pub dns_hostnames: bool,
+    pub dns_support: bool,
+}
+
+/// DescribeVpcs plus the two DNS attributes; `None` when the VPC does not exist.
+pub async fn find_vpc(ec2: &aws_sdk_ec2::Client, vpc_id: &str) -> Result<Option<Vpc>, AwsError> {
+    let out = match ec2.describe_vpcs().vpc_ids(vpc_id).send().await {
+        Ok(o) => o,
+        Err(e) => {
+            let err = sdk_error("ec2:DescribeVpcs", e);
+            return if err.is_not_found() { Ok(None) } else { Err(err) };
+        }
+    };
+    let Some(v) = out.vpcs().first() else { return Ok(None) };
+    let mut cidrs: Vec<String> = Vec::new();
+    for a in v.cidr_block_association_set() {
+        let associated = a
+            .cidr_block_state()
+            .and_then(|s| s.state())
+            .is_none_or(|s| matches!(s, VpcCidrBlockStateCode::Associated | VpcCidrBlockStateCode::Associating));
+        if let (true, Some(c)) = (associated, a.cidr_block()) {
+            if !cidrs.iter().any(|x| x == c) {
+                cidrs.push(c.to_string());
+            }
+        }
+    }
+    if cidrs.is_empty() {
+        if let Some(c) = v.cidr_block() {
+            cidrs.push(c.to_string());
+        }
+    }
+    let (hostnames, support) = tokio::join!(
+        ec2.describe_vpc_attribute().vpc_id(vpc_id).attribute(VpcAttributeName::EnableDnsHostnames).send(),
+        ec2.describe_vpc_attribute().vpc_id(vpc_id).attribute(VpcAttributeName::EnableDnsSupport).send(),
+    );
+    let hostnames = hostnames.map_err(|e| sdk_error("ec2:DescribeVpcAttribute", e))?;
+    let support = support.map_err(|e| sdk_error("ec2:DescribeVpcAttribute", e))?;
+    Ok(Some(Vpc {
+        id: vpc_id.to_string(),
+        cidrs,
+        dns_hostnames: hostnames.enable_dns_hostnames().and_then(|a| a.value()).unwrap_or(false),
+        dns_support: support.enable_dns_support().and_then(|a| a.value()).unwrap_or(true),
+    }))
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Subnet {
+    pub id: String,
+    pub vpc_id: String,
+    pub availability_zone: String,
+}
+
+/// DescribeSubnets for all `ids` in one paginated call (missing IDs are simply absent).
+pub async fn find_subnets(ec2: &aws_sdk_ec2::Client, ids: &[String]) -> Result<Vec<Subnet>, AwsError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    let mut pages = ec2.describe_subnets().filters(filter("subnet-id", ids.iter().cloned())).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("ec2:DescribeSubnets", e))?;
+        for s in page.subnets() {
+            out.push(Subnet {
+                id: s.subnet_id().unwrap_or_default().to_string(),
+                vpc_id: s.vpc_id().unwrap_or_default().to_string(),
+                availability_zone: s.availability_zone().unwrap_or_default().to_string(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- route tables
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    pub destination_cidr: String,
+    /// transit gateway, gateway (VGW/IGW), NAT gateway, ... whichever is set.
+    pub target_id: String,
+    pub state: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RouteTable {
+    pub id: String,
+    pub vpc_id: String,
+    pub routes: Vec<Route>,
+    /// (association id, subnet id) for subnet associations.
+    pub associations: Vec<(String, String)>,
+    pub tags: Tags,
+}
+
+fn route_table_of(rt: &aws_sdk_ec2::types::RouteTable) -> RouteTable {
+    RouteTable {
+        id: rt.route_table_id().unwrap_or_default().to_string(),
+        vpc_id: rt.vpc_id().unwrap_or_default().to_string(),
+        routes: rt
+            .routes()
+            .iter()
+            .filter_map(|r| {
+                let dest = r.destination_cidr_block()?;
+                let target = r
+                    .transit_gateway_id()
+                    .or(r.gateway_id())
+                    .or(r.nat_gateway_id())
+                    .or(r.network_interface_id())
+                    .or(r.vpc_peering_connection_id())
+                    .or(r.instance_id())
+                    .unwrap_or_default();
+                Some(Route {
+                    destination_cidr: dest.to_string(),
+                    target_id: target.to_string(),
+                    state: r.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                })
+            })
+            .collect(),
+        associations: rt
+            .associations()
+            .iter()
+            .filter_map(|a| Some((a.route_table_association_id()?.to_string(), a.subnet_id()?.to_string())))
+            .collect(),
+        tags: tags_of(rt.tags()),
+    }
+}
+
+/// DescribeRouteTables for all `ids` at once.
+pub async fn find_route_tables(ec2: &aws_sdk_ec2::Client, ids: &[String]) -> Result<Vec<RouteTable>, AwsError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    collect_route_tables(ec2, vec![filter("route-table-id", ids.iter().cloned())]).await
+}
+
+/// Route tables of a VPC carrying tag `key` = `value` (our dedicated route table).
+pub async fn find_route_tables_by_tag(
+    ec2: &aws_sdk_ec2::Client,
+    vpc_id: &str,
+    key: &str,
+    value: &str,
+) -> Result<Vec<RouteTable>, AwsError> {
+    collect_route_tables(ec2, vec![filter("vpc-id", [vpc_id]), filter(&format!("tag:{key}"), [value])]).await
+}
+
+/// Route tables of a VPC with a route to one of `cidrs` (for import).
+pub async fn find_route_tables_routing(
+    ec2: &aws_sdk_ec2::Client,
+    vpc_id: &str,
+    cidrs: &[String],
+) -> Result<Vec<RouteTable>, AwsError> {
+    if cidrs.is_empty() {
+        return Ok(Vec::new());
+    }
+    collect_route_tables(
+        ec2,
+        vec![filter("vpc-id", [vpc_id]), filter("route.destination-cidr-block", cidrs.iter().cloned())],
+    )
+    .await
+}
+
+async fn collect_route_tables(ec2: &aws_sdk_ec2::Client, filters: Vec<Filter>) -> Result<Vec<RouteTable>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = ec2.describe_route_tables().set_filters(Some(filters)).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("ec2:DescribeRouteTables", e))?;
+        out.extend(page.route_tables().iter().map(route_table_of));
+    }
+    Ok(out)
+}
+
+pub async fn create_route_table(ec2: &aws_sdk_ec2::Client, vpc_id: &str, tags: &Tags) -> Result<String, AwsError> {
+    let out = ec2
+        .create_route_table()
+        .vpc_id(vpc_id)
+        .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
+        .send()
+        .await
+        .map_err(|e| sdk_error("ec2:CreateRouteTable", e))?;
+    Ok(out.route_table().and_then(|r| r.route_table_id()).unwrap_or_default().to_string())
+}
+
+pub async fn delete_route_table(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), AwsError> {
+    match ec2.delete_route_table().route_table_id(id).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => ignore_not_found(sdk_error("ec2:DeleteRouteTable", e)),
+    }
+}
+
+pub async fn associate_route_table(ec2: &aws_sdk_ec2::Client, rt: &str, subnet: &str) -> Result<String, AwsError> {
+    let out = ec2
+        .associate_route_table()
+        .route_table_id(rt)
+        .subnet_id(subnet)
+        .send()
+        .await
+        .map_err(|e| sdk_error("ec2:AssociateRouteTable", e))?;
+    Ok(out.association_id().unwrap_or_default().to_string())
+}
+
+pub async fn disassociate_route_table(ec2: &aws_sdk_ec2::Client, association_id: &str) -> Result<(), AwsError> {
+    match ec2.disassociate_route_table().association_id(association_id).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => ignore_not_found(sdk_error("ec2:DisassociateRouteTable", e)),
+    }
+}
+
+/// Which kind of gateway a route points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GatewayKind {
+    Transit,
+    Vpn,
+}
+
+impl GatewayKind {
+    pub fn of(id: &str) -> GatewayKind {
+        if id.starts_with("tgw-") {
+            GatewayKind::Transit
+        } else {
+            GatewayKind::Vpn
+        }
+    }
+}
+
+/// CreateRoute; an identical existing route is adopted, a different one replaced.
+pub async fn ensure_route(ec2: &aws_sdk_ec2::Client, rt: &str, cidr: &str, gateway: &str) -> Result<(), AwsError> {
+    let mut req = ec2.create_route().route_table_id(rt).destination_cidr_block(cidr);
+    req = match GatewayKind::of(gateway) {
+        GatewayKind::Transit => req.transit_gateway_id(gateway),
+        GatewayKind::Vpn => req.gateway_id(gateway),
+    };
+    match req.send().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let err = sdk_error("ec2:CreateRoute", e);
+            if err.code() == Some("RouteAlreadyExists") {
+                replace_route(ec2, rt, cidr, gateway).await
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
+pub async fn replace_route(ec2: &aws_sdk_ec2::Client, rt: &str, cidr: &str, gateway: &str) -> Result<(), AwsError> {
+    let mut req = ec2.replace_route().route_table_id(rt).destination_cidr_block(cidr);
+    req = match GatewayKind::of(gateway) {
+        GatewayKind::Transit => req.transit_gateway_id(gateway),
+        GatewayKind::Vpn => req.gateway_id(gateway),
+    };
+    req.send().await.map(|_| ()).map_err(|e| sdk_error("ec2:ReplaceRoute", e))
+}
+
+pub async fn delete_route(ec2: &aws_sdk_ec2::Client, rt: &str, cidr: &str) -> Result<(), AwsError> {
+    match ec2.delete_route().route_table_id(rt).destination_cidr_block(cidr).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => ignore_not_found(sdk_error("ec2:DeleteRoute", e)),
+    }
+}
+
+fn ignore_not_found(err: AwsError) -> Result<(), AwsError> {
+    if err.is_not_found() || err.code() == Some("Gateway.NotAttached") {
+        Ok(())
+    } else {
+        Err(err)
+    }
+}
+
+// ---------------------------------------------------------------- attachments
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attachment {
+    pub id: String,
+    pub gateway_id: String,
+    pub state: String,
+    /// Subnets of a transit gateway attachment (empty for a VGW).
+    pub subnet_ids: Vec<String>,
+    pub tags: Tags,
+}
+
+impl Attachment {
+    pub fn usable(&self) -> bool {
+        matches!(self.state.as_str(), "available" | "attached" | "modifying")
+    }
+}
+
+/// The live (not deleted) attachment of `vpc_id` to the transit gateway or VGW `gateway`.
+pub async fn find_attachment(ec2: &aws_sdk_ec2::Client, gateway: &str, vpc_id: &str) -> Result<Option<Attachment>, AwsError> {
+    match GatewayKind::of(gateway) {
+        GatewayKind::Transit => {
+            let out = ec2
+                .describe_transit_gateway_vpc_attachments()
+                .filters(filter("transit-gateway-id", [gateway]))
+                .filters(filter("vpc-id", [vpc_id]))
+                .send()
+                .await
+                .map_err(|e| sdk_error("ec2:DescribeTransitGatewayVpcAttachments", e))?;
+            Ok(out
+                .transit_gateway_vpc_attachments()
+                .iter()
+                .filter(|a| {
+                    !matches!(
+                        a.state(),
+                        Some(
+                            TransitGatewayAttachmentState::Deleted
+                                | TransitGatewayAttachmentState::Deleting
+                                | TransitGatewayAttachmentState::Failed
+                                | TransitGatewayAttachmentState::Rejected
+                        )
+                    )
+                })
+                .map(|a| Attachment {
+                    id: a.transit_gateway_attachment_id().unwrap_or_default().to_string(),
+                    gateway_id: gateway.to_string(),
+                    state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    subnet_ids: a.subnet_ids().to_vec(),
+                    tags: tags_of(a.tags()),
+                })
+                .next())
+        }
+        GatewayKind::Vpn => {
+            let out = match ec2.describe_vpn_gateways().vpn_gateway_ids(gateway).send().await {
+                Ok(o) => o,
+                Err(e) => {
+                    let err = sdk_error("ec2:DescribeVpnGateways", e);
+                    return if err.is_not_found() { Ok(None) } else { Err(err) };
+                }
+            };
+            Ok(out
+                .vpn_gateways()
+                .iter()
+                .flat_map(|g| g.vpc_attachments())
+                .filter(|a| a.vpc_id() == Some(vpc_id))
+                .filter(|a| matches!(a.state(), Some(AttachmentStatus::Attached | AttachmentStatus::Attaching)))
+                .map(|a| Attachment {
+                    id: format!("{gateway}:{vpc_id}"),
+                    gateway_id: gateway.to_string(),
+                    state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    subnet_ids: Vec::new(),
+                    tags: Vec::new(),
+                })
+                .next())
+        }
+    }
+}
+
+/// Attaches the VPC to the gateway (adopting an existing attachment) and waits
+/// until it is usable.
+pub async fn ensure_attachment(
+    ec2: &aws_sdk_ec2::Client,
+    gateway: &str,
+    vpc_id: &str,
+    subnet_ids: &[String],
+    tags: &Tags,
+    timeout: Duration,
+) -> Result<Attachment, AwsError> {
+    if let Some(a) = find_attachment(ec2, gateway, vpc_id).await? {
+        if a.usable() {
+            return Ok(a);
+        }
+    } else {
+        match GatewayKind::of(gateway) {
+            GatewayKind::Transit => {
+                let r = ec2
+                    .create_transit_gateway_vpc_attachment()
+                    .transit_gateway_id(gateway)
+                    .vpc_id(vpc_id)
+                    .set_subnet_ids(Some(subnet_ids.to_vec()))
+                    .tag_specifications(tag_spec(ResourceType::TransitGatewayAttachment, tags))
+                    .send()
+                    .await;
+                if let Err(e) = r {
+                    let err = sdk_error("ec2:CreateTransitGatewayVpcAttachment", e);
+                    // A concurrent or interrupted run created it: adopt below.
+                    if err.code() != Some("DuplicateTransitGatewayAttachment") {
+                        return Err(err);
+                    }
+                }
+            }
+            GatewayKind::Vpn => {
+                let r = ec2.attach_vpn_gateway().vpn_gateway_id(gateway).vpc_id(vpc_id).send().await;
+                if let Err(e) = r {
+                    let err = sdk_error("ec2:AttachVpnGateway", e);
+                    if err.code() != Some("VpnGatewayAttachmentLimitExceeded") && err.code() != Some("InvalidParameterValue") {
+                        return Err(err);
+                    }
+                }
+            }
+        }
+    }
+    wait_until(&format!("the attachment of {vpc_id} to {gateway}"), timeout, || async {
+        Ok(find_attachment(ec2, gateway, vpc_id).await?.filter(Attachment::usable))
+    })
+    .await
+}
+
+/// Deletes the attachment (TGW) or detaches the VGW, and waits until it is gone.
+pub async fn delete_attachment(ec2: &aws_sdk_ec2::Client, gateway: &str, vpc_id: &str, timeout: Duration) -> Result<(), AwsError> {
+    let Some(a) = find_attachment(ec2, gateway, vpc_id).await? else { return Ok(()) };
+    let r = match GatewayKind::of(gateway) {
+        GatewayKind::Transit => ec2
+            .delete_transit_gateway_vpc_attachment()
+            .transit_gateway_attachment_id(&a.id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("ec2:DeleteTransitGatewayVpcAttachment", e)),
+        GatewayKind::Vpn => ec2
+            .detach_vpn_gateway()
+            .vpn_gateway_id(gateway)
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("ec2:DetachVpnGateway", e)),
+    };
+    if let Err(e) = r {
+        ignore_not_found(e)?;
+    }
+    wait_until(&format!("the detachment of {vpc_id} from {gateway}"), timeout, || async {
+        Ok(find_attachment(ec2, gateway, vpc_id).await?.is_none().then_some(()))
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- security group rules
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SgRule {
+    pub id: String,
+    pub egress: bool,
+    pub protocol: String,
+    pub from_port: i32,
+    pub to_port: i32,
+    pub cidr: Option<String>,
+    pub description: String,
+    pub tags: Tags,
+}
+
+/// All rules of a security group (one paginated, filtered call).
+pub async fn find_security_group_rules(ec2: &aws_sdk_ec2::Client, group_id: &str) -> Result<Vec<SgRule>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = ec2
+        .describe_security_group_rules()
+        .filters(filter("group-id", [group_id]))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("ec2:DescribeSecurityGroupRules", e))?;
+        for r in page.security_group_rules() {
+            out.push(SgRule {
+                id: r.security_group_rule_id().unwrap_or_default().to_string(),
+                egress: r.is_egress().unwrap_or(false),
+                protocol: r.ip_protocol().unwrap_or_default().to_string(),
+                from_port: r.from_port().unwrap_or(-1),
+                to_port: r.to_port().unwrap_or(-1),
+                cidr: r.cidr_ipv4().map(str::to_string),
+                description: r.description().unwrap_or_default().to_string(),
+                tags: tags_of(r.tags()),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the security group exists.
+pub async fn security_group_exists(ec2: &aws_sdk_ec2::Client, group_id: &str) -> Result<bool, AwsError> {
+    match ec2.describe_security_groups().group_ids(group_id).send().await {
+        Ok(o) => Ok(!o.security_groups().is_empty()),
+        Err(e) => {
+            let err = sdk_error("ec2:DescribeSecurityGroups", e);
+            if err.is_not_found() {
+                Ok(false)
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
+/// A rule to authorize.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewRule {
+    pub egress: bool,
+    pub from_port: i32,
+    pub to_port: i32,
+    pub cidr: String,
+    pub description: String,
+}
+
+/// Authorizes one rule and returns its ID; a duplicate is looked up instead.
+pub async fn authorize_rule(ec2: &aws_sdk_ec2::Client, group_id: &str, rule: &NewRule, tags: &Tags) -> Result<String, AwsError> {
+    let perm = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(rule.from_port)
+        .to_port(rule.to_port)
+        .ip_ranges(IpRange::builder().cidr_ip(&rule.cidr).description(&rule.description).build())
+        .build();
+    let spec = tag_spec(ResourceType::SecurityGroupRule, tags);
+    let result = if rule.egress {
+        ec2.authorize_security_group_egress()
+            .group_id(group_id)
+            .ip_permissions(perm)
+            .tag_specifications(spec)
+            .send()
+            .await
+            .map(|o| o.security_group_rules().first().and_then(|r| r.security_group_rule_id()).map(str::to_string))
+            .map_err(|e| sdk_error("ec2:AuthorizeSecurityGroupEgress", e))
+    } else {
+        ec2.authorize_security_group_ingress()
+            .group_id(group_id)
+            .ip_permissions(perm)
+            .tag_specifications(spec)
+            .send()
+            .await
+            .map(|o| o.security_group_rules().first().and_then(|r| r.security_group_rule_id()).map(str::to_string))
+            .map_err(|e| sdk_error("ec2:AuthorizeSecurityGroupIngress", e))
+    };
+    match result {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) | Err(AwsError::Api { .. }) => {
+            if let Err(e) = &result {
+                if e.code() != Some("InvalidPermission.Duplicate") {
+                    return Err(e.clone());
+                }
+            }
+            // Created by an interrupted run, or the answer lacked the ID: find it.
+            let rules = find_security_group_rules(ec2, group_id).await?;
+            rules
+                .into_iter()
+                .find(|r| {
+                    r.egress == rule.egress
+                        && r.protocol == "tcp"
+                        && r.from_port == rule.from_port
+                        && r.to_port == rule.to_port
+                        && r.cidr.as_deref() == Some(rule.cidr.as_str())
+                })
+                .map(|r| r.id)
+                .ok_or_else(|| AwsError::Api {
+                    operation: "ec2:AuthorizeSecurityGroupIngress",
+                    code: "InvalidPermission.Duplicate".into(),
+                    message: format!("rule for {} reported as duplicate but not found", rule.cidr),
+                })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Revokes rules by ID (ingress and egress separately); missing ones count as revoked.
+pub async fn revoke_rules(ec2: &aws_sdk_ec2::Client, group_id: &str, ingress: &[String], egress: &[String]) -> Result<(), AwsError> {
+    if !ingress.is_empty() {
+        if let Err(e) = ec2
+            .revoke_security_group_ingress()
+            .group_id(group_id)
+            .set_security_group_rule_ids(Some(ingress.to_vec()))
+            .send()
+            .await
+        {
+            ignore_not_found(sdk_error("ec2:RevokeSecurityGroupIngress", e))?;
+        }
+    }
+    if !egress.is_empty() {
+        if let Err(e) = ec2
+            .revoke_security_group_egress()
+            .group_id(group_id)
+            .set_security_group_rule_ids(Some(egress.to_vec()))
+            .send()
+            .await
+        {
+            ignore_not_found(sdk_error("ec2:RevokeSecurityGroupEgress", e))?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- network interfaces
+
+/// Private IPv4 addresses of the ENIs EKS made for `cluster` in `vpc_id`
+/// (description "Amazon EKS <cluster>"), sorted.
+pub async fn find_eks_interface_ips(ec2: &aws_sdk_ec2::Client, vpc_id: &str, cluster: &str) -> Result<Vec<String>, AwsError> {
+    let mut ips = Vec::new();
+    let mut pages = ec2
+        .describe_network_interfaces()
+        .filters(filter("vpc-id", [vpc_id]))
+        .filters(filter("description", [format!("Amazon EKS {cluster}")]))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("ec2:DescribeNetworkInterfaces", e))?;
+        for ni in page.network_interfaces() {
+            if ni.description() != Some(format!("Amazon EKS {cluster}").as_str()) {
+                continue;
+            }
+            let mut any = false;
+            for a in ni.private_ip_addresses() {
+                if let Some(ip) = a.private_ip_address() {
+                    ips.push(ip.to_string());
+                    any = true;
+                }
+            }
+            if !any {
+                if let Some(ip) = ni.private_ip_address() {
+                    ips.push(ip.to_string());
+                }
+            }
+        }
+    }
+    ips.sort_by_key(|ip| ip.parse::<std::net::Ipv4Addr>().map(u32::from).unwrap_or(u32::MAX));
+    ips.dedup();
+    Ok(ips)
+}
+
+/// Changes the subnets of a transit gateway attachment in place.
+pub async fn modify_attachment_subnets(
+    ec2: &aws_sdk_ec2::Client,
+    attachment_id: &str,
+    add: &[String],
+    remove: &[String],
+) -> Result<(), AwsError> {
+    if add.is_empty() && remove.is_empty() {
+        return Ok(());
+    }
+    ec2.modify_transit_gateway_vpc_attachment()
+        .transit_gateway_attachment_id(attachment_id)
+        .set_add_subnet_ids((!add.is_empty()).then(|| add.to_vec()))
+        .set_remove_subnet_ids((!remove.is_empty()).then(|| remove.to_vec()))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk_error("ec2:ModifyTransitGatewayVpcAttachment", e))
+}
+
+/// Security group rules in any group carrying tag `key` = `value` (ours, for import).
+pub async fn find_rules_by_tag(ec2: &aws_sdk_ec2::Client, key: &str, value: &str) -> Result<Vec<(String, SgRule)>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = ec2
+        .describe_security_group_rules()
+        .filters(filter(&format!("tag:{key}"), [value]))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("ec2:DescribeSecurityGroupRules", e))?;
+        for r in page.security_group_rules() {
+            out.push((
+                r.group_id().unwrap_or_default().to_string(),
+                SgRule {
+                    id: r.security_group_rule_id().unwrap_or_default().to_string(),
+                    egress: r.is_egress().unwrap_or(false),
+                    protocol: r.ip_protocol().unwrap_or_default().to_string(),
+                    from_port: r.from_port().unwrap_or(-1),
+                    to_port: r.to_port().unwrap_or(-1),
+                    cidr: r.cidr_ipv4().map(str::to_string),
+                    description: r.description().unwrap_or_default().to_string(),
+                    tags: tags_of(r.tags()),
+                },
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Sets tags on resources (adds or overwrites `set`, removes `remove` keys).
+pub async fn retag(ec2: &aws_sdk_ec2::Client, resources: &[String], set: &Tags, remove: &[String]) -> Result<(), AwsError> {
+    if resources.is_empty() {
+        return Ok(());
+    }
+    if !set.is_empty() {
+        ec2.create_tags()
+            .set_resources(Some(resources.to_vec()))
+            .set_tags(Some(set.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("ec2:CreateTags", e))?;
+    }
+    if !remove.is_empty() {
+        ec2.delete_tags()
+            .set_resources(Some(resources.to_vec()))
+            .set_tags(Some(remove.iter().map(|k| Tag::builder().key(k).build()).collect()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("ec2:DeleteTags", e))?;
+    }
+    Ok(())
+}

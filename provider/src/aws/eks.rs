@@ -1,0 +1,52 @@
+//! EKS: the one describe the provider needs.
+
+use super::{sdk_error, AwsError};
+
+/// What the provider needs to know about a cluster.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Cluster {
+    pub name: String,
+    pub status: String,
+    pub subnet_ids: Vec<String>,
+    /// Not reported by every EKS implementation; fall back to the subnets' VPC.
+    pub vpc_id: Option<String>,
+    pub cluster_security_group_id: Option<String>,
+    pub service_cidr: Option<String>,
+    pub remote_node_cidrs: Vec<String>,
+    pub remote_pod_cidrs: Vec<String>,
+}
+
+/// DescribeCluster; `None` when the cluster does not exist.
+pub async fn find_cluster(eks: &aws_sdk_eks::Client, name: &str) -> Result<Option<Cluster>, AwsError> {
+    let out = match eks.describe_cluster().name(name).send().await {
+        Ok(out) => out,
+        Err(e) => {
+            let err = sdk_error("eks:DescribeCluster", e);
+            return if err.is_not_found() { Ok(None) } else { Err(err) };
+        }
+    };
+    let Some(c) = out.cluster() else { return Ok(None) };
+    let vpc = c.resources_vpc_config();
+    let remote = c.remote_network_config();
+    Ok(Some(Cluster {
+        name: c.name().unwrap_or(name).to_string(),
+        status: c.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        subnet_ids: vpc.map(|v| v.subnet_ids().to_vec()).unwrap_or_default(),
+        vpc_id: vpc.and_then(|v| v.vpc_id()).filter(|s| !s.is_empty()).map(str::to_string),
+        cluster_security_group_id: vpc
+            .and_then(|v| v.cluster_security_group_id())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        service_cidr: c
+            .kubernetes_network_config()
+            .and_then(|k| k.service_ipv4_cidr())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        remote_node_cidrs: remote
+            .map(|r| r.remote_node_networks().iter().flat_map(|n| n.cidrs().iter().cloned()).collect())
+            .unwrap_or_default(),
+        remote_pod_cidrs: remote
+            .map(|r| r.remote_pod_networks().iter().flat_map(|n| n.cidrs().iter().cloned()).collect())
+            .unwrap_or_default(),
+    }))
+}

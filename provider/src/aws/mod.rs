@@ -1,0 +1,225 @@
+//! Every AWS call of the provider lives here: client construction (lazy, on first
+//! use, so offline data sources need no credentials) and `find_*` / `wait_*` /
+//! `create_*` / `delete_*` functions over EC2 and EKS. Describes are batched with
+//! filters so cost grows with the work, not with the number of objects read.
+//! Nothing here knows Terraform; callers turn [`AwsError`] into diagnostics.
+
+pub mod ec2;
+pub mod eks;
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use tokio::sync::OnceCell;
+
+/// Provider settings that shape the AWS clients.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub assume_role: Option<AssumeRole>,
+    pub endpoint_ec2: Option<String>,
+    pub endpoint_eks: Option<String>,
+    pub max_retries: Option<u32>,
+}
+
+#[derive(Clone, PartialEq)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+}
+
+impl std::fmt::Debug for AssumeRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumeRole")
+            .field("role_arn", &self.role_arn)
+            .field("session_name", &self.session_name)
+            .field("external_id", &self.external_id.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+/// The clients, built once.
+pub struct Clients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub eks: aws_sdk_eks::Client,
+    pub region: String,
+}
+
+/// Lazily-built AWS clients.
+pub struct Aws {
+    settings: AwsSettings,
+    clients: OnceCell<Clients>,
+}
+
+/// What went wrong talking to AWS, in terms a user can act on.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AwsError {
+    #[error("no AWS region is configured")]
+    NoRegion,
+    #[error("could not reach AWS for {operation}: {message}")]
+    Unreachable { operation: &'static str, message: String },
+    #[error("AWS {operation} failed: {code}: {message}")]
+    Api { operation: &'static str, code: String, message: String },
+    #[error("timed out waiting for {what}")]
+    Timeout { what: String },
+    #[error("operation cancelled")]
+    Cancelled,
+}
+
+impl AwsError {
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AwsError::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.code().is_some_and(|c| c.contains("NotFound") || c == "ResourceNotFoundException")
+    }
+
+    /// A short summary and a detail that says how to fix it.
+    pub fn summary_and_detail(&self) -> (String, String) {
+        match self {
+            AwsError::NoRegion => (
+                "No AWS region configured".into(),
+                "Set `region` in the provider \"hybridnet\" block, or AWS_REGION in the environment, or a region in \
+                 the selected AWS profile."
+                    .into(),
+            ),
+            AwsError::Unreachable { operation, message } => (
+                format!("Cannot reach AWS ({operation})"),
+                format!(
+                    "{message}. Check network access to the EC2/EKS endpoints, the provider's `endpoints` settings \
+                     and AWS_ENDPOINT_URL, and that AWS credentials are available (environment, shared config, \
+                     SSO, web identity or instance profile)."
+                ),
+            ),
+            AwsError::Api { operation, code, message } => (
+                format!("AWS {operation} failed: {code}"),
+                format!("{message} (error code {code}). Check the IDs in the configuration and the caller's IAM permissions."),
+            ),
+            AwsError::Timeout { what } => (
+                format!("Timed out waiting for {what}"),
+                "Raise the corresponding value in the resource's `timeouts` block, or check the object in the AWS \
+                 console; re-running apply resumes where this one stopped."
+                    .into(),
+            ),
+            AwsError::Cancelled => (
+                "Operation cancelled".into(),
+                "Terraform asked the provider to stop; what was created so far is recorded in the state.".into(),
+            ),
+        }
+    }
+}
+
+/// Converts an SDK error into an [`AwsError`], keeping the AWS error code.
+pub fn sdk_error<E, R>(operation: &'static str, err: aws_smithy_runtime_api::client::result::SdkError<E, R>) -> AwsError
+where
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_ec2::error::ProvideErrorMetadata as _;
+    use aws_smithy_runtime_api::client::result::SdkError;
+    match &err {
+        SdkError::ServiceError(_) => AwsError::Api {
+            operation,
+            code: err.code().unwrap_or("Unknown").to_string(),
+            message: err.message().unwrap_or("no message").to_string(),
+        },
+        SdkError::TimeoutError(_) => AwsError::Unreachable { operation, message: "the request timed out".into() },
+        _ => {
+            // Dispatch and construction failures (connection refused, DNS, no
+            // credentials): the full context chain is the useful part.
+            let text = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
+            AwsError::Unreachable { operation, message: text }
+        }
+    }
+}
+
+impl Aws {
+    pub fn new(settings: AwsSettings) -> Self {
+        Aws { settings, clients: OnceCell::new() }
+    }
+
+    pub fn settings(&self) -> &AwsSettings {
+        &self.settings
+    }
+
+    /// The clients, built on first use.
+    pub async fn clients(&self) -> Result<&Clients, AwsError> {
+        self.clients.get_or_try_init(|| build_clients(&self.settings)).await
+    }
+}
+
+async fn build_clients(s: &AwsSettings) -> Result<Clients, AwsError> {
+    let attempts = s.max_retries.unwrap_or(5).saturating_add(1).clamp(1, 25);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(attempts).with_max_backoff(Duration::from_secs(20)))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .operation_timeout(Duration::from_secs(300))
+                .build(),
+        );
+    if let Some(r) = &s.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(p) = &s.profile {
+        loader = loader.profile_name(p);
+    }
+    let mut config = loader.load().await;
+    let region = config.region().map(|r| r.to_string()).ok_or(AwsError::NoRegion)?;
+    if let Some(role) = &s.assume_role {
+        let mut b = aws_config::sts::AssumeRoleProvider::builder(role.role_arn.clone())
+            .session_name(role.session_name.clone().unwrap_or_else(|| "hybridnet".into()))
+            .region(Region::new(region.clone()));
+        if let Some(ext) = &role.external_id {
+            b = b.external_id(ext.clone());
+        }
+        let provider = b.configure(&config).build().await;
+        config = config
+            .into_builder()
+            .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(provider))
+            .build();
+    }
+    let mut ec2 = aws_sdk_ec2::config::Builder::from(&config);
+    if let Some(url) = &s.endpoint_ec2 {
+        ec2 = ec2.endpoint_url(url);
+    }
+    let mut eks = aws_sdk_eks::config::Builder::from(&config);
+    if let Some(url) = &s.endpoint_eks {
+        eks = eks.endpoint_url(url);
+    }
+    tracing::debug!(target: "hybridnet::aws", region = %region, profile = ?s.profile, assume_role = s.assume_role.is_some(), "AWS clients ready");
+    Ok(Clients {
+        ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+        eks: aws_sdk_eks::Client::from_conf(eks.build()),
+        region,
+    })
+}
+
+/// Polls `check` until it returns `Some`, or the deadline passes.
+pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, AwsError>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut delay = Duration::from_millis(250);
+    loop {
+        if let Some(v) = check().await? {
+            return Ok(v);
+        }
+        if tokio::time::Instant::now() + delay > deadline {
+            return Err(AwsError::Timeout { what: what.to_string() });
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+}

@@ -1,0 +1,274 @@
+//! What the resource needs to know about the cluster's AWS surroundings, and the
+//! plan-time checks against it.
+
+use crate::aws::{ec2, eks, AwsError, Clients};
+use crate::cidr::{self, Ipv4Net, Network, RemoteCidr};
+use crate::protocol::{AttrPath, Diagnostics};
+
+use super::model::Desired;
+
+/// The cluster and its VPC, as AWS reports them.
+#[derive(Clone, Debug)]
+pub struct ClusterContext {
+    pub cluster: eks::Cluster,
+    pub vpc: ec2::Vpc,
+    pub service_cidr: String,
+    /// The security group the rules go in (configured, else the cluster's).
+    pub security_group_id: Option<String>,
+}
+
+/// Turns an AWS error into an error diagnostic.
+pub fn aws_diag(err: &AwsError, path: Option<AttrPath>) -> Diagnostics {
+    let (summary, detail) = err.summary_and_detail();
+    Diagnostics::from_error(summary, detail, path)
+}
+
+/// Reads the cluster, its VPC (from EKS, else from the cluster's subnets), the VPC's
+/// CIDRs and DNS attributes. `Ok(None)` when the cluster does not exist.
+pub async fn find_context(
+    clients: &Clients,
+    cluster_name: &str,
+    security_group_id: Option<&str>,
+) -> Result<Option<ClusterContext>, AwsError> {
+    let Some(cluster) = eks::find_cluster(&clients.eks, cluster_name).await? else { return Ok(None) };
+    let vpc_id = match &cluster.vpc_id {
+        Some(v) => Some(v.clone()),
+        None => ec2::find_subnets(&clients.ec2, &cluster.subnet_ids).await?.into_iter().map(|s| s.vpc_id).next(),
+    };
+    let Some(vpc_id) = vpc_id else {
+        return Err(AwsError::Api {
+            operation: "eks:DescribeCluster",
+            code: "NoVpc".into(),
+            message: format!("cluster {cluster_name} reports no VPC and none of its subnets could be found"),
+        });
+    };
+    let Some(vpc) = ec2::find_vpc(&clients.ec2, &vpc_id).await? else {
+        return Err(AwsError::Api {
+            operation: "ec2:DescribeVpcs",
+            code: "InvalidVpcID.NotFound".into(),
+            message: format!("the cluster's VPC {vpc_id} was not found"),
+        });
+    };
+    let service_cidr = cluster.service_cidr.clone().unwrap_or_else(|| {
+        let nets: Vec<Ipv4Net> = vpc.cidrs.iter().filter_map(|c| c.parse().ok()).collect();
+        cidr::default_service_cidr(&nets).to_string()
+    });
+    let security_group_id =
+        security_group_id.map(str::to_string).or_else(|| cluster.cluster_security_group_id.clone());
+    Ok(Some(ClusterContext { cluster, vpc, service_cidr, security_group_id }))
+}
+
+/// The CIDR rules of `hybridnet_cidr_plan`, with the VPC and service CIDRs from AWS.
+pub fn check_cidrs(d: &Desired, ctx: &ClusterContext, diags: &mut Diagnostics) {
+    let mut remote = Vec::new();
+    for (index, cidr) in d.nodes.iter().enumerate() {
+        remote.push(RemoteCidr { network: Network::Node, index, cidr: *cidr });
+    }
+    for (index, cidr) in d.pods.iter().enumerate() {
+        remote.push(RemoteCidr { network: Network::Pod, index, cidr: *cidr });
+    }
+    let vpc: Vec<(usize, Ipv4Net)> =
+        ctx.vpc.cidrs.iter().enumerate().filter_map(|(i, c)| c.parse().ok().map(|n| (i, n))).collect();
+    let service = ctx.service_cidr.parse().ok();
+    for v in cidr::validate_remote_cidrs(&remote, &vpc, service, &cidr::rfc1918()) {
+        diags.error(v.summary(), v.detail(), Some(AttrPath::attr(v.network.attribute()).index(v.index)));
+    }
+}
+
+/// The checks against the cluster's own configuration and the VPC.
+pub fn check_cluster(d: &Desired, ctx: &ClusterContext, diags: &mut Diagnostics) {
+    if !ctx.vpc.dns_hostnames || !ctx.vpc.dns_support {
+        let missing: Vec<&str> = [(!ctx.vpc.dns_hostnames).then_some("DNS hostnames"), (!ctx.vpc.dns_support).then_some("DNS resolution")]
+            .into_iter()
+            .flatten()
+            .collect();
+        diags.error(
+            "The cluster's VPC lacks DNS support",
+            format!(
+                "VPC {} of cluster {} has {} disabled; EKS Hybrid Nodes require both DNS hostnames and DNS resolution. \
+                 Enable them with `aws ec2 modify-vpc-attribute --vpc-id {} --enable-dns-hostnames` (and \
+                 --enable-dns-support).",
+                ctx.vpc.id,
+                d.cluster_name,
+                missing.join(" and "),
+                ctx.vpc.id
+            ),
+            Some(AttrPath::attr("cluster_name")),
+        );
+    }
+    let covered = |list: &[String], net: &Ipv4Net| {
+        list.iter().filter_map(|c| c.parse::<Ipv4Net>().ok()).any(|r| r.contains(net))
+    };
+    for (i, n) in d.nodes.iter().enumerate() {
+        if !covered(&ctx.cluster.remote_node_cidrs, n) {
+            diags.error(
+                "Node CIDR not in the cluster's remote node networks",
+                format!(
+                    "{n} is not covered by the remote node networks of EKS cluster {} ({}). Add it to the \
+                     cluster's RemoteNodeNetwork (aws eks update-cluster-config --remote-network-config) or remove it here.",
+                    d.cluster_name,
+                    list_or_none(&ctx.cluster.remote_node_cidrs)
+                ),
+                Some(AttrPath::attr("remote_node_cidrs").index(i)),
+            );
+        }
+    }
+    for (i, p) in d.pods.iter().enumerate() {
+        if !covered(&ctx.cluster.remote_pod_cidrs, p) {
+            diags.error(
+                "Pod CIDR not in the cluster's remote pod networks",
+                format!(
+                    "{p} is not covered by the remote pod networks of EKS cluster {} ({}). Add it to the \
+                     cluster's RemotePodNetwork or remove it here.",
+                    d.cluster_name,
+                    list_or_none(&ctx.cluster.remote_pod_cidrs)
+                ),
+                Some(AttrPath::attr("remote_pod_cidrs").index(i)),
+            );
+        }
+    }
+}
+
+fn list_or_none(l: &[String]) -> String {
+    if l.is_empty() {
+        "none".into()
+    } else {
+        l.join(", ")
+    }
+}
+
+/// Subnet, route table and security group checks (one describe each).
+pub async fn check_surroundings(
+    clients: &Clients,
+    d: &Desired,
+    ctx: &ClusterContext,
+    diags: &mut Diagnostics,
+) -> Result<(), AwsError> {
+    let mut ids: Vec<String> = d.attachment_subnet_ids.clone();
+    ids.extend(d.route_table_subnet_ids.iter().cloned());
+    ids.sort();
+    ids.dedup();
+    let (subnets, route_tables) = tokio::join!(
+        ec2::find_subnets(&clients.ec2, &ids),
+        ec2::find_route_tables(&clients.ec2, &d.route_table_ids),
+    );
+    let subnets = subnets?;
+    let route_tables = route_tables?;
+
+    let check_subnets = |attr: &str, list: &[String], diags: &mut Diagnostics| {
+        for (i, id) in list.iter().enumerate() {
+            match subnets.iter().find(|s| &s.id == id) {
+                None => diags.error(
+                    "Subnet not found",
+                    format!("Subnet {id} does not exist in this account and region. Use a subnet of VPC {}.", ctx.vpc.id),
+                    Some(AttrPath::attr(attr).index(i)),
+                ),
+                Some(s) if s.vpc_id != ctx.vpc.id => diags.error(
+                    "Subnet outside the cluster's VPC",
+                    format!("Subnet {id} is in {}, but cluster {} is in {}. Use subnets of {}.", s.vpc_id, d.cluster_name, ctx.vpc.id, ctx.vpc.id),
+                    Some(AttrPath::attr(attr).index(i)),
+                ),
+                Some(_) => {}
+            }
+        }
+    };
+    let is_tgw = d.gateway.starts_with("tgw-");
+    if is_tgw && d.manage_attachment {
+        check_subnets("attachment_subnet_ids", &d.attachment_subnet_ids, diags);
+        let azs: std::collections::BTreeSet<&str> = subnets
+            .iter()
+            .filter(|s| d.attachment_subnet_ids.contains(&s.id))
+            .map(|s| s.availability_zone.as_str())
+            .collect();
+        if d.attachment_subnet_ids.len() < 2 || azs.len() < 2 {
+            diags.error(
+                "Attachment needs subnets in two Availability Zones",
+                format!(
+                    "The transit gateway attachment needs at least two subnets in at least two Availability Zones of \
+                     VPC {}; attachment_subnet_ids has {} subnet(s) in {} zone(s).",
+                    ctx.vpc.id,
+                    d.attachment_subnet_ids.len(),
+                    azs.len()
+                ),
+                Some(AttrPath::attr("attachment_subnet_ids")),
+            );
+        }
+    }
+    check_subnets("route_table_subnet_ids", &d.route_table_subnet_ids, diags);
+    for (i, id) in d.route_table_ids.iter().enumerate() {
+        match route_tables.iter().find(|r| &r.id == id) {
+            None => diags.error(
+                "Route table not found",
+                format!("Route table {id} does not exist. Use a route table of VPC {}.", ctx.vpc.id),
+                Some(AttrPath::attr("route_table_ids").index(i)),
+            ),
+            Some(r) if r.vpc_id != ctx.vpc.id => diags.error(
+                "Route table outside the cluster's VPC",
+                format!("Route table {id} belongs to {}, not to the cluster's VPC {}.", r.vpc_id, ctx.vpc.id),
+                Some(AttrPath::attr("route_table_ids").index(i)),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    if !d.manage_attachment {
+        if ec2::find_attachment(&clients.ec2, &d.gateway, &ctx.vpc.id).await?.is_none() {
+            let attr = if is_tgw { "transit_gateway_id" } else { "vpn_gateway_id" };
+            diags.error(
+                "No attachment to the gateway",
+                format!(
+                    "manage_attachment is false, so an existing attachment of VPC {} to {} is required, but there is \
+                     none. Attach the VPC, or set manage_attachment = true.",
+                    ctx.vpc.id, d.gateway
+                ),
+                Some(AttrPath::attr(attr)),
+            );
+        }
+    }
+
+    if d.manage_rules {
+        match &ctx.security_group_id {
+            None => diags.error(
+                "No security group",
+                format!("EKS reports no cluster security group for {}; set security_group_id.", d.cluster_name),
+                Some(AttrPath::attr("security_group_id")),
+            ),
+            Some(sg) => {
+                if !ec2::security_group_exists(&clients.ec2, sg).await? {
+                    diags.error(
+                        "Security group not found",
+                        format!("Security group {sg} does not exist. Set security_group_id to the cluster security group."),
+                        Some(AttrPath::attr("security_group_id")),
+                    );
+                } else {
+                    let rules = ec2::find_security_group_rules(&clients.ec2, sg).await?;
+                    let desired = d.rules();
+                    let new_inbound = desired
+                        .iter()
+                        .filter(|r| r.direction == cidr::Direction::Ingress)
+                        .filter(|r| {
+                            !rules.iter().any(|x| {
+                                !x.egress
+                                    && x.from_port == i32::from(r.from_port)
+                                    && x.cidr.as_deref() == Some(r.cidr.to_string().as_str())
+                            })
+                        })
+                        .count();
+                    let inbound = rules.iter().filter(|r| !r.egress).count() + new_inbound;
+                    if inbound > 60 {
+                        diags.warning(
+                            "Security group near its inbound rule limit",
+                            format!(
+                                "Security group {sg} would have {inbound} inbound rules; EC2 allows 60 by default, and \
+                                 rules past the limit may not apply (as the EKS guide warns). Request a higher quota \
+                                 or consolidate the remote CIDRs."
+                            ),
+                            Some(AttrPath::attr("security_group_id")),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

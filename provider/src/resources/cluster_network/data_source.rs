@@ -1,0 +1,193 @@
+//! Data source `hybridnet_cluster_network`: reads a cluster's hybrid networking and
+//! lists what the EKS Hybrid Nodes requirements need but AWS lacks.
+
+use std::collections::BTreeMap;
+
+use crate::aws::{ec2, Aws};
+use crate::cidr::{self, Direction, Ipv4Net};
+use crate::protocol::{AttrPath, Diagnostics, Value};
+
+use super::context::{aws_diag, find_context};
+use super::model::{str_attr, strings_attr, strings_value};
+
+pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
+    let clients = match aws.clients().await {
+        Ok(c) => c,
+        Err(e) => return (Value::Null, aws_diag(&e, None)),
+    };
+    let ec2 = &clients.ec2;
+    let name = str_attr(config, "cluster_name").unwrap_or_default();
+    let ctx = match find_context(clients, &name, str_attr(config, "security_group_id").as_deref()).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return (
+                Value::Null,
+                Diagnostics::from_error(
+                    "EKS cluster not found",
+                    format!("There is no EKS cluster named {name:?} in region {}. Check cluster_name and the provider's region.", clients.region),
+                    Some(AttrPath::attr("cluster_name")),
+                ),
+            )
+        }
+        Err(e) => return (Value::Null, aws_diag(&e, None)),
+    };
+    let mut diags = Diagnostics::new();
+    let pick = |attr: &str, default: &[String]| -> Vec<String> {
+        match config.get_attr(attr) {
+            Some(v) if !v.is_null() => strings_attr(config, attr),
+            _ => default.to_vec(),
+        }
+    };
+    let nodes_s = pick("remote_node_cidrs", &ctx.cluster.remote_node_cidrs);
+    let pods_s = pick("remote_pod_cidrs", &ctx.cluster.remote_pod_cidrs);
+    let parse = |attr: &str, list: &[String], diags: &mut Diagnostics| -> Vec<Ipv4Net> {
+        let mut out = Vec::new();
+        for (i, s) in list.iter().enumerate() {
+            match cidr::parse_ipv4_cidr(s) {
+                Ok(n) => out.push(n),
+                Err(e) => diags.error(e.summary(), e.detail(), Some(AttrPath::attr(attr).index(i))),
+            }
+        }
+        out
+    };
+    let nodes = parse("remote_node_cidrs", &nodes_s, &mut diags);
+    let pods = parse("remote_pod_cidrs", &pods_s, &mut diags);
+    if diags.has_errors() {
+        return (Value::Null, diags);
+    }
+    let mut all: Vec<String> = nodes.iter().chain(pods.iter()).map(|n| n.to_string()).collect();
+    all.dedup();
+
+    let route_tables = match config.get_attr("route_table_ids") {
+        Some(v) if !v.is_null() => ec2::find_route_tables(ec2, &strings_attr(config, "route_table_ids")).await,
+        _ => ec2::find_route_tables_routing(ec2, &ctx.vpc.id, &all).await,
+    };
+    let sg = ctx.security_group_id.clone();
+    let (rules, ips) = tokio::join!(
+        async {
+            match &sg {
+                Some(sg) => ec2::find_security_group_rules(ec2, sg).await,
+                None => Ok(Vec::new()),
+            }
+        },
+        ec2::find_eks_interface_ips(ec2, &ctx.vpc.id, &name),
+    );
+    let (route_tables, rules, ips) = match (route_tables, rules, ips) {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return (Value::Null, aws_diag(&e, None)),
+    };
+
+    let mut votes: BTreeMap<String, usize> = BTreeMap::new();
+    for t in &route_tables {
+        for r in &t.routes {
+            if all.contains(&r.destination_cidr) && (r.target_id.starts_with("tgw-") || r.target_id.starts_with("vgw-")) {
+                *votes.entry(r.target_id.clone()).or_default() += 1;
+            }
+        }
+    }
+    let gateway = votes.into_iter().max_by_key(|(_, n)| *n).map(|(g, _)| g);
+    let pods_routed = route_tables.iter().any(|t| {
+        t.routes.iter().any(|r| Some(&r.target_id) == gateway.as_ref() && pods.iter().any(|p| p.to_string() == r.destination_cidr))
+    });
+    let routable = pods.is_empty() || pods_routed;
+
+    let mut missing = Vec::new();
+    if !ctx.vpc.dns_hostnames {
+        missing.push(format!("VPC {}: DNS hostnames are disabled", ctx.vpc.id));
+    }
+    if !ctx.vpc.dns_support {
+        missing.push(format!("VPC {}: DNS resolution is disabled", ctx.vpc.id));
+    }
+    let attachment = match &gateway {
+        None => {
+            missing.push(format!(
+                "a transit gateway or virtual private gateway route for {} in VPC {}",
+                all.join(", "),
+                ctx.vpc.id
+            ));
+            None
+        }
+        Some(g) => match ec2::find_attachment(ec2, g, &ctx.vpc.id).await {
+            Ok(a) => {
+                if a.as_ref().is_none_or(|a| !a.usable()) {
+                    missing.push(format!("attachment of VPC {} to {g}", ctx.vpc.id));
+                }
+                a
+            }
+            Err(e) => return (Value::Null, aws_diag(&e, None)),
+        },
+    };
+    let mut routes = Vec::new();
+    if let Some(g) = &gateway {
+        let wanted: Vec<String> = cidr::vpc_routes(&nodes, &pods, routable).iter().map(|r| r.destination_cidr.to_string()).collect();
+        for t in &route_tables {
+            for c in &wanted {
+                match t.routes.iter().find(|r| &r.destination_cidr == c) {
+                    Some(r) => {
+                        let network = if nodes.iter().any(|n| n.to_string() == *c) { "node" } else { "pod" };
+                        routes.push(Value::object([
+                            ("route_table_id", Value::string(t.id.clone())),
+                            ("destination_cidr", Value::string(c.clone())),
+                            ("target_id", Value::string(r.target_id.clone())),
+                            ("network", Value::string(network)),
+                        ]));
+                        if &r.target_id != g {
+                            missing.push(format!("route {c} in {} to {g} (it points at {})", t.id, r.target_id));
+                        }
+                    }
+                    None => missing.push(format!("route {c} in {} to {g}", t.id)),
+                }
+            }
+        }
+    }
+    let mut rule_ids = Vec::new();
+    match &sg {
+        None => missing.push(format!("a cluster security group for {name} (EKS reports none; set security_group_id)")),
+        Some(sg) => {
+            for r in cidr::cluster_security_group_rules(&nodes, &pods, routable, &[]) {
+                let egress = r.direction == Direction::Egress;
+                let c = r.cidr.to_string();
+                match rules.iter().find(|x| {
+                    x.egress == egress
+                        && (x.protocol == "tcp" || x.protocol == "-1")
+                        && (x.protocol == "-1" || (x.from_port <= i32::from(r.from_port) && x.to_port >= i32::from(r.to_port)))
+                        && x.cidr.as_ref().and_then(|x| x.parse::<Ipv4Net>().ok()).is_some_and(|x| x.contains(&r.cidr))
+                }) {
+                    Some(x) => rule_ids.push(x.id.clone()),
+                    None => missing.push(format!(
+                        "security group {sg}: {} tcp {} {} {c}",
+                        r.direction.as_str(),
+                        r.from_port,
+                        if egress { "to" } else { "from" }
+                    )),
+                }
+            }
+        }
+    }
+    rule_ids.dedup();
+    let fw: Vec<std::net::Ipv4Addr> = ips.iter().filter_map(|s| s.parse().ok()).collect();
+    let firewall = cidr::onprem_firewall_rules(&nodes, &pods, routable, &[], Some(&fw));
+    let state = Value::object([
+        ("id", Value::string(name.clone())),
+        ("cluster_name", Value::string(name.clone())),
+        ("remote_node_cidrs", strings_value(&nodes_s)),
+        ("remote_pod_cidrs", strings_value(&pods_s)),
+        ("security_group_id", sg.clone().map(Value::string).unwrap_or(Value::Null)),
+        ("route_table_ids", strings_value(&route_tables.iter().map(|t| t.id.clone()).collect::<Vec<_>>())),
+        ("gateway_id", gateway.clone().map(Value::string).unwrap_or(Value::Null)),
+        ("missing", strings_value(&missing)),
+        ("vpc_id", Value::string(ctx.vpc.id.clone())),
+        ("vpc_cidrs", strings_value(&ctx.vpc.cidrs)),
+        ("service_cidr", Value::string(ctx.service_cidr.clone())),
+        ("attachment_id", attachment.map(|a| Value::string(a.id)).unwrap_or(Value::Null)),
+        ("route_table_id", Value::Null),
+        ("routes", Value::list(routes)),
+        ("security_group_rule_ids", strings_value(&rule_ids)),
+        ("eks_network_interface_ips", strings_value(&ips)),
+        (
+            "onprem_firewall_rules",
+            Value::list(firewall.into_iter().map(crate::data_sources::cidr_plan::firewall_rule_value).collect()),
+        ),
+    ]);
+    (state, diags)
+}

@@ -1,0 +1,3 @@
+//! Resources, one module each.
+
+pub mod cluster_network;
