@@ -84,15 +84,33 @@ async fn connect(plugin: &Plugin, client: &Identity) -> Result<Channel, tonic::t
     Endpoint::from_static("http://localhost").connect_with_connector(connector).await
 }
 
+/// The value type of a schema block, as Terraform derives it.
+fn block_type(block: &pb::schema::Block) -> Type {
+    let mut attrs: std::collections::BTreeMap<String, Type> = block
+        .attributes
+        .iter()
+        .map(|a| (a.name.clone(), Type::from_json_bytes(&a.r#type).expect("attribute type")))
+        .collect();
+    for nb in &block.block_types {
+        let inner = block_type(nb.block.as_ref().expect("nested block"));
+        let ty = match pb::schema::nested_block::NestingMode::try_from(nb.nesting).expect("nesting") {
+            pb::schema::nested_block::NestingMode::List => Type::List(Box::new(inner)),
+            pb::schema::nested_block::NestingMode::Set => Type::Set(Box::new(inner)),
+            pb::schema::nested_block::NestingMode::Map => Type::Map(Box::new(inner)),
+            _ => inner,
+        };
+        attrs.insert(nb.type_name.clone(), ty);
+    }
+    Type::Object(attrs)
+}
+
 fn cidr_plan_type(schema: &pb::Schema) -> Type {
-    let block = schema.block.as_ref().expect("block");
-    Type::Object(
-        block
-            .attributes
-            .iter()
-            .map(|a| (a.name.clone(), Type::from_json_bytes(&a.r#type).expect("attribute type")))
-            .collect(),
-    )
+    block_type(schema.block.as_ref().expect("block"))
+}
+
+fn null_object(ty: &Type) -> Value {
+    let Type::Object(attrs) = ty else { panic!("object type") };
+    Value::Map(attrs.keys().map(|k| (k.clone(), Value::Null)).collect())
 }
 
 fn config(ty: &Type, pods: Vec<Value>) -> pb::DynamicValue {
@@ -133,8 +151,8 @@ async fn handshake_schema_validate_and_read() {
     let ty = cidr_plan_type(ds);
 
     // Configure needs no credentials.
-    let provider_ty = Type::Object(Default::default());
-    let cfg = pb::DynamicValue { msgpack: encode_msgpack(&Value::Map(Default::default()), &provider_ty).unwrap(), json: vec![] };
+    let provider_ty = block_type(s.provider.as_ref().unwrap().block.as_ref().unwrap());
+    let cfg = pb::DynamicValue { msgpack: encode_msgpack(&null_object(&provider_ty), &provider_ty).unwrap(), json: vec![] };
     let r = client
         .configure(pb::configure::Request { terraform_version: "1.0.3".into(), config: Some(cfg), ..Default::default() })
         .await
@@ -259,8 +277,10 @@ async fn malformed_input_and_unsupported_rpcs_give_diagnostics() {
     assert!(r.functions.is_empty() && r.diagnostics.is_empty());
 
     let r = client.get_metadata(pb::get_metadata::Request::default()).await.unwrap().into_inner();
-    assert_eq!(r.data_sources.len(), 1);
-    assert_eq!(r.data_sources[0].type_name, "hybridnet_cidr_plan");
+    let names: Vec<&str> = r.data_sources.iter().map(|d| d.type_name.as_str()).collect();
+    assert_eq!(names, vec!["hybridnet_cidr_plan", "hybridnet_cluster_network"]);
+    let names: Vec<&str> = r.resources.iter().map(|d| d.type_name.as_str()).collect();
+    assert_eq!(names, vec!["hybridnet_cluster_network"]);
 
     // Garbage state for a resource type that doesn't exist: an error, not a crash.
     let r = client

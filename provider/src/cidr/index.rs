@@ -1,8 +1,11 @@
-//! An index over a set of CIDR blocks answering overlap queries in O(log n).
+//! Overlap searches over sets of CIDR blocks, with no pairwise scan.
 //!
 //! Two CIDR blocks overlap exactly when one contains the other, so the blocks form a
 //! forest under containment. Sorted by (first address, prefix length) the blocks come in
-//! pre-order of that forest, which gives two facts the index is built on:
+//! pre-order of that forest. [`first_overlapping`] answers, for every block of a list at
+//! once, which block listed first overlaps it, in one sweep of that order.
+//! [`OverlapIndex`] answers the same kind of question for blocks outside the set, one
+//! query at a time in O(log n), from two facts:
 //!
 //! - the blocks contained in a query block `q` (including `q` itself) are one contiguous
 //!   run of the sorted order, found by two binary searches; a segment tree gives the
@@ -154,6 +157,63 @@ impl OverlapIndex {
     }
 }
 
+/// For each block of `blocks`, the position of the first block in `blocks` overlapping
+/// it: the block itself when none before it does. O(n log n): one sort, then one sweep
+/// in pre-order of the containment forest with a stack of enclosing blocks (at most 33
+/// deep), where each block learns the minimum position above it (its ancestors, from the
+/// stack) and below it (its descendants, gathered as they are closed).
+pub(super) fn first_overlapping(blocks: &[Ipv4Net]) -> Vec<usize> {
+    /// A distinct block on the stack.
+    struct Frame {
+        /// Last address.
+        last: u32,
+        /// Its copies: a run of `order`.
+        members: std::ops::Range<usize>,
+        /// The smallest position of its copies.
+        own: usize,
+        /// The smallest position among the blocks strictly containing it.
+        above: usize,
+        /// The smallest position in its subtree (itself and the blocks it contains) so far.
+        below: usize,
+    }
+
+    /// Settles a frame whose subtree is complete.
+    fn close(frame: Frame, order: &[(u32, u8, usize)], stack: &mut [Frame], out: &mut [usize]) {
+        let first = frame.above.min(frame.below);
+        for &(_, _, pos) in order.get(frame.members).unwrap_or_default() {
+            if let Some(slot) = out.get_mut(pos) {
+                *slot = first;
+            }
+        }
+        if let Some(parent) = stack.last_mut() {
+            parent.below = parent.below.min(frame.below);
+        }
+    }
+
+    let mut order: Vec<(u32, u8, usize)> =
+        blocks.iter().enumerate().map(|(pos, n)| (super::first(n), n.prefix_len(), pos)).collect();
+    order.sort_unstable();
+    let mut out: Vec<usize> = (0..blocks.len()).collect();
+    let mut stack: Vec<Frame> = Vec::with_capacity(33);
+    let mut start = 0;
+    while let Some(&(first, prefix, own)) = order.get(start) {
+        let copies = order.get(start..).unwrap_or_default().iter().take_while(|&&(f, p, _)| (f, p) == (first, prefix));
+        let end = start + copies.count();
+        let last = first | u32::MAX.checked_shr(u32::from(prefix)).unwrap_or(0);
+        // Close the blocks that end before this one starts: they do not contain it.
+        while let Some(frame) = stack.pop_if(|top| top.last < first) {
+            close(frame, &order, &mut stack, &mut out);
+        }
+        let above = stack.last().map_or(usize::MAX, |top| top.above.min(top.own));
+        stack.push(Frame { last, members: start..end, own, above, below: own });
+        start = end;
+    }
+    while let Some(frame) = stack.pop() {
+        close(frame, &order, &mut stack, &mut out);
+    }
+    out
+}
+
 /// `tree[i]`, or the neutral element when out of range (never, by construction).
 fn at(tree: &[usize], i: usize) -> usize {
     tree.get(i).copied().unwrap_or(usize::MAX)
@@ -203,6 +263,20 @@ mod tests {
         let idx = index(&[("10.0.0.0/16", 7), ("10.0.0.0/16", 2), ("10.0.0.0/16", 9)]);
         assert_eq!(idx.min_overlapping(&net("10.0.0.0/16")), Some(2));
         assert_eq!(idx.min_containing(&net("10.0.5.0/24")), Some(2));
+    }
+
+    #[test]
+    fn first_overlapping_positions() {
+        let blocks: Vec<Ipv4Net> =
+            ["10.1.2.0/24", "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "192.168.0.0/16", "10.2.0.0/16", "10.1.3.0/24"]
+                .iter()
+                .map(|s| net(s))
+                .collect();
+        assert_eq!(first_overlapping(&blocks), [0, 0, 0, 0, 4, 1, 1]);
+        assert_eq!(first_overlapping(&[]), Vec::<usize>::new());
+        assert_eq!(first_overlapping(&[net("0.0.0.0/0"), net("255.255.255.255/32")]), [0, 0]);
+        assert_eq!(first_overlapping(&[net("255.255.255.255/32"), net("0.0.0.0/0")]), [0, 0]);
+        assert_eq!(first_overlapping(&[net("10.0.0.0/24"), net("10.0.1.0/24")]), [0, 1]);
     }
 
     #[test]

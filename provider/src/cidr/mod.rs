@@ -47,9 +47,7 @@ pub use tables::{
     VpcRoute, AWS_IAM_ROLES_ANYWHERE_ENDPOINTS, AWS_SSM_ENDPOINTS, AWS_STS_ENDPOINT, EKS_AUTH_ENDPOINT,
     EKS_CLUSTER_IPS, MAX_SG_DESCRIPTION_LEN,
 };
-pub use validate::{
-    validate_remote_cidrs, RemoteCidr, Violation, ViolationKind, MAX_REMOTE_PREFIX, MIN_REMOTE_PREFIX,
-};
+pub use validate::{validate_remote_cidrs, RemoteCidr, Violation, ViolationKind, MAX_REMOTE_PREFIX, MIN_REMOTE_PREFIX};
 pub use warnings::{unroutable_pod_warnings, Cni};
 
 /// Which list a remote CIDR came from.

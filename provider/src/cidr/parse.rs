@@ -26,7 +26,14 @@ pub enum CidrError {
 
 /// Parses `a.b.c.d/n` strictly: IPv4 only, decimal octets without leading zeros, a
 /// prefix length from 0 to 32 (required), no surrounding whitespace, and no host bits
-/// set. `10.0.0.5/16` is rejected with [`CidrError::HostBitsSet`] naming `10.0.0.0/16`.
+/// set.
+///
+/// # Errors
+///
+/// [`CidrError::Empty`] for `""`; [`CidrError::HostBitsSet`] for a well-formed block
+/// whose address is not its first, naming the block probably meant (`10.0.0.5/16` gives
+/// `10.0.0.0/16`); [`CidrError::NotIpv4Cidr`] for anything else (IPv6, a missing prefix,
+/// junk).
 pub fn parse_ipv4_cidr(s: &str) -> Result<Ipv4Net, CidrError> {
     if s.is_empty() {
         return Err(CidrError::Empty);
@@ -45,9 +52,8 @@ pub fn parse_ipv4_cidr(s: &str) -> Result<Ipv4Net, CidrError> {
 
 /// A prefix length: one or two ASCII digits without a leading zero, at most 32.
 fn parse_prefix(s: &str) -> Option<u8> {
-    let well_formed = matches!(s.len(), 1 | 2)
-        && s.bytes().all(|b| b.is_ascii_digit())
-        && !(s.len() == 2 && s.starts_with('0'));
+    let well_formed =
+        matches!(s.len(), 1 | 2) && s.bytes().all(|b| b.is_ascii_digit()) && !(s.len() == 2 && s.starts_with('0'));
     let n: u8 = if well_formed { s.parse().ok()? } else { return None };
     (n <= 32).then_some(n)
 }
@@ -109,17 +115,21 @@ fn hint(input: &str) -> Option<String> {
         );
     }
     match input.split_once('/') {
-        None => input
-            .parse::<Ipv4Addr>()
-            .ok()
-            .map(|a| format!("The prefix length is missing: write \"{a}/32\" for this single address, or the prefix of the block you mean.")),
-        Some((addr, prefix)) => {
+        None => input.parse::<Ipv4Addr>().ok().map(|a| {
+            format!(
+                "The prefix length is missing: write \"{a}/32\" for this single address, \
+                     or the prefix of the block you mean."
+            )
+        }),
+        Some((addr, _)) => {
             if addr.parse::<Ipv4Addr>().is_err() {
-                Some("The address must be four decimal numbers from 0 to 255 separated by dots, without leading zeros.".to_string())
-            } else if prefix.is_empty() || prefix.parse::<u64>().is_ok() {
-                Some("The prefix length after \"/\" must be a number from 0 to 32, without leading zeros.".to_string())
+                Some(
+                    "The address must be four decimal numbers from 0 to 255 separated by dots, \
+                     without leading zeros."
+                        .to_string(),
+                )
             } else {
-                None
+                Some("The prefix length after \"/\" must be a number from 0 to 32, without leading zeros.".to_string())
             }
         }
     }

@@ -178,8 +178,8 @@ struct Inputs {
 
 fn read_inputs(config: &Value, diags: &mut Diagnostics) -> Inputs {
     let vpc = read_cidr_list(config, "vpc_cidrs", diags);
-    if let ListArg::Known(items) = &vpc {
-        if items.is_empty() {
+    if config.get_attr("vpc_cidrs").and_then(Value::as_list).is_some_and(<[Value]>::is_empty) {
+        {
             diags.error(
                 "No VPC CIDRs",
                 "vpc_cidrs must list the VPC's primary CIDR (and any secondary CIDRs), e.g. [\"10.0.0.0/16\"].",
@@ -188,8 +188,8 @@ fn read_inputs(config: &Value, diags: &mut Diagnostics) -> Inputs {
         }
     }
     let nodes = read_cidr_list(config, "remote_node_cidrs", diags);
-    if let ListArg::Known(items) = &nodes {
-        if items.is_empty() {
+    if config.get_attr("remote_node_cidrs").and_then(Value::as_list).is_some_and(<[Value]>::is_empty) {
+        {
             diags.error(
                 "No remote node CIDRs",
                 "remote_node_cidrs needs at least one on-premises node CIDR, e.g. [\"10.80.0.0/16\"].",
@@ -266,8 +266,8 @@ fn read_inputs(config: &Value, diags: &mut Diagnostics) -> Inputs {
         (ListArg::Known(cidr::rfc1918().into_iter().enumerate().map(|(i, n)| (i, Some(n))).collect()), true)
     } else {
         let a = read_cidr_list(config, "allowed_ranges", diags);
-        if let ListArg::Known(items) = &a {
-            if items.is_empty() {
+        if allowed_attr.as_list().is_some_and(<[Value]>::is_empty) {
+            {
                 diags.error(
                     "No allowed ranges",
                     "allowed_ranges is empty, so no remote CIDR could be valid. Omit it to use the RFC 1918 blocks.",
