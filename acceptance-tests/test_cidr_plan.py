@@ -223,3 +223,18 @@ variable "pod" { type = string }
     good = tf.apply("-var", "pod=172.16.0.0/16")
     assert good.ok, good.stdout
     assert tf.outputs()["plan"]["vpc_routes"][-1] == {"destination_cidr": "172.16.0.0/16", "network": "pod"}
+
+
+def test_tf_log_debug_shows_provider_logs(tf):
+    tf.write(VALID)
+    r = tf.run("plan", "-no-color", env={"TF_LOG": "debug"})
+    assert r.ok, r.stderr[-2000:]
+    ours = [line for line in r.stderr.splitlines() if "provider.terraform-provider-hybridnet:" in line]
+    # Terraform parsed our JSON lines: levels and messages, not raw JSON.
+    assert any("[INFO]  provider.terraform-provider-hybridnet: plugin serving:" in line for line in ours), ours
+    assert any("[DEBUG] provider.terraform-provider-hybridnet: request:" in line and "rpc=ReadDataSource" in line
+               for line in ours), ours
+    assert not any('"@message"' in line for line in ours), "unparsed log lines"
+
+    quiet = tf.run("plan", "-no-color")
+    assert "provider.terraform-provider-hybridnet" not in quiet.stderr
