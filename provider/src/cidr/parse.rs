@@ -243,6 +243,27 @@ mod tests {
         assert!(parse_ipv4_cidr("\u{1b}[31m").unwrap_err().summary().contains("\\u{1b}"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_any_string(s in ".{0,40}|[0-9./:a-f]{0,24}") {
+            if let Err(e) = parse_ipv4_cidr(&s) {
+                proptest::prop_assert!(!e.summary().is_empty() && !e.detail().is_empty());
+            }
+        }
+
+        #[test]
+        fn round_trips_and_names_the_network(addr in proptest::prelude::any::<u32>(), prefix in 0u8..=32) {
+            let given = Ipv4Net::new(Ipv4Addr::from(addr), prefix).unwrap();
+            match parse_ipv4_cidr(&given.to_string()) {
+                Ok(n) => proptest::prop_assert!(n == given && given == given.trunc()),
+                Err(CidrError::HostBitsSet { network, .. }) => {
+                    proptest::prop_assert!(given != given.trunc() && network == given.trunc())
+                }
+                Err(e) => proptest::prop_assert!(false, "{e:?}"),
+            }
+        }
+    }
+
     #[test]
     fn errors_display_their_summary() {
         let e = parse_ipv4_cidr("nope").unwrap_err();
