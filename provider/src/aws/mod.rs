@@ -60,6 +60,8 @@ pub struct Aws {
 pub enum AwsError {
     #[error("no AWS region is configured")]
     NoRegion,
+    #[error("no AWS credentials for {operation}: {message}")]
+    NoCredentials { operation: &'static str, message: String },
     #[error("could not reach AWS for {operation}: {message}")]
     Unreachable { operation: &'static str, message: String },
     #[error("AWS {operation} failed: {code}: {message}")]
@@ -91,6 +93,14 @@ impl AwsError {
                  the selected AWS profile."
                     .into(),
             ),
+            AwsError::NoCredentials { operation, message } => (
+                format!("No AWS credentials ({operation})"),
+                format!(
+                    "{message}. Provide credentials through the environment (AWS_ACCESS_KEY_ID / \
+                     AWS_SECRET_ACCESS_KEY, AWS_PROFILE), the shared credentials file, SSO (aws sso login), web \
+                     identity, or an instance profile; or set `profile` / `assume_role` in the provider block."
+                ),
+            ),
             AwsError::Unreachable { operation, message } => (
                 format!("Cannot reach AWS ({operation})"),
                 format!(
@@ -121,7 +131,7 @@ impl AwsError {
 pub fn sdk_error<E, R>(operation: &'static str, err: aws_smithy_runtime_api::client::result::SdkError<E, R>) -> AwsError
 where
     E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     use aws_sdk_ec2::error::ProvideErrorMetadata as _;
     use aws_smithy_runtime_api::client::result::SdkError;
@@ -134,11 +144,29 @@ where
         SdkError::TimeoutError(_) => AwsError::Unreachable { operation, message: "the request timed out".into() },
         _ => {
             // Dispatch and construction failures (connection refused, DNS, no
-            // credentials): the full context chain is the useful part.
-            let text = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
-            AwsError::Unreachable { operation, message: text }
+            // credentials): the chain of causes is the useful part.
+            let text = error_chain(&err);
+            if text.contains("no credentials") || text.contains("credential provider") {
+                AwsError::NoCredentials { operation, message: text }
+            } else {
+                AwsError::Unreachable { operation, message: text }
+            }
         }
     }
+}
+
+/// "outer: cause: root cause", skipping repeats.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
 }
 
 impl Aws {
