@@ -215,6 +215,11 @@ impl ProviderLogic for Hybridnet {
         }
     }
 
+    fn stop(&self) {
+        tracing::info!(target: "hybridnet::provider", "stop requested: in-flight applies return what exists");
+        crate::aws::request_stop();
+    }
+
     async fn import_resource_state(&self, type_name: &str, id: &str) -> (Vec<ImportedResource>, Diagnostics) {
         match type_name {
             cluster_network::TYPE_NAME => cluster_network::import(id).await,

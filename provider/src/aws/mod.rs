@@ -232,7 +232,36 @@ async fn build_clients(s: &AwsSettings) -> Result<Clients, AwsError> {
     })
 }
 
-/// Polls `check` until it returns `Some`, or the deadline passes.
+static STOP: std::sync::OnceLock<tokio_util::sync::CancellationToken> = std::sync::OnceLock::new();
+
+fn stop_token() -> &'static tokio_util::sync::CancellationToken {
+    STOP.get_or_init(tokio_util::sync::CancellationToken::new)
+}
+
+/// Terraform asked the provider to stop (Ctrl-C): waits end at once and no new
+/// mutation starts; callers return the state of what exists.
+pub fn request_stop() {
+    stop_token().cancel();
+}
+
+/// `Err(Cancelled)` once a stop was requested: checked between mutations.
+pub fn check_stop() -> Result<(), AwsError> {
+    if stop_token().is_cancelled() {
+        Err(AwsError::Cancelled)
+    } else {
+        Ok(())
+    }
+}
+
+/// Runs `fut` unless and until a stop is requested.
+pub async fn unless_stopped<T>(fut: impl std::future::Future<Output = Result<T, AwsError>>) -> Result<T, AwsError> {
+    tokio::select! {
+        r = fut => r,
+        _ = stop_token().cancelled() => Err(AwsError::Cancelled),
+    }
+}
+
+/// Polls `check` until it returns `Some`, or the deadline passes, or a stop is requested.
 pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
@@ -247,7 +276,11 @@ where
         if tokio::time::Instant::now() + delay > deadline {
             return Err(AwsError::Timeout { what: what.to_string() });
         }
-        tokio::time::sleep(delay).await;
+        check_stop()?;
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop_token().cancelled() => return Err(AwsError::Cancelled),
+        }
         delay = (delay * 2).min(Duration::from_secs(10));
     }
 }

@@ -215,7 +215,7 @@ pub async fn apply(aws: &Aws, req: ApplyRequest<'_>) -> StateResponse {
     let d = Desired::from_value(req.planned_state, &mut ignored);
     let mut state = req.planned_state.clone();
     let mut progress = Progress::default();
-    let result = converge(clients, &d, req.prior_state, &mut state, &mut progress).await;
+    let result = crate::aws::unless_stopped(converge(clients, &d, req.prior_state, &mut state, &mut progress)).await;
     match result {
         Ok(()) => StateResponse { new_state: state, private: Vec::new(), diagnostics: Diagnostics::new() },
         Err(e) => {
@@ -309,6 +309,7 @@ async fn converge(
     }
     state.set_attr("attachment_id", Value::string(attachment.id.clone()));
 
+    crate::aws::check_stop()?;
     // 2. The dedicated route table.
     let prior_rt = prior_d
         .as_ref()
@@ -350,6 +351,7 @@ async fn converge(
     };
     state.set_attr("route_table_id", route_table.clone().map(Value::string).unwrap_or(Value::Null));
 
+    crate::aws::check_stop()?;
     // 3. Routes: create or re-point what is needed, remove what no longer is.
     let rts = managed_route_tables(d, route_table.as_deref());
     let want = desired_routes(d, &rts);
@@ -409,6 +411,7 @@ async fn converge(
     }
     state.set_attr("routes", routes_value(&want));
 
+    crate::aws::check_stop()?;
     // 4. The old gateway, and a dedicated route table no longer wanted.
     if let Some(old) = &old_gateway {
         ec2::delete_attachment(ec2, old, &vpc_id, timeout).await?;
@@ -417,6 +420,7 @@ async fn converge(
         delete_route_table(ec2, old_rt).await?;
     }
 
+    crate::aws::check_stop()?;
     // 5. Security group rules.
     let sg = str_attr(state, "security_group_id");
     let prior_sg = str_attr(prior, "security_group_id");
@@ -496,6 +500,7 @@ async fn converge(
         state.set_attr("security_group_rule_ids", strings_value(&ids));
     }
 
+    crate::aws::check_stop()?;
     // 6. Tags on what we own, when they changed.
     if let Some(p) = &prior_d {
         if p.tags != d.tags {
