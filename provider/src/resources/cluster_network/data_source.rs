@@ -118,25 +118,25 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
         },
     };
     let mut routes = Vec::new();
-    if let Some(g) = &gateway {
-        let wanted: Vec<String> = cidr::vpc_routes(&nodes, &pods, routable).iter().map(|r| r.destination_cidr.to_string()).collect();
-        for t in &route_tables {
-            for c in &wanted {
-                match t.routes.iter().find(|r| &r.destination_cidr == c) {
-                    Some(r) => {
-                        let network = if nodes.iter().any(|n| n.to_string() == *c) { "node" } else { "pod" };
-                        routes.push(Value::object([
-                            ("route_table_id", Value::string(t.id.clone())),
-                            ("destination_cidr", Value::string(c.clone())),
-                            ("target_id", Value::string(r.target_id.clone())),
-                            ("network", Value::string(network)),
-                        ]));
-                        if &r.target_id != g {
-                            missing.push(format!("route {c} in {} to {g} (it points at {})", t.id, r.target_id));
-                        }
+    let gw_text = gateway.clone().unwrap_or_else(|| "a transit or virtual private gateway".to_string());
+    let wanted: Vec<String> =
+        cidr::vpc_routes(&nodes, &pods, routable).iter().map(|r| r.destination_cidr.to_string()).collect();
+    for t in &route_tables {
+        for c in &wanted {
+            match t.routes.iter().find(|r| &r.destination_cidr == c) {
+                Some(r) => {
+                    let network = if nodes.iter().any(|n| n.to_string() == *c) { "node" } else { "pod" };
+                    routes.push(Value::object([
+                        ("route_table_id", Value::string(t.id.clone())),
+                        ("destination_cidr", Value::string(c.clone())),
+                        ("target_id", Value::string(r.target_id.clone())),
+                        ("network", Value::string(network)),
+                    ]));
+                    if gateway.as_ref().is_some_and(|g| &r.target_id != g) {
+                        missing.push(format!("route {c} in {} to {gw_text} (it points at {})", t.id, r.target_id));
                     }
-                    None => missing.push(format!("route {c} in {} to {g}", t.id)),
                 }
+                None => missing.push(format!("route {c} in {} to {gw_text}", t.id)),
             }
         }
     }
