@@ -180,7 +180,9 @@ pub async fn find_route_tables_by_tag(
     collect_route_tables(ec2, vec![filter("vpc-id", [vpc_id]), filter(&format!("tag:{key}"), [value])]).await
 }
 
-/// Route tables of a VPC with a route to one of `cidrs` (for import).
+/// Route tables of a VPC with a route to one of `cidrs` (for import and audits).
+/// One paginated describe of the VPC's tables, selected here: the multi-valued
+/// `route.destination-cidr-block` filter is not an OR in every EC2 implementation.
 pub async fn find_route_tables_routing(
     ec2: &aws_sdk_ec2::Client,
     vpc_id: &str,
@@ -189,11 +191,11 @@ pub async fn find_route_tables_routing(
     if cidrs.is_empty() {
         return Ok(Vec::new());
     }
-    collect_route_tables(
-        ec2,
-        vec![filter("vpc-id", [vpc_id]), filter("route.destination-cidr-block", cidrs.iter().cloned())],
-    )
-    .await
+    let tables = collect_route_tables(ec2, vec![filter("vpc-id", [vpc_id])]).await?;
+    Ok(tables
+        .into_iter()
+        .filter(|t| t.routes.iter().any(|r| cidrs.contains(&r.destination_cidr)))
+        .collect())
 }
 
 async fn collect_route_tables(ec2: &aws_sdk_ec2::Client, filters: Vec<Filter>) -> Result<Vec<RouteTable>, AwsError> {

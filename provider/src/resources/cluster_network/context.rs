@@ -155,18 +155,20 @@ pub async fn check_surroundings(
     let subnets = subnets?;
     let route_tables = route_tables?;
 
+    // These are sets: Terraform hands them over sorted, so an element index would
+    // not match the configuration; the diagnostic names the ID and points at the set.
     let check_subnets = |attr: &str, list: &[String], diags: &mut Diagnostics| {
-        for (i, id) in list.iter().enumerate() {
+        for id in list.iter() {
             match subnets.iter().find(|s| &s.id == id) {
                 None => diags.error(
                     "Subnet not found",
                     format!("Subnet {id} does not exist in this account and region. Use a subnet of VPC {}.", ctx.vpc.id),
-                    Some(AttrPath::attr(attr).index(i)),
+                    Some(AttrPath::attr(attr)),
                 ),
                 Some(s) if s.vpc_id != ctx.vpc.id => diags.error(
                     "Subnet outside the cluster's VPC",
                     format!("Subnet {id} is in {}, but cluster {} is in {}. Use subnets of {}.", s.vpc_id, d.cluster_name, ctx.vpc.id, ctx.vpc.id),
-                    Some(AttrPath::attr(attr).index(i)),
+                    Some(AttrPath::attr(attr)),
                 ),
                 Some(_) => {}
             }
@@ -195,17 +197,17 @@ pub async fn check_surroundings(
         }
     }
     check_subnets("route_table_subnet_ids", &d.route_table_subnet_ids, diags);
-    for (i, id) in d.route_table_ids.iter().enumerate() {
+    for id in d.route_table_ids.iter() {
         match route_tables.iter().find(|r| &r.id == id) {
             None => diags.error(
                 "Route table not found",
                 format!("Route table {id} does not exist. Use a route table of VPC {}.", ctx.vpc.id),
-                Some(AttrPath::attr("route_table_ids").index(i)),
+                Some(AttrPath::attr("route_table_ids")),
             ),
             Some(r) if r.vpc_id != ctx.vpc.id => diags.error(
                 "Route table outside the cluster's VPC",
                 format!("Route table {id} belongs to {}, not to the cluster's VPC {}.", r.vpc_id, ctx.vpc.id),
-                Some(AttrPath::attr("route_table_ids").index(i)),
+                Some(AttrPath::attr("route_table_ids")),
             ),
             Some(_) => {}
         }

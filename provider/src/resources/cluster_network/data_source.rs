@@ -86,10 +86,7 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
         }
     }
     let gateway = votes.into_iter().max_by_key(|(_, n)| *n).map(|(g, _)| g);
-    let pods_routed = route_tables.iter().any(|t| {
-        t.routes.iter().any(|r| Some(&r.target_id) == gateway.as_ref() && pods.iter().any(|p| p.to_string() == r.destination_cidr))
-    });
-    let routable = pods.is_empty() || pods_routed;
+    let routable = config.get_attr("pod_network_routable").and_then(Value::as_bool).unwrap_or(true);
 
     let mut missing = Vec::new();
     if !ctx.vpc.dns_hostnames {
@@ -172,6 +169,7 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
         ("cluster_name", Value::string(name.clone())),
         ("remote_node_cidrs", strings_value(&nodes_s)),
         ("remote_pod_cidrs", strings_value(&pods_s)),
+        ("pod_network_routable", Value::Bool(routable)),
         ("security_group_id", sg.clone().map(Value::string).unwrap_or(Value::Null)),
         ("route_table_ids", strings_value(&route_tables.iter().map(|t| t.id.clone()).collect::<Vec<_>>())),
         ("gateway_id", gateway.clone().map(Value::string).unwrap_or(Value::Null)),

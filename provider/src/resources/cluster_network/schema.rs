@@ -116,6 +116,9 @@ pub fn data_source_schema() -> Schema {
     .attribute(Attribute::optional_computed("remote_pod_cidrs", strings()).description(
         "Pod CIDRs to check; default the cluster's remote pod networks.",
     ))
+    .attribute(Attribute::optional_computed("pod_network_routable", Type::Bool).description(
+        "Whether pod CIDRs should be routable (routes and rules for pods are required); default true.",
+    ))
     .attribute(Attribute::optional_computed("security_group_id", Type::String).description(
         "Security group to check; default the cluster security group.",
     ))
