@@ -20,7 +20,6 @@ from moto_server import (aws, aws_env, closed_port, moto_server, our_rules, rout
 from seed import (EKS_RULE_DESCRIPTION, NODE_CIDR, POD_CIDR, SERVICE_CIDR, Seed, fill_inbound_rules,
                   set_remote_networks)
 
-pytestmark = pytest.mark.skipif(not os.environ.get("HYBRIDNET_CLUSTER_NETWORK"), reason="resource not built yet")
 
 ADDR = "hybridnet_cluster_network.this"
 GATEWAYS = ["tgw", "vgw"]
