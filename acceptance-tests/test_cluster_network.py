@@ -809,3 +809,20 @@ def test_data_source_for_missing_cluster_fails_on_cluster_name(tf_aws, aws, seed
     err = the_error(p)
     assert "nope" in diag_text(err)
     assert highlighted(err) == '"nope"'
+
+
+@pytest.mark.parametrize("gateway,attr,bad", [
+    ("tgw", "transit_gateway_id", "tgw-0000000000000dead"),
+    ("vgw", "vpn_gateway_id", "vgw-0000000000000dead"),
+])
+def test_gateway_that_does_not_exist_fails_at_plan(tf_aws, aws, seeded, gateway, attr, bad):
+    s = seeded
+    tf_aws.write(resource_hcl(network_args(s, gateway, **{attr: bad})))
+    p = tf_aws.plan()
+    assert not p.ok
+    err = the_error(p)
+    assert bad in diag_text(err) and "not found" in err["summary"], err
+    assert highlighted(err) == f'"{bad}"'
+    # Nothing was created.
+    assert routes_of(aws.ec2, s.route_table_id).get(NODE_CIDR) is None
+    assert not our_rules(aws.ec2, s.security_group_id)

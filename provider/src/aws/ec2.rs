@@ -305,7 +305,41 @@ fn ignore_not_found(err: AwsError) -> Result<(), AwsError> {
     }
 }
 
-// ---------------------------------------------------------------- attachments
+// ---------------------------------------------------------------- gateways and attachments
+
+/// Whether the transit gateway or virtual private gateway exists (and is not deleted).
+pub async fn gateway_exists(ec2: &aws_sdk_ec2::Client, gateway: &str) -> Result<bool, AwsError> {
+    match GatewayKind::of(gateway) {
+        GatewayKind::Transit => match ec2.describe_transit_gateways().transit_gateway_ids(gateway).send().await {
+            Ok(o) => Ok(o
+                .transit_gateways()
+                .iter()
+                .any(|g| !matches!(g.state().map(|s| s.as_str()), Some("deleted" | "deleting")))),
+            Err(e) => {
+                let err = sdk_error("ec2:DescribeTransitGateways", e);
+                if err.is_not_found() {
+                    Ok(false)
+                } else {
+                    Err(err)
+                }
+            }
+        },
+        GatewayKind::Vpn => match ec2.describe_vpn_gateways().vpn_gateway_ids(gateway).send().await {
+            Ok(o) => Ok(o
+                .vpn_gateways()
+                .iter()
+                .any(|g| !matches!(g.state().map(|s| s.as_str()), Some("deleted" | "deleting")))),
+            Err(e) => {
+                let err = sdk_error("ec2:DescribeVpnGateways", e);
+                if err.is_not_found() {
+                    Ok(false)
+                } else {
+                    Err(err)
+                }
+            }
+        },
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Attachment {

@@ -213,6 +213,18 @@ pub async fn check_surroundings(
         }
     }
 
+    let gateway_attr = if is_tgw { "transit_gateway_id" } else { "vpn_gateway_id" };
+    if !ec2::gateway_exists(&clients.ec2, &d.gateway).await? {
+        diags.error(
+            if is_tgw { "Transit gateway not found" } else { "Virtual private gateway not found" },
+            format!(
+                "{} does not exist in region {} (or was deleted). Check the ID and the provider's region.",
+                d.gateway, clients.region
+            ),
+            Some(AttrPath::attr(gateway_attr)),
+        );
+        return Ok(());
+    }
     if !d.manage_attachment {
         if ec2::find_attachment(&clients.ec2, &d.gateway, &ctx.vpc.id).await?.is_none() {
             let attr = if is_tgw { "transit_gateway_id" } else { "vpn_gateway_id" };

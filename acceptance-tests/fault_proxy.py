@@ -1,0 +1,532 @@
+"""A seeded, fault-injecting HTTP/1.1 proxy between the provider and the moto server.
+
+The provider reaches AWS through `AWS_ENDPOINT_URL=http://127.0.0.1:<proxy port>`; the
+proxy forwards every request to moto and, per request, may inject one fault instead:
+
+| kind          | what the provider sees                                                        |
+|---------------|-------------------------------------------------------------------------------|
+| throttle      | EC2: HTTP 503 `RequestLimitExceeded` (XML); EKS: HTTP 429 `ThrottlingException` |
+| internal      | EC2: HTTP 500 `InternalError` (XML); EKS: HTTP 500 `ServerException`          |
+| reset_before  | the connection is reset before the request is forwarded (moto never sees it)  |
+| reset_after   | the request reaches moto, then the connection is reset: the effect happened,  |
+|               | the answer is lost (a non-idempotent client creates duplicates here)          |
+| latency       | the request is held `latency` seconds (seeded, within a range), then forwarded |
+| denied        | (targeted use only) EC2: HTTP 403 `UnauthorizedOperation`; EKS: HTTP 403       |
+|               | `AccessDeniedException`                                                       |
+
+Reproducible: the decision for the n-th call of an operation (`ec2:CreateRoute`,
+`eks:DescribeCluster`, ...) comes from its own `random.Random(f"{seed}:{operation}")`
+stream, drawn in the order that operation's calls arrive. The provider's concurrency can
+change which of four concurrent CreateRoute calls gets a fault, but not how many calls of
+each operation fail, nor how.
+
+It also counts requests (per operation) and faults (per kind), can hold every request for
+a fixed time (the cancellation test), and can call a hook on the k-th request (the crash
+test kills the provider there, see `kill_provider_of`).
+
+Loopback only: it listens on 127.0.0.1 and forwards only to a 127.0.0.1 upstream. Every
+wait is bounded, and `stop()` (or leaving the `with` block) ends all of it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import random
+import select
+import signal
+import socket
+import struct
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+
+HOST = "127.0.0.1"
+
+#: the kinds drawn at random, with equal weight
+RANDOM_KINDS = ("throttle", "internal", "reset_before", "reset_after", "latency")
+ALL_KINDS = RANDOM_KINDS + ("denied",)
+
+EC2_THROTTLE = (b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>RequestLimitExceeded</Code>'
+                b'<Message>Request limit exceeded.</Message></Error></Errors><RequestID>x</RequestID></Response>')
+EC2_INTERNAL = (b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>InternalError</Code>'
+                b'<Message>An internal error has occurred.</Message></Error></Errors><RequestID>x</RequestID></Response>')
+EC2_DENIED = (b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>UnauthorizedOperation</Code>'
+              b'<Message>You are not authorized to perform this operation.</Message></Error></Errors>'
+              b'<RequestID>x</RequestID></Response>')
+EKS_THROTTLE = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
+EKS_INTERNAL = b'{"__type":"ServerException","message":"An internal error has occurred."}'
+EKS_DENIED = b'{"__type":"AccessDeniedException","message":"User is not authorized to perform eks:DescribeCluster"}'
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+              "transfer-encoding", "upgrade", "content-length", "expect"}
+
+MAX_BODY = 16 * 1024 * 1024
+
+
+def operation_of(method: str, path: str, headers, body: bytes) -> str:
+    """`ec2:<Action>` for a query (form POST) request, `eks:<Operation>` for an EKS REST call."""
+    auth = headers.get("Authorization", "") or ""
+    p = urllib.parse.urlsplit(path).path
+    if p.startswith("/clusters") or "/eks/aws4_request" in auth:
+        parts = [x for x in p.split("/") if x]
+        if method == "GET" and len(parts) == 2 and parts[0] == "clusters":
+            return "eks:DescribeCluster"
+        if method == "GET" and parts == ["clusters"]:
+            return "eks:ListClusters"
+        if method == "POST" and len(parts) == 3 and parts[2] == "update-config":
+            return "eks:UpdateClusterConfig"
+        return f"eks:{method} {'/'.join(parts[:1] + ['*'] * (len(parts) - 1))}"
+    action = ""
+    if body:
+        try:
+            action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+        except ValueError:
+            action = ""
+    if not action:
+        action = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query).get("Action", [""])[0]
+    return f"ec2:{action or method}"
+
+
+def service_of(operation: str) -> str:
+    return operation.split(":", 1)[0]
+
+
+def is_mutation(operation: str) -> bool:
+    name = operation.split(":", 1)[1]
+    return not name.startswith(("Describe", "List", "Get"))
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    by_operation: Counter = field(default_factory=Counter)
+    faults: Counter = field(default_factory=Counter)
+    faults_by_operation: Counter = field(default_factory=Counter)
+    forwarded: int = 0
+    client_gone: int = 0      # requests held (latency) whose client hung up: not forwarded
+    upstream_errors: int = 0  # moto did not answer (the proxy answers 502)
+
+    def as_dict(self) -> dict:
+        return {
+            "requests": self.requests,
+            "forwarded": self.forwarded,
+            "by_operation": dict(sorted(self.by_operation.items())),
+            "faults": {k: self.faults.get(k, 0) for k in ALL_KINDS if self.faults.get(k, 0)},
+            "faults_total": sum(self.faults.values()),
+            "faults_by_operation": dict(sorted(self.faults_by_operation.items())),
+            "client_gone": self.client_gone,
+            "upstream_errors": self.upstream_errors,
+        }
+
+
+class FaultProxy:
+    """Start with `start()` (or `with FaultProxy(...) as p:`); `url` is what the provider gets."""
+
+    def __init__(self, upstream: str, *, seed: int = 0, rate: float = 0.0, kinds=RANDOM_KINDS,
+                 latency: tuple[float, float] = (0.2, 1.0), upstream_timeout: float = 30.0):
+        u = urllib.parse.urlsplit(upstream)
+        if u.hostname not in ("127.0.0.1", "localhost") or not u.port:
+            raise ValueError(f"the proxy forwards to loopback only, not {upstream!r}")
+        self.upstream_host, self.upstream_port = HOST, u.port
+        self.upstream_timeout = upstream_timeout
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.configure(seed=seed, rate=rate, kinds=kinds, latency=latency)
+
+    # ------------------------------------------------------------ control
+
+    def configure(self, *, seed: int | None = None, rate: float | None = None, kinds=None,
+                  latency: tuple[float, float] | None = None, hold_every_request: float | None = None,
+                  only: Callable[[str], bool] | None = None) -> "FaultProxy":
+        """Sets the fault plan and starts counting afresh (statistics, streams, hook are reset).
+
+        `only` restricts faults to operations it accepts (e.g. `is_mutation`);
+        `hold_every_request` holds every request that long before forwarding it.
+        """
+        with self._lock:
+            if seed is not None:
+                self.seed = seed
+            if rate is not None:
+                if not 0.0 <= rate <= 1.0:
+                    raise ValueError(f"rate {rate} is not within [0, 1]")
+                self.rate = rate
+            if kinds is not None:
+                bad = set(kinds) - set(ALL_KINDS)
+                if bad or not kinds:
+                    raise ValueError(f"unknown fault kinds {bad}")
+                self.kinds = tuple(kinds)
+            if latency is not None:
+                self.latency = latency
+            self.hold = hold_every_request or 0.0
+            self.only = only
+            self.injecting = self.rate > 0
+            self.stats = Stats()
+            self._streams: dict[str, random.Random] = {}
+            self._hook: tuple[int, Callable[[int, str], None], str] | None = None
+            self.hook_fired: list[tuple[int, str]] = []
+            self.log: list[tuple[float, str, str]] = []   # (time, operation, outcome)
+        return self
+
+    def stop_injecting(self) -> None:
+        """From now on, every request is forwarded unchanged (counting goes on)."""
+        with self._lock:
+            self.injecting = False
+            self.hold = 0.0
+
+    def resume_injecting(self) -> None:
+        with self._lock:
+            self.injecting = self.rate > 0
+
+    def on_request(self, k: int, hook: Callable[[int, str], None], when: str = "after") -> None:
+        """Calls `hook(k, operation)` on the k-th request counted from the last `configure`.
+
+        `when="after"`: the request is forwarded first and its answer is lost (the
+        connection is reset after the hook); `"before"`: the hook runs and the request is
+        dropped without reaching moto.
+        """
+        if k < 1 or when not in ("before", "after"):
+            raise ValueError((k, when))
+        with self._lock:
+            self._hook = (k, hook, when)
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return self.stats.as_dict()
+
+    # ------------------------------------------------------------ server
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "not started"
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> "FaultProxy":
+        proxy = self
+
+        class Handler(_Handler):
+            pass
+
+        Handler.proxy = proxy
+        server = _Server((HOST, 0), Handler)
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name="fault-proxy", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def __enter__(self) -> "FaultProxy":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ per request
+
+    def _decide(self, operation: str) -> tuple[int, str | None, float, tuple | None]:
+        """(request number, fault kind or None, seconds to hold, hook) for one request."""
+        with self._lock:
+            self.stats.requests += 1
+            n = self.stats.requests
+            self.stats.by_operation[operation] += 1
+            kind, hold = None, self.hold
+            if self.injecting and (self.only is None or self.only(operation)):
+                rng = self._streams.get(operation)
+                if rng is None:
+                    rng = self._streams[operation] = random.Random(f"{self.seed}:{operation}")
+                draw, pick, amount = rng.random(), rng.randrange(len(self.kinds)), rng.random()
+                if draw < self.rate:
+                    kind = self.kinds[pick]
+                    self.stats.faults[kind] += 1
+                    self.stats.faults_by_operation[f"{operation} {kind}"] += 1
+                    if kind == "latency":
+                        lo, hi = self.latency
+                        hold += lo + (hi - lo) * amount
+            hook = None
+            if self._hook is not None and self._hook[0] == n:
+                hook = self._hook
+                self._hook = None
+            return n, kind, hold, hook
+
+    def _note(self, operation: str, outcome: str) -> None:
+        with self._lock:
+            if len(self.log) < 100_000:
+                self.log.append((time.monotonic(), operation, outcome))
+            if outcome == "forwarded":
+                self.stats.forwarded += 1
+            elif outcome == "client gone":
+                self.stats.client_gone += 1
+            elif outcome == "upstream error":
+                self.stats.upstream_errors += 1
+
+    def _forward(self, method: str, path: str, headers, body: bytes) -> tuple[int, str, list, bytes]:
+        conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=self.upstream_timeout)
+        try:
+            out = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}
+            out["Content-Length"] = str(len(body))
+            out["Connection"] = "close"
+            conn.request(method, path, body=body if body or method in ("POST", "PUT", "PATCH") else None, headers=out)
+            resp = conn.getresponse()
+            data = resp.read()
+            return resp.status, resp.reason, [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP_BY_HOP], data
+        finally:
+            conn.close()
+
+
+def _fault_response(kind: str, service: str) -> tuple[int, list, bytes]:
+    if service == "eks":
+        status, etype, body = {
+            "throttle": (429, "ThrottlingException", EKS_THROTTLE),
+            "internal": (500, "ServerException", EKS_INTERNAL),
+            "denied": (403, "AccessDeniedException", EKS_DENIED),
+        }[kind]
+        return status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", etype),
+                        ("x-amzn-RequestId", "x")], body
+    status, body = {"throttle": (503, EC2_THROTTLE), "internal": (500, EC2_INTERNAL), "denied": (403, EC2_DENIED)}[kind]
+    return status, [("Content-Type", "text/xml;charset=UTF-8")], body
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, *a, **kw):
+        self._resets: set = set()
+        self._resets_lock = threading.Lock()
+        super().__init__(*a, **kw)
+
+    def mark_reset(self, sock) -> None:
+        with self._resets_lock:
+            self._resets.add(sock)
+
+    def shutdown_request(self, request):
+        with self._resets_lock:
+            reset = request in self._resets
+            self._resets.discard(request)
+        if reset:
+            # No shutdown(SHUT_WR), which would send a FIN first: close with SO_LINGER 0 = RST.
+            self.close_request(request)
+        else:
+            super().shutdown_request(request)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    proxy: FaultProxy
+    protocol_version = "HTTP/1.1"
+    timeout = 60  # an idle keep-alive connection is closed after this
+
+    def log_message(self, format, *args):  # noqa: A002 - quiet
+        pass
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding", "") or "").lower():
+            chunks, total = [], 0
+            while True:
+                line = self.rfile.readline(1024)
+                if not line:
+                    raise ConnectionError("truncated chunked body")
+                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                total += size
+                if total > MAX_BODY:
+                    raise ConnectionError("body too large")
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(16)
+            return b"".join(chunks)
+        n = int(self.headers.get("Content-Length") or 0)
+        if n > MAX_BODY:
+            raise ConnectionError("body too large")
+        return self.rfile.read(n) if n > 0 else b""
+
+    def _reset(self) -> None:
+        """Resets the connection (RST, not FIN): what a dropped connection looks like.
+        The server closes it without the usual shutdown(SHUT_WR) (see `_Server`)."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.server.mark_reset(self.connection)
+
+    def _client_gone(self) -> bool:
+        """The client closed (or reset) its connection while we held its request."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            return self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+
+    def _hold(self, seconds: float) -> bool:
+        """Waits `seconds` (bounded; ends early when the proxy stops). False if the client left."""
+        deadline = time.monotonic() + min(seconds, 120.0)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            if self.proxy._stopping.wait(min(0.05, left)):
+                return False
+            if self._client_gone():
+                return False
+
+    def _send(self, status: int, headers: list, body: bytes, reason: str | None = None) -> None:
+        self.send_response(status, reason)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.wfile.flush()
+
+    def _handle(self) -> None:
+        p = self.proxy
+        try:
+            body = self._read_body()
+        except (ConnectionError, ValueError, OSError):
+            self._reset()
+            return
+        operation = operation_of(self.command, self.path, self.headers, body)
+        n, kind, hold, hook = p._decide(operation)
+
+        if hold > 0 and not self._hold(hold):
+            p._note(operation, "client gone")
+            self._reset()
+            return
+        if hook is not None and hook[2] == "before":
+            _k, fn, _ = hook
+            try:
+                fn(n, operation)
+            finally:
+                p.hook_fired.append((n, operation))
+                p._note(operation, "hook before")
+                self._reset()
+            return
+        if kind in ("throttle", "internal", "denied"):
+            status, headers, data = _fault_response(kind, service_of(operation))
+            p._note(operation, kind)
+            self._send(status, headers, data)
+            return
+        if kind == "reset_before":
+            p._note(operation, kind)
+            self._reset()
+            return
+        try:
+            status, reason, headers, data = p._forward(self.command, self.path, self.headers, body)
+        except (OSError, http.client.HTTPException) as e:
+            p._note(operation, "upstream error")
+            msg = f"fault proxy: upstream {p.upstream_host}:{p.upstream_port} failed: {e}".encode()
+            self._send(502, [("Content-Type", "text/plain")], msg)
+            return
+        p._note(operation, "forwarded")
+        if hook is not None:
+            _k, fn, _ = hook
+            try:
+                fn(n, operation)
+            finally:
+                p.hook_fired.append((n, operation))
+                self._reset()
+            return
+        if kind == "reset_after":
+            p._note(operation, kind)
+            self._reset()
+            return
+        self._send(status, headers, data, reason)
+
+    def do_GET(self):
+        self._handle()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
+
+    def finish(self):
+        try:
+            super().finish()
+        except (OSError, ValueError):
+            pass
+
+
+# ---------------------------------------------------------------- processes
+
+def _ppid_map() -> dict[int, int]:
+    out = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses
+        rest = stat[stat.rfind(")") + 2:].split()
+        if len(rest) >= 2:
+            out[int(name)] = int(rest[1])
+    return out
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (children, grandchildren, ...)."""
+    parents = _ppid_map()
+    found, frontier = [], [pid]
+    for _ in range(16):  # bounded depth
+        nxt = [c for c, p in parents.items() if p in frontier and c not in found]
+        if not nxt:
+            break
+        found.extend(nxt)
+        frontier = nxt
+    return found
+
+
+def _is_provider(pid: int, binary_name: str) -> bool:
+    try:
+        exe = os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        exe = ""
+    if os.path.basename(exe.replace(" (deleted)", "")) == binary_name:
+        return True
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv0 = f.read().split(b"\0", 1)[0].decode("utf-8", "replace")
+    except OSError:
+        return False
+    return os.path.basename(argv0) == binary_name
+
+
+def kill_provider_of(terraform_pid: int, binary_name: str = "terraform-provider-hybridnet") -> list[int]:
+    """SIGKILLs the provider processes started by the Terraform process `terraform_pid`
+    (and only those); returns their pids."""
+    killed = []
+    for pid in descendants(terraform_pid):
+        if _is_provider(pid, binary_name):
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            except ProcessLookupError:
+                pass
+    return killed
