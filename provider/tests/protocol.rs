@@ -325,3 +325,59 @@ fn run_by_hand_prints_help_and_fails() {
     assert!(err.contains("plugin for Terraform"), "{err}");
     assert!(err.contains("terraform init"), "{err}");
 }
+
+#[tokio::test]
+async fn older_state_upgrades_and_garbage_state_is_a_clear_error() {
+    let id = terraform_like_identity();
+    let plugin = launch(&id);
+    let channel = connect(&plugin, &id).await.unwrap();
+    let mut client = pb::provider_client::ProviderClient::new(channel);
+    let s = schema(&mut client).await;
+    let ty = cidr_plan_type(s.resource_schemas.get("hybridnet_cluster_network").expect("resource schema"));
+
+    // State as an earlier release wrote it: some of today's attributes absent, one
+    // attribute since removed, numbers as strings.
+    let old = serde_json::json!({
+        "id": "edge",
+        "cluster_name": "edge",
+        "remote_node_cidrs": ["192.168.0.0/22"],
+        "transit_gateway_id": "tgw-1",
+        "route_table_ids": ["rtb-1"],
+        "webhook_ports": ["9443"],
+        "vpc_id": "vpc-1",
+        "routes": [{"route_table_id": "rtb-1", "destination_cidr": "192.168.0.0/22", "target_id": "tgw-1", "network": "node"}],
+        "legacy_attribute_since_removed": true
+    });
+    let r = client
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: "hybridnet_cluster_network".into(),
+            version: 0,
+            raw_state: Some(pb::RawState { json: old.to_string().into_bytes(), ..Default::default() }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    let v = decode_msgpack(&r.upgraded_state.expect("upgraded").msgpack, &ty).expect("conforms to today's schema");
+    assert_eq!(v.get_attr("cluster_name"), Some(&Value::String("edge".into())));
+    assert_eq!(v.get_attr("webhook_ports").and_then(|p| p.as_list()).and_then(|l| l[0].as_i64()), Some(9443));
+    assert_eq!(v.get_attr("eks_network_interface_ips"), Some(&Value::Null));
+    assert_eq!(v.get_attr("routes").and_then(|r| r.as_list()).map(<[Value]>::len), Some(1));
+
+    for garbage in [&b"{not json"[..], b"[1,2,3]", b"{\"remote_node_cidrs\": {\"a\": 1}}"] {
+        let r = client
+            .upgrade_resource_state(pb::upgrade_resource_state::Request {
+                type_name: "hybridnet_cluster_network".into(),
+                version: 0,
+                raw_state: Some(pb::RawState { json: garbage.to_vec(), ..Default::default() }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(r.diagnostics.len(), 1, "{:?}", r.diagnostics);
+        assert_eq!(r.diagnostics[0].summary, "Invalid resource state");
+        assert!(r.diagnostics[0].detail.contains("restore it from a backup"), "{:?}", r.diagnostics);
+        assert!(r.upgraded_state.is_none());
+    }
+    assert!(schema(&mut client).await.provider.is_some(), "still serving");
+}

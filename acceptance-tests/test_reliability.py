@@ -1,0 +1,689 @@
+"""Reliability of `hybridnet_cluster_network` under AWS faults, provider crashes and
+cancellation: any interrupted run can simply be re-run; it converges, creates no
+duplicates and orphans nothing.
+
+The provider talks to moto through `fault_proxy.FaultProxy` (127.0.0.1), which injects
+seeded faults (throttling, 500s, connection resets before and after moto saw the request,
+latency) at rate `HYBRIDNET_FAULT_RATE` (default 0.2). Seeding and every check talk to
+moto directly.
+
+- Fault scenarios (create; update: add a node CIDR and remove a pod CIDR; destroy), each
+  over `HYBRIDNET_FAULT_RUNS` seeded runs. A run converges when at most MAX_APPLIES
+  `terraform apply` (or destroy) under faults end in success. Then, faults off: the next
+  plan is empty (or destroy left nothing) and moto holds exactly what the state records.
+- Crash: SIGKILL the provider at the k-th AWS request of an apply; the next apply
+  converges to the same end state, adopting what the killed run created.
+- Cancellation: SIGINT (Ctrl-C) to Terraform during a slow apply; it exits promptly and
+  the state records what exists.
+- Unrecoverable: endpoint down, always throttled, access denied, a gateway that does not
+  exist, connection reset on every CreateRoute: one clear error, in bounded time.
+
+Figures: every scenario's summary is merged into the JSON file
+`$HYBRIDNET_RELIABILITY_REPORT` (if set); `scripts/reliability.sh` turns it into
+docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import Result, TerraformWorkdir
+from fault_proxy import FaultProxy, is_mutation, kill_provider_of
+from moto_server import (AwsSession, aws, closed_port, moto_server, routes_of, rule_rows, seeded,  # noqa: F401
+                         terraform_env_for, tgw_attachments, vgw_attachment_state)
+from seed import NODE_CIDR, POD_CIDR, Seed, set_remote_networks
+
+# ---------------------------------------------------------------- parameters
+
+#: seeded runs per fault scenario (the issue asks for at least 20; `scripts/reliability.sh` runs 20)
+RUNS = int(os.environ.get("HYBRIDNET_FAULT_RUNS", "20"))
+#: probability that one AWS request gets a fault
+RATE = float(os.environ.get("HYBRIDNET_FAULT_RATE", "0.2"))
+#: first seed (runs use FIRST_SEED .. FIRST_SEED + RUNS - 1)
+FIRST_SEED = int(os.environ.get("HYBRIDNET_FAULT_SEED", "1"))
+REPORT = os.environ.get("HYBRIDNET_RELIABILITY_REPORT")
+#: `terraform apply` (or destroy) attempts under faults before a run counts as not converged
+MAX_APPLIES = 4
+#: one Terraform command never takes longer than this (a hang fails the run)
+COMMAND_TIMEOUT = 300
+#: an unrecoverable run must fail within this
+FAIL_BOUND = 90
+#: Terraform must exit within this after Ctrl-C
+CANCEL_BOUND = 20
+#: the crash points: (k-th AWS request of the apply, scenario)
+CRASH_POINTS = [2, 5, 8, 12, 16, 20, 24]
+
+ADDR = "hybridnet_cluster_network.this"
+OWNER_TAG = "hybridnet:cluster-network"
+NODE_2 = "192.168.8.0/22"
+POD_2 = "172.17.0.0/16"
+ALL_CIDRS = (NODE_CIDR, NODE_2, POD_CIDR, POD_2)
+WEBHOOK_PORTS = (9443,)
+SEEDS = list(range(FIRST_SEED, FIRST_SEED + RUNS))
+
+
+def gateway_for(seed: int) -> str:
+    """Runs alternate between a transit gateway and a virtual private gateway."""
+    return "tgw" if seed % 2 else "vgw"
+
+
+# ---------------------------------------------------------------- configuration
+
+def hcl(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(hcl(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {hcl(x)}" for k, x in v.items()) + " }"
+    raise TypeError(v)
+
+
+def config(s: Seed, gateway: str, nodes=(NODE_CIDR,), pods=(POD_CIDR,), gateway_id: str | None = None) -> str:
+    args: dict = {"cluster_name": s.cluster_name, "remote_node_cidrs": list(nodes), "remote_pod_cidrs": list(pods)}
+    if gateway == "tgw":
+        args["transit_gateway_id"] = gateway_id or s.transit_gateway_id
+        args["attachment_subnet_ids"] = [s.subnet_a, s.subnet_b]
+    else:
+        args["vpn_gateway_id"] = gateway_id or s.vpn_gateway_id
+    args.update({"route_table_ids": [s.route_table_id], "security_group_id": s.security_group_id,
+                 "webhook_ports": list(WEBHOOK_PORTS), "tags": {"team": "platform"}})
+    body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items())
+    # No outputs: an output-only change would make `plan -detailed-exitcode` exit 2.
+    return f'provider "hybridnet" {{}}\n\nresource "hybridnet_cluster_network" "this" {{\n{body}\n}}\n'
+
+
+def expected_rules(nodes, pods, ports=WEBHOOK_PORTS) -> set[tuple]:
+    return ({("ingress", "tcp", 443, 443, c) for c in list(nodes) + list(pods)}
+            | {("egress", "tcp", 10250, 10250, c) for c in nodes}
+            | {("egress", "tcp", p, p, c) for p in ports for c in pods})
+
+
+def rule_key(r: dict) -> tuple:
+    return (r["direction"], r["protocol"], r["from_port"], r["to_port"], r["cidr"])
+
+
+# ---------------------------------------------------------------- running Terraform
+
+@dataclass
+class Run:
+    result: Result
+    seconds: float
+    timed_out: bool = False
+
+
+def start_tf(tf: TerraformWorkdir, *args: str, env: dict | None = None) -> subprocess.Popen:
+    e = dict(tf.env)
+    if env:
+        e.update(env)
+    # A session of its own: Ctrl-C goes to Terraform and its providers, as in a terminal,
+    # and a hung run can be killed as a whole.
+    return subprocess.Popen([tf.terraform, *args], cwd=tf.dir, env=e, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def finish_tf(p: subprocess.Popen, args: tuple, started: float, timeout: float = COMMAND_TIMEOUT) -> Run:
+    try:
+        out, err = p.communicate(timeout=max(1.0, timeout - (time.monotonic() - started)))
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, err = p.communicate(timeout=30)
+        timed_out = True
+    return Run(Result(list(args), p.returncode, out, err), time.monotonic() - started, timed_out)
+
+
+def tf_run(tf: TerraformWorkdir, *args: str, timeout: float = COMMAND_TIMEOUT, env: dict | None = None) -> Run:
+    started = time.monotonic()
+    return finish_tf(start_tf(tf, *args, env=env), args, started, timeout)
+
+
+APPLY = ("apply", "-json", "-no-color", "-input=false", "-auto-approve")
+DESTROY = ("apply", "-destroy", "-json", "-no-color", "-input=false", "-auto-approve")
+PLAN = ("plan", "-json", "-no-color", "-input=false", "-detailed-exitcode")
+
+
+def failure_text(r: Run) -> str:
+    errs = "\n".join(f"  {e.get('summary')}: {e.get('detail', '')[:400]}" for e in r.result.errors())
+    return (f"terraform {' '.join(r.result.args[:2])} exit {r.result.returncode} after {r.seconds:.1f}s"
+            f"{' (TIMED OUT)' if r.timed_out else ''}\n{errs}\n{r.result.stderr[-1500:]}")
+
+
+def state_doc(tf: TerraformWorkdir) -> dict | None:
+    path = tf.dir / "terraform.tfstate"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())
+
+
+def state_of(tf: TerraformWorkdir) -> tuple[dict | None, str | None]:
+    """(attributes, status) of the resource in the local state file; (None, None) when absent."""
+    doc = state_doc(tf)
+    for res in (doc or {}).get("resources", []):
+        if res.get("type") == "hybridnet_cluster_network" and res.get("name") == "this":
+            for inst in res.get("instances", []):
+                return inst.get("attributes"), inst.get("status")
+    return None, None
+
+
+def planned_changes(r: Result) -> str:
+    return "\n".join(json.dumps(m) for m in r.json_lines() if m.get("type") in ("planned_change", "resource_drift",
+                                                                                 "diagnostic"))
+
+
+# ---------------------------------------------------------------- reading moto back
+
+@dataclass
+class Audit:
+    orphans: list       # ours in AWS, not in state
+    duplicates: list    # more than one object where there must be one
+    missing: list       # in state, not in AWS
+
+    @property
+    def clean(self) -> bool:
+        return not (self.orphans or self.duplicates or self.missing)
+
+    def as_dict(self) -> dict:
+        return {"orphans": self.orphans, "duplicates": self.duplicates, "missing": self.missing}
+
+
+def audit(aws: AwsSession, s: Seed, gateway: str, st: dict | None) -> Audit:
+    """Compares moto with the resource's state: every object of ours (routes to the gateway
+    for our CIDRs, rules tagged `hybridnet:cluster-network`, attachments of the VPC to the
+    gateway) must be in the state, every object in the state must exist, and nothing may
+    exist twice. `st` None: nothing of ours may exist."""
+    ec2 = aws.ec2
+    gw = s.gateway(gateway)
+    orphans, duplicates, missing = [], [], []
+
+    # Routes, in every route table of the VPC.
+    tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [s.vpc_id]}])["RouteTables"]
+    in_aws = {}
+    for t in tables:
+        for dest, target in routes_of(ec2, t["RouteTableId"]).items():
+            in_aws[(t["RouteTableId"], dest)] = target
+    ours_in_aws = {k for k, t in in_aws.items() if k[1] in ALL_CIDRS and t == gw}
+    in_state = {(r["route_table_id"], r["destination_cidr"]): r["target_id"] for r in (st or {}).get("routes") or []}
+    orphans += [f"route {rt} {c} -> {gw}" for rt, c in sorted(ours_in_aws - set(in_state))]
+    missing += [f"route {rt} {c} -> {t}" for (rt, c), t in sorted(in_state.items()) if in_aws.get((rt, c)) != t]
+
+    # Security group rules.
+    rows = rule_rows(ec2, s.security_group_id)
+    by_id = {r["id"]: r for r in rows}
+    tagged = {r["id"] for r in rows if r["tags"].get(OWNER_TAG) == s.cluster_name}
+    state_ids = list((st or {}).get("security_group_rule_ids") or [])
+    orphans += [f"rule {i} {rule_key(by_id[i])}" for i in sorted(tagged - set(state_ids))]
+    missing += [f"rule {i}" for i in state_ids if i not in by_id]
+    if len(state_ids) != len(set(state_ids)):
+        duplicates += [f"rule id {i} recorded {n} times" for i, n in Counter(state_ids).items() if n > 1]
+    keys = Counter(rule_key(r) for r in rows if r["cidr"] in ALL_CIDRS)
+    duplicates += [f"{n} rules {k}" for k, n in sorted(keys.items()) if n > 1]
+    state_keys = Counter(rule_key(by_id[i]) for i in state_ids if i in by_id)
+    duplicates += [f"state holds {n} rules {k}" for k, n in sorted(state_keys.items()) if n > 1]
+
+    # The attachment.
+    att = (st or {}).get("attachment_id")
+    if gateway == "tgw":
+        live = [a["TransitGatewayAttachmentId"] for a in tgw_attachments(ec2, s.vpc_id, gw)]
+        if len(live) > 1:
+            duplicates.append(f"{len(live)} attachments of {s.vpc_id} to {gw}: {live}")
+        orphans += [f"attachment {a}" for a in live if a != att]
+        if att and att not in live:
+            missing.append(f"attachment {att}")
+    else:
+        attached = vgw_attachment_state(ec2, gw, s.vpc_id) in ("attached", "attaching")
+        if attached and att != f"{gw}:{s.vpc_id}":
+            orphans.append(f"attachment {gw}:{s.vpc_id}")
+        if att and not attached:
+            missing.append(f"attachment {att}")
+    return Audit(orphans, duplicates, missing)
+
+
+def assert_end_state(aws: AwsSession, s: Seed, gateway: str, st: dict, nodes, pods) -> None:
+    """The converged state is the configured one, and moto agrees."""
+    gw = s.gateway(gateway)
+    want_routes = {(s.route_table_id, c, gw) for c in list(nodes) + list(pods)}
+    got_routes = {(r["route_table_id"], r["destination_cidr"], r["target_id"]) for r in st["routes"]}
+    assert got_routes == want_routes, f"routes in state {got_routes}, want {want_routes}"
+    to_gw = {d for d, t in routes_of(aws.ec2, s.route_table_id).items() if t == gw}
+    assert to_gw == set(nodes) | set(pods), f"routes to {gw} in AWS: {to_gw}"
+    rows = {r["id"]: r for r in rule_rows(aws.ec2, s.security_group_id)}
+    keys = {rule_key(rows[i]) for i in st["security_group_rule_ids"] if i in rows}
+    assert keys == expected_rules(nodes, pods), f"rules in state {keys}"
+    assert len(st["security_group_rule_ids"]) == len(expected_rules(nodes, pods))
+    if gateway == "tgw":
+        live = tgw_attachments(aws.ec2, s.vpc_id, gw)
+        assert [a["TransitGatewayAttachmentId"] for a in live] == [st["attachment_id"]], live
+        assert live[0]["State"] == "available"
+    else:
+        assert st["attachment_id"] == f"{gw}:{s.vpc_id}"
+        assert vgw_attachment_state(aws.ec2, gw, s.vpc_id) == "attached"
+    # Foreign objects are intact.
+    assert routes_of(aws.ec2, s.route_table_id)["0.0.0.0/0"] == s.internet_gateway_id
+    assert s.foreign_rule_id in rows and rows[s.foreign_rule_id]["description"] == "ssh"
+    assert s.eks_rule_id in rows
+
+
+def assert_nothing_left(aws: AwsSession, s: Seed, gateway: str) -> None:
+    gw = s.gateway(gateway)
+    assert not {d for d, t in routes_of(aws.ec2, s.route_table_id).items() if t == gw}
+    assert not [r for r in rule_rows(aws.ec2, s.security_group_id) if r["tags"].get(OWNER_TAG)]
+    if gateway == "tgw":
+        assert tgw_attachments(aws.ec2, s.vpc_id) == []
+    else:
+        assert vgw_attachment_state(aws.ec2, gw, s.vpc_id) in ("detached", None)
+    ids = {r["id"] for r in rule_rows(aws.ec2, s.security_group_id)}
+    assert {s.eks_rule_id, s.foreign_rule_id} <= ids, "foreign rules remain"
+
+
+# ---------------------------------------------------------------- figures
+
+class Figures:
+    """Per-scenario records, merged into $HYBRIDNET_RELIABILITY_REPORT at the end."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, list[dict]] = {}
+        self.single: dict[str, list[dict]] = {}
+        self.started = time.monotonic()
+
+    def add_run(self, scenario: str, record: dict) -> None:
+        self.runs.setdefault(scenario, []).append(record)
+
+    def add(self, section: str, record: dict) -> None:
+        self.single.setdefault(section, []).append(record)
+
+    @staticmethod
+    def summarize(scenario: str, records: list[dict]) -> dict:
+        faults: Counter = Counter()
+        applies: Counter = Counter()
+        errors: Counter = Counter()
+        for r in records:
+            faults.update(r["faults"])
+            applies[str(r["applies"])] += 1
+            errors.update(r.get("errors", []))
+        return {
+            "scenario": scenario,
+            "rate": RATE,
+            "max_applies": MAX_APPLIES,
+            "runs": len(records),
+            "seeds": [r["seed"] for r in records],
+            "gateways": dict(Counter(r["gateway"] for r in records)),
+            "requests": sum(r["requests"] for r in records),
+            "faults": dict(sorted(faults.items())),
+            "faults_total": sum(faults.values()),
+            "applies_needed": dict(sorted(applies.items())),
+            "converged": sum(1 for r in records if r["converged"]),
+            "clean_after": sum(1 for r in records if r.get("clean")),
+            "orphans": sum(r["orphans"] for r in records),
+            "duplicates": sum(r["duplicates"] for r in records),
+            "missing": sum(r["missing"] for r in records),
+            "not_converged_seeds": [r["seed"] for r in records if not r["converged"]],
+            "unclean_seeds": [r["seed"] for r in records if not r.get("clean")],
+            "errors_seen": dict(errors.most_common(12)),
+            "seconds_total": round(sum(r["seconds"] for r in records), 1),
+            "seconds_max": round(max((r["seconds"] for r in records), default=0), 1),
+            "per_run": records,
+        }
+
+    def write(self, path: str) -> None:
+        p = Path(path)
+        try:
+            doc = json.loads(p.read_text()) if p.exists() and p.stat().st_size else {}
+        except json.JSONDecodeError:
+            doc = {}
+        doc.setdefault("scenarios", {})
+        for scenario, records in self.runs.items():
+            doc["scenarios"][scenario] = self.summarize(scenario, records)
+        for section, records in self.single.items():
+            doc[section] = records
+        doc["meta"] = {
+            "rate": RATE,
+            "runs_per_scenario": RUNS,
+            "first_seed": FIRST_SEED,
+            "max_applies": MAX_APPLIES,
+            "seconds": round(time.monotonic() - self.started, 1),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        tmp = p.with_suffix(p.suffix + ".tmp")
+        tmp.write_text(json.dumps(doc, indent=1, sort_keys=True))
+        tmp.replace(p)
+
+
+@pytest.fixture(scope="module")
+def figures():
+    f = Figures()
+    yield f
+    if REPORT:
+        f.write(REPORT)
+
+
+# ---------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="session")
+def proxy(moto_server) -> FaultProxy:
+    p = FaultProxy(moto_server.url).start()
+    try:
+        yield p
+    finally:
+        p.stop()
+
+
+@pytest.fixture
+def tfp(tmp_path: Path, terraform_bin: str, provider_dir: Path, proxy: FaultProxy) -> TerraformWorkdir:
+    """Terraform whose provider talks to AWS through the fault proxy (faults off to begin with)."""
+    proxy.configure(seed=0, rate=0.0)
+    work = tmp_path / "config"
+    work.mkdir()
+    return TerraformWorkdir(work, terraform_bin, provider_dir, extra_env=terraform_env_for(proxy.url))
+
+
+def setup_apply(tf: TerraformWorkdir, proxy: FaultProxy) -> None:
+    """An apply without faults (the starting point of a scenario)."""
+    proxy.configure(seed=0, rate=0.0)
+    r = tf_run(tf, *APPLY)
+    assert r.result.ok, failure_text(r)
+
+
+def converge(tf: TerraformWorkdir, args: tuple, limit: int = MAX_APPLIES) -> tuple[int, bool, list[str], list[Run]]:
+    """Repeats `terraform <args>` until it succeeds, at most `limit` times.
+    Returns (attempts, converged, error summaries of the failed attempts, runs)."""
+    errors, runs = [], []
+    for attempt in range(1, limit + 1):
+        r = tf_run(tf, *args)
+        runs.append(r)
+        if r.timed_out:
+            errors.append(f"timed out after {r.seconds:.0f}s")
+            return attempt, False, errors, runs
+        if r.result.ok:
+            return attempt, True, errors, runs
+        errs = r.result.errors()
+        errors += [normalize(e.get("summary", "")) for e in errs] or [f"exit {r.result.returncode}"]
+    return limit, False, errors, runs
+
+
+def normalize(text: str) -> str:
+    """Summaries without the IDs that differ from run to run."""
+    return re.sub(r"\b(vpc|subnet|rtb|tgw|tgw-attach|vgw|sg|sgr)-[0-9a-f]+\b", r"\1-…", text)
+
+
+# ---------------------------------------------------------------- 1. fault scenarios
+
+SCENARIOS = ["create", "update", "destroy"]
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=[f"seed{s}" for s in SEEDS])
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_converges_under_faults(tfp, aws, seeded, proxy, figures, scenario, seed):
+    s = seeded
+    gateway = gateway_for(seed)
+    nodes, pods = [NODE_CIDR], [POD_CIDR]
+    if scenario == "update":
+        # Add a node CIDR and remove a pod CIDR.
+        set_remote_networks(aws.eks, s.cluster_name, [NODE_CIDR, NODE_2], [POD_CIDR, POD_2])
+        tfp.write(config(s, gateway, nodes=[NODE_CIDR], pods=[POD_CIDR, POD_2]))
+        setup_apply(tfp, proxy)
+        nodes, pods = [NODE_CIDR, NODE_2], [POD_CIDR]
+        tfp.write(config(s, gateway, nodes=nodes, pods=pods))
+    elif scenario == "destroy":
+        tfp.write(config(s, gateway))
+        setup_apply(tfp, proxy)
+    else:
+        tfp.write(config(s, gateway))
+
+    proxy.configure(seed=seed, rate=RATE)
+    started = time.monotonic()
+    attempts, converged, errors, runs = converge(tfp, DESTROY if scenario == "destroy" else APPLY)
+    seconds = time.monotonic() - started
+    stats = proxy.snapshot()
+    proxy.stop_injecting()
+
+    st, status = state_of(tfp)
+    a = audit(aws, s, gateway, st)
+    plan_exit = None
+    if scenario != "destroy":
+        p = tf_run(tfp, *PLAN)
+        plan_exit = p.result.returncode
+    record = {
+        "seed": seed, "gateway": gateway, "applies": attempts, "converged": converged,
+        "seconds": round(seconds, 1), "requests": stats["requests"], "faults": stats["faults"],
+        "orphans": len(a.orphans), "duplicates": len(a.duplicates), "missing": len(a.missing),
+        "plan_exit": plan_exit, "errors": errors, "status": status,
+        "clean": a.clean and (plan_exit == 0 if scenario != "destroy" else st is None),
+    }
+    if not record["clean"]:
+        record["audit"] = a.as_dict()
+    figures.add_run(scenario, record)
+
+    assert converged, (f"seed {seed} ({gateway}): not converged after {attempts} attempts: {errors}\n"
+                       f"{failure_text(runs[-1])}\nfaults: {stats['faults_by_operation']}")
+    assert a.clean, f"seed {seed} ({gateway}): AWS and state disagree: {a.as_dict()}\nfaults: {stats['faults_by_operation']}"
+    if scenario == "destroy":
+        assert st is None, f"seed {seed}: the resource is still in state after destroy: {status}"
+        assert_nothing_left(aws, s, gateway)
+    else:
+        assert plan_exit == 0, f"seed {seed} ({gateway}): the next plan is not empty (exit {plan_exit}):\n" \
+                               f"{planned_changes(p.result)}\n{p.result.stderr[-2000:]}"
+        assert status != "tainted"
+        assert_end_state(aws, s, gateway, st, nodes, pods)
+
+
+# ---------------------------------------------------------------- 2. crash (SIGKILL of the provider)
+
+CRASH_CASES = [(k, "create") for k in CRASH_POINTS] + [(k, "update") for k in (6, 14)] + [(k, "destroy") for k in (4, 9)]
+
+
+@pytest.mark.parametrize("k,scenario", CRASH_CASES, ids=[f"{sc}-k{k}" for k, sc in CRASH_CASES])
+def test_provider_killed_mid_apply_then_apply_converges(tfp, aws, seeded, proxy, figures, k, scenario):
+    s = seeded
+    gateway = "tgw"
+    nodes, pods = [NODE_CIDR], [POD_CIDR]
+    if scenario == "update":
+        set_remote_networks(aws.eks, s.cluster_name, [NODE_CIDR, NODE_2], [POD_CIDR, POD_2])
+        tfp.write(config(s, gateway, nodes=[NODE_CIDR], pods=[POD_CIDR, POD_2]))
+        setup_apply(tfp, proxy)
+        nodes, pods = [NODE_CIDR, NODE_2], [POD_CIDR]
+        tfp.write(config(s, gateway, nodes=nodes, pods=pods))
+    elif scenario == "destroy":
+        tfp.write(config(s, gateway))
+        setup_apply(tfp, proxy)
+    else:
+        tfp.write(config(s, gateway))
+    args = DESTROY if scenario == "destroy" else APPLY
+
+    proxy.configure(seed=k, rate=0.0)
+    started = time.monotonic()
+    killed: list[int] = []
+    terraform: dict = {}
+    proxy.on_request(k, lambda n, op: killed.extend(kill_provider_of(terraform["pid"])), when="after")
+    p = start_tf(tfp, *args)
+    terraform["pid"] = p.pid
+    first = finish_tf(p, args, started)
+    fired = list(proxy.hook_fired)
+    total = proxy.snapshot()["requests"]
+    assert fired, f"the apply made only {total} AWS requests, fewer than k={k}"
+    assert killed, f"no provider process found under terraform {p.pid} at request {k}"
+    killed_op = fired[0][1]
+    assert not first.result.ok, "an apply whose provider was killed must fail"
+    assert not first.timed_out, failure_text(first)
+
+    # What the killed run left behind (read from moto directly).
+    st0, _ = state_of(tfp)
+    left = tgw_attachments(aws.ec2, s.vpc_id, s.transit_gateway_id)
+    left_ids = [x["TransitGatewayAttachmentId"] for x in left]
+
+    proxy.configure(seed=k, rate=0.0)
+    attempts, converged, errors, runs = converge(tfp, args, limit=2)
+    st, status = state_of(tfp)
+    a = audit(aws, s, gateway, st)
+    record = {"k": k, "scenario": scenario, "killed_at": killed_op, "requests_before_kill": k,
+              "requests_of_killed_run": total, "applies_after": attempts, "converged": converged,
+              "first_apply_succeeded": attempts == 1 and converged,
+              "orphans": len(a.orphans), "duplicates": len(a.duplicates), "missing": len(a.missing),
+              "adopted_attachment": bool(left_ids) and st is not None and st.get("attachment_id") in left_ids,
+              "left_by_killed_run": {"attachments": len(left_ids),
+                                     "state_recorded": st0 is not None}}
+    figures.add("crash", record)
+
+    assert converged and attempts == 1, f"the apply after the crash at request {k} ({killed_op}) failed: " \
+                                        f"{errors}\n{failure_text(runs[-1])}"
+    assert a.clean, f"crash at request {k} ({killed_op}): {a.as_dict()}"
+    if scenario == "destroy":
+        assert st is None
+        assert_nothing_left(aws, s, gateway)
+        return
+    if left_ids:
+        assert st["attachment_id"] == left_ids[0], "the attachment the killed run created is adopted"
+    pl = tf_run(tfp, *PLAN)
+    assert pl.result.returncode == 0, planned_changes(pl.result)
+    assert_end_state(aws, s, gateway, st, nodes, pods)
+
+
+# ---------------------------------------------------------------- 3. cancellation (Ctrl-C)
+
+CANCEL_AT = ["ec2:CreateTransitGatewayVpcAttachment", "ec2:CreateRoute", "ec2:AuthorizeSecurityGroupEgress"]
+
+
+@pytest.mark.parametrize("operation", CANCEL_AT, ids=[o.split(":")[1] for o in CANCEL_AT])
+def test_ctrl_c_during_slow_apply_returns_promptly_with_state(tfp, aws, seeded, proxy, figures, operation):
+    s = seeded
+    gateway = "tgw"
+    tfp.write(config(s, gateway))
+    hold = 1.5
+    proxy.configure(seed=0, rate=0.0, hold_every_request=hold)
+    started = time.monotonic()
+    p = start_tf(tfp, *APPLY)
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline and p.poll() is None:
+        if any(op == operation for _, op, _ in list(proxy.log)) or \
+                proxy.snapshot()["by_operation"].get(operation):
+            break
+        time.sleep(0.05)
+    assert p.poll() is None, "the apply ended before the point of cancellation"
+    assert proxy.snapshot()["by_operation"].get(operation), f"no {operation} within 150s"
+    time.sleep(0.5)  # the request is being held
+    signalled = time.monotonic()
+    os.killpg(p.pid, signal.SIGINT)   # Ctrl-C in a terminal: the whole process group
+    run = finish_tf(p, APPLY, started, timeout=CANCEL_BOUND + 60)
+    exit_after = time.monotonic() - signalled
+    proxy.stop_injecting()
+    stats = proxy.snapshot()
+
+    st, status = state_of(tfp)
+    a = audit(aws, s, gateway, st)
+    record = {"cancelled_at": operation, "hold_seconds": hold, "seconds_to_signal": round(signalled - started, 1),
+              "exit_seconds_after_signal": round(exit_after, 1), "exit_code": run.result.returncode,
+              "requests": stats["requests"], "dropped_in_flight": stats["client_gone"],
+              "state_recorded": st is not None, "state_status": status,
+              "orphans": len(a.orphans), "duplicates": len(a.duplicates), "missing": len(a.missing),
+              "errors": [e.get("summary") for e in run.result.errors()]}
+    # Re-run: converges.
+    proxy.configure(seed=0, rate=0.0)
+    attempts, converged, errors, runs = converge(tfp, APPLY, limit=2)
+    st2, status2 = state_of(tfp)
+    a2 = audit(aws, s, gateway, st2)
+    pl = tf_run(tfp, *PLAN)
+    record.update({"followup_applies": attempts, "followup_converged": converged,
+                   "followup_clean": a2.clean and pl.result.returncode == 0})
+    if not a.clean:
+        record["audit"] = a.as_dict()
+    figures.add("cancellation", record)
+
+    assert not run.timed_out and exit_after < CANCEL_BOUND, f"Terraform took {exit_after:.1f}s to stop"
+    assert run.result.returncode != 0, "a cancelled apply reports failure"
+    assert a.clean, f"after Ctrl-C at {operation}, the state does not record what exists: {a.as_dict()}"
+    assert converged and attempts == 1, f"{errors}\n{failure_text(runs[-1])}"
+    assert a2.clean and pl.result.returncode == 0, (a2.as_dict(), planned_changes(pl.result))
+    assert_end_state(aws, s, gateway, st2, [NODE_CIDR], [POD_CIDR])
+
+
+# ---------------------------------------------------------------- 4. unrecoverable runs
+
+def _one_error(run: Run) -> dict:
+    errs = run.result.errors()
+    assert len(errs) == 1, f"expected exactly one error, got {json.dumps(errs, indent=1)}\n{run.result.stderr[-2000:]}"
+    return errs[0]
+
+
+UNRECOVERABLE = ["endpoint-down", "always-throttled", "access-denied", "gateway-missing", "create-route-resets"]
+
+
+@pytest.mark.parametrize("case", UNRECOVERABLE)
+def test_unrecoverable_run_fails_once_clearly_in_bounded_time(tfp, aws, seeded, proxy, figures, case):
+    s = seeded
+    gateway = "tgw"
+    env = None
+    tfp.write(config(s, gateway))
+    if case == "endpoint-down":
+        port = closed_port()
+        env = terraform_env_for(f"http://127.0.0.1:{port}")
+        expect = [str(port)]
+        expect_any = ["reach", "connect", "refused"]
+    elif case == "always-throttled":
+        proxy.configure(seed=1, rate=1.0, kinds=["throttle"])
+        expect, expect_any = [], ["ThrottlingException", "RequestLimitExceeded"]
+    elif case == "access-denied":
+        proxy.configure(seed=1, rate=1.0, kinds=["denied"])
+        expect, expect_any = [], ["AccessDeniedException", "UnauthorizedOperation"]
+    elif case == "gateway-missing":
+        tfp.write(config(s, gateway, gateway_id="tgw-0000000000000dead"))
+        expect, expect_any = ["tgw-0000000000000dead"], ["InvalidTransitGatewayID"]
+    else:
+        proxy.configure(seed=1, rate=1.0, kinds=["reset_before"], only=lambda op: op == "ec2:CreateRoute")
+        expect, expect_any = ["CreateRoute"], ["reach", "connection", "dispatch"]
+
+    run = tf_run(tfp, *APPLY, env=env, timeout=FAIL_BOUND + 60)
+    stats = proxy.snapshot()
+    proxy.configure(seed=0, rate=0.0)
+    errs = run.result.errors()
+    text = " ".join(f"{e.get('summary', '')} {e.get('detail', '')}" for e in errs)
+    st, status = state_of(tfp)
+    a = audit(aws, s, gateway, st)
+    record = {"case": case, "seconds": round(run.seconds, 1), "exit_code": run.result.returncode,
+              "errors": len(errs), "summary": errs[0].get("summary") if errs else None,
+              "detail": (errs[0].get("detail") or "")[:300] if errs else None,
+              "requests": stats["requests"] if env is None else None,
+              "max_calls_of_one_operation": max(stats["by_operation"].values(), default=0) if env is None else None,
+              "orphans": len(a.orphans), "duplicates": len(a.duplicates), "missing": len(a.missing)}
+    figures.add("unrecoverable", record)
+
+    assert not run.timed_out and run.seconds < FAIL_BOUND, f"{case}: took {run.seconds:.0f}s"
+    assert not run.result.ok
+    err = _one_error(run)
+    assert err.get("detail"), "the error says how to fix it"
+    for frag in expect:
+        assert frag in text, f"{frag!r} not in {text!r}"
+    assert any(f.lower() in text.lower() for f in expect_any), f"none of {expect_any} in {text!r}"
+    assert "panic" not in run.result.stderr.lower()
+    assert a.clean, f"{case}: {a.as_dict()}"
+    if env is None:
+        # Retries are bounded: no operation was tried more than the SDK's attempts
+        # (6 by default) times per call; throttling and denial stop at the first call.
+        if case == "access-denied":
+            assert stats["requests"] == 1, stats["by_operation"]
+        if case == "always-throttled":
+            assert stats["requests"] <= 6, stats["by_operation"]
+    if case == "create-route-resets":
+        # What was made before the failure is recorded, and a re-run converges.
+        assert st is not None and st.get("attachment_id"), "the attachment made before the failure is in state"
+        attempts, converged, errors, runs = converge(tfp, APPLY, limit=2)
+        assert converged, f"{errors}\n{failure_text(runs[-1])}"
+        st2, _ = state_of(tfp)
+        assert audit(aws, s, gateway, st2).clean
+        assert_end_state(aws, s, gateway, st2, [NODE_CIDR], [POD_CIDR])
