@@ -297,6 +297,14 @@ pub async fn delete_route(ec2: &aws_sdk_ec2::Client, rt: &str, cidr: &str) -> Re
     }
 }
 
+fn not_found_is_false(err: AwsError) -> Result<bool, AwsError> {
+    if err.is_not_found() {
+        Ok(false)
+    } else {
+        Err(err)
+    }
+}
+
 fn ignore_not_found(err: AwsError) -> Result<(), AwsError> {
     if err.is_not_found() || err.code() == Some("Gateway.NotAttached") {
         Ok(())
@@ -315,28 +323,14 @@ pub async fn gateway_exists(ec2: &aws_sdk_ec2::Client, gateway: &str) -> Result<
                 .transit_gateways()
                 .iter()
                 .any(|g| !matches!(g.state().map(|s| s.as_str()), Some("deleted" | "deleting")))),
-            Err(e) => {
-                let err = sdk_error("ec2:DescribeTransitGateways", e);
-                if err.is_not_found() {
-                    Ok(false)
-                } else {
-                    Err(err)
-                }
-            }
+            Err(e) => not_found_is_false(sdk_error("ec2:DescribeTransitGateways", e)),
         },
         GatewayKind::Vpn => match ec2.describe_vpn_gateways().vpn_gateway_ids(gateway).send().await {
             Ok(o) => Ok(o
                 .vpn_gateways()
                 .iter()
                 .any(|g| !matches!(g.state().map(|s| s.as_str()), Some("deleted" | "deleting")))),
-            Err(e) => {
-                let err = sdk_error("ec2:DescribeVpnGateways", e);
-                if err.is_not_found() {
-                    Ok(false)
-                } else {
-                    Err(err)
-                }
-            }
+            Err(e) => not_found_is_false(sdk_error("ec2:DescribeVpnGateways", e)),
         },
     }
 }
@@ -510,6 +504,19 @@ pub struct SgRule {
     pub tags: Tags,
 }
 
+fn sg_rule_of(r: &aws_sdk_ec2::types::SecurityGroupRule) -> SgRule {
+    SgRule {
+        id: r.security_group_rule_id().unwrap_or_default().to_string(),
+        egress: r.is_egress().unwrap_or(false),
+        protocol: r.ip_protocol().unwrap_or_default().to_string(),
+        from_port: r.from_port().unwrap_or(-1),
+        to_port: r.to_port().unwrap_or(-1),
+        cidr: r.cidr_ipv4().map(str::to_string),
+        description: r.description().unwrap_or_default().to_string(),
+        tags: tags_of(r.tags()),
+    }
+}
+
 /// All rules of a security group (one paginated, filtered call).
 pub async fn find_security_group_rules(ec2: &aws_sdk_ec2::Client, group_id: &str) -> Result<Vec<SgRule>, AwsError> {
     let mut out = Vec::new();
@@ -520,18 +527,7 @@ pub async fn find_security_group_rules(ec2: &aws_sdk_ec2::Client, group_id: &str
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| sdk_error("ec2:DescribeSecurityGroupRules", e))?;
-        for r in page.security_group_rules() {
-            out.push(SgRule {
-                id: r.security_group_rule_id().unwrap_or_default().to_string(),
-                egress: r.is_egress().unwrap_or(false),
-                protocol: r.ip_protocol().unwrap_or_default().to_string(),
-                from_port: r.from_port().unwrap_or(-1),
-                to_port: r.to_port().unwrap_or(-1),
-                cidr: r.cidr_ipv4().map(str::to_string),
-                description: r.description().unwrap_or_default().to_string(),
-                tags: tags_of(r.tags()),
-            });
-        }
+        out.extend(page.security_group_rules().iter().map(sg_rule_of));
     }
     Ok(out)
 }
@@ -540,14 +536,7 @@ pub async fn find_security_group_rules(ec2: &aws_sdk_ec2::Client, group_id: &str
 pub async fn security_group_exists(ec2: &aws_sdk_ec2::Client, group_id: &str) -> Result<bool, AwsError> {
     match ec2.describe_security_groups().group_ids(group_id).send().await {
         Ok(o) => Ok(!o.security_groups().is_empty()),
-        Err(e) => {
-            let err = sdk_error("ec2:DescribeSecurityGroups", e);
-            if err.is_not_found() {
-                Ok(false)
-            } else {
-                Err(err)
-            }
-        }
+        Err(e) => not_found_is_false(sdk_error("ec2:DescribeSecurityGroups", e)),
     }
 }
 
@@ -713,21 +702,7 @@ pub async fn find_rules_by_tag(ec2: &aws_sdk_ec2::Client, key: &str, value: &str
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| sdk_error("ec2:DescribeSecurityGroupRules", e))?;
-        for r in page.security_group_rules() {
-            out.push((
-                r.group_id().unwrap_or_default().to_string(),
-                SgRule {
-                    id: r.security_group_rule_id().unwrap_or_default().to_string(),
-                    egress: r.is_egress().unwrap_or(false),
-                    protocol: r.ip_protocol().unwrap_or_default().to_string(),
-                    from_port: r.from_port().unwrap_or(-1),
-                    to_port: r.to_port().unwrap_or(-1),
-                    cidr: r.cidr_ipv4().map(str::to_string),
-                    description: r.description().unwrap_or_default().to_string(),
-                    tags: tags_of(r.tags()),
-                },
-            ));
-        }
+        out.extend(page.security_group_rules().iter().map(|r| (r.group_id().unwrap_or_default().to_string(), sg_rule_of(r))));
     }
     Ok(out)
 }

@@ -99,32 +99,24 @@ pub fn check_cluster(d: &Desired, ctx: &ClusterContext, diags: &mut Diagnostics)
     let covered = |list: &[String], net: &Ipv4Net| {
         list.iter().filter_map(|c| c.parse::<Ipv4Net>().ok()).any(|r| r.contains(net))
     };
-    for (i, n) in d.nodes.iter().enumerate() {
-        if !covered(&ctx.cluster.remote_node_cidrs, n) {
-            diags.error(
-                "Node CIDR not in the cluster's remote node networks",
-                format!(
-                    "{n} is not covered by the remote node networks of EKS cluster {} ({}). Add it to the \
-                     cluster's RemoteNodeNetwork (aws eks update-cluster-config --remote-network-config) or remove it here.",
-                    d.cluster_name,
-                    list_or_none(&ctx.cluster.remote_node_cidrs)
-                ),
-                Some(AttrPath::attr("remote_node_cidrs").index(i)),
-            );
-        }
-    }
-    for (i, p) in d.pods.iter().enumerate() {
-        if !covered(&ctx.cluster.remote_pod_cidrs, p) {
-            diags.error(
-                "Pod CIDR not in the cluster's remote pod networks",
-                format!(
-                    "{p} is not covered by the remote pod networks of EKS cluster {} ({}). Add it to the \
-                     cluster's RemotePodNetwork or remove it here.",
-                    d.cluster_name,
-                    list_or_none(&ctx.cluster.remote_pod_cidrs)
-                ),
-                Some(AttrPath::attr("remote_pod_cidrs").index(i)),
-            );
+    let checks = [
+        (&d.nodes, &ctx.cluster.remote_node_cidrs, "remote_node_cidrs", "node", "RemoteNodeNetwork"),
+        (&d.pods, &ctx.cluster.remote_pod_cidrs, "remote_pod_cidrs", "pod", "RemotePodNetwork"),
+    ];
+    for (given, eks_list, attr, kind, field) in checks {
+        for (i, n) in given.iter().enumerate() {
+            if !covered(eks_list, n) {
+                diags.error(
+                    format!("{} CIDR not in the cluster's remote {kind} networks", if kind == "node" { "Node" } else { "Pod" }),
+                    format!(
+                        "{n} is not covered by the remote {kind} networks of EKS cluster {} ({}). Add it to the \
+                         cluster's {field} (aws eks update-cluster-config --remote-network-config) or remove it here.",
+                        d.cluster_name,
+                        list_or_none(eks_list)
+                    ),
+                    Some(AttrPath::attr(attr).index(i)),
+                );
+            }
         }
     }
 }

@@ -436,18 +436,7 @@ async fn converge(
         let rules = d.rules();
         let mut missing = Vec::new();
         for (i, r) in rules.iter().enumerate() {
-            let egress = r.direction == Direction::Egress;
-            let cidr = r.cidr.to_string();
-            let found = existing
-                .iter()
-                .filter(|x| {
-                    x.egress == egress
-                        && x.protocol == "tcp"
-                        && x.from_port == i32::from(r.from_port)
-                        && x.to_port == i32::from(r.to_port)
-                        && x.cidr.as_deref() == Some(cidr.as_str())
-                })
-                .max_by_key(|x| is_ours(x, &d.cluster_name));
+            let found = satisfying_rule(&existing, r, &d.cluster_name);
             match found {
                 Some(x) => rule_ids.push((i, x.id.clone())),
                 None => missing.push((i, r.clone())),
@@ -526,6 +515,23 @@ async fn converge(
         state.set_attr("eks_network_interface_ips", strings_value(&ips));
     }
     Ok(())
+}
+
+/// The existing rule identical to `want` (direction, protocol, ports, CIDR),
+/// preferring ours over a foreign one (e.g. the rule EKS adds itself).
+fn satisfying_rule<'a>(existing: &'a [ec2::SgRule], want: &crate::cidr::SecurityGroupRule, cluster: &str) -> Option<&'a ec2::SgRule> {
+    let egress = want.direction == Direction::Egress;
+    let cidr = want.cidr.to_string();
+    existing
+        .iter()
+        .filter(|x| {
+            x.egress == egress
+                && x.protocol == "tcp"
+                && x.from_port == i32::from(want.from_port)
+                && x.to_port == i32::from(want.to_port)
+                && x.cidr.as_deref() == Some(cidr.as_str())
+        })
+        .max_by_key(|x| is_ours(x, cluster))
 }
 
 fn is_ours(rule: &ec2::SgRule, cluster: &str) -> bool {
@@ -685,18 +691,7 @@ async fn refresh(clients: &Clients, current: &Value) -> Result<Value, AwsError> 
     let mut ours = 0usize;
     if d.manage_rules {
         for r in d.rules() {
-            let egress = r.direction == Direction::Egress;
-            let cidr = r.cidr.to_string();
-            let found = rules
-                .iter()
-                .filter(|x| {
-                    x.egress == egress
-                        && x.protocol == "tcp"
-                        && x.from_port == i32::from(r.from_port)
-                        && x.to_port == i32::from(r.to_port)
-                        && x.cidr.as_deref() == Some(cidr.as_str())
-                })
-                .max_by_key(|x| is_ours(x, &d.cluster_name));
+            let found = satisfying_rule(&rules, &r, &d.cluster_name);
             if let Some(x) = found {
                 ours += usize::from(is_ours(x, &d.cluster_name));
                 ids.push(x.id.clone());
