@@ -169,7 +169,7 @@ class FaultProxy:
             self.injecting = self.rate > 0
             self.stats = Stats()
             self._streams: dict[str, random.Random] = {}
-            self._hook: tuple[int, Callable[[int, str], None], str] | None = None
+            self._hook: tuple | None = None
             self.hook_fired: list[tuple[int, str]] = []
             self.log: list[tuple[float, str, str]] = []   # (time, operation, outcome)
         return self
@@ -184,17 +184,20 @@ class FaultProxy:
         with self._lock:
             self.injecting = self.rate > 0
 
-    def on_request(self, k: int, hook: Callable[[int, str], None], when: str = "after") -> None:
-        """Calls `hook(k, operation)` on the k-th request counted from the last `configure`.
+    def on_request(self, k: int | None, hook: Callable[[int, str], None], when: str = "after", *,
+                   operation: str | None = None, nth: int = 1) -> None:
+        """Calls `hook(n, operation)` once: on the k-th request counted from the last
+        `configure`, or (with `operation`) on the nth call of that operation.
 
         `when="after"`: the request is forwarded first and its answer is lost (the
         connection is reset after the hook); `"before"`: the hook runs and the request is
         dropped without reaching moto.
         """
-        if k < 1 or when not in ("before", "after"):
-            raise ValueError((k, when))
+        if (k is None) == (operation is None) or (k is not None and k < 1) or nth < 1 \
+                or when not in ("before", "after"):
+            raise ValueError((k, operation, nth, when))
         with self._lock:
-            self._hook = (k, hook, when)
+            self._hook = (k, hook, when, operation, nth)
 
     def snapshot(self) -> dict:
         with self._lock:
@@ -263,9 +266,11 @@ class FaultProxy:
                         lo, hi = self.latency
                         hold += lo + (hi - lo) * amount
             hook = None
-            if self._hook is not None and self._hook[0] == n:
-                hook = self._hook
-                self._hook = None
+            if self._hook is not None:
+                k, fn, when, op, nth = self._hook
+                if (k is not None and k == n) or (op == operation and self.stats.by_operation[op] == nth):
+                    hook = (fn, when)
+                    self._hook = None
             return n, kind, hold, hook
 
     def _note(self, operation: str, outcome: str) -> None:
@@ -419,8 +424,8 @@ class _Handler(BaseHTTPRequestHandler):
             p._note(operation, "client gone")
             self._reset()
             return
-        if hook is not None and hook[2] == "before":
-            _k, fn, _ = hook
+        if hook is not None and hook[1] == "before":
+            fn, _ = hook
             try:
                 fn(n, operation)
             finally:
@@ -446,7 +451,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         p._note(operation, "forwarded")
         if hook is not None:
-            _k, fn, _ = hook
+            fn, _ = hook
             try:
                 fn(n, operation)
             finally:

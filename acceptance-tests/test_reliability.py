@@ -60,8 +60,6 @@ COMMAND_TIMEOUT = 300
 FAIL_BOUND = 90
 #: Terraform must exit within this after Ctrl-C
 CANCEL_BOUND = 20
-#: the crash points: (k-th AWS request of the apply, scenario)
-CRASH_POINTS = [2, 5, 8, 12, 16, 20, 24]
 
 ADDR = "hybridnet_cluster_network.this"
 OWNER_TAG = "hybridnet:cluster-network"
@@ -486,11 +484,38 @@ def test_converges_under_faults(tfp, aws, seeded, proxy, figures, scenario, seed
 
 # ---------------------------------------------------------------- 2. crash (SIGKILL of the provider)
 
-CRASH_CASES = [(k, "create") for k in CRASH_POINTS] + [(k, "update") for k in (6, 14)] + [(k, "destroy") for k in (4, 9)]
+#: Where the provider is killed: the k-th AWS request of the run, or right after the nth
+#: call of an operation reached moto (its answer is lost with the process).
+CRASH_CASES = [
+    ("create", 2, None, 1),                                        # planning
+    ("create", 15, None, 1),                                       # re-planning at apply
+    ("create", None, "ec2:CreateTransitGatewayVpcAttachment", 1),  # attachment made, not recorded
+    ("create", None, "ec2:DescribeTransitGatewayVpcAttachments", 2),  # waiting for it
+    ("create", None, "ec2:CreateRoute", 1),
+    ("create", None, "ec2:CreateRoute", 2),
+    ("create", None, "ec2:AuthorizeSecurityGroupIngress", 1),
+    ("create", None, "ec2:AuthorizeSecurityGroupEgress", 2),
+    ("create", None, "ec2:DescribeNetworkInterfaces", 1),          # everything made, state not returned
+    ("update", 3, None, 1),                                        # refresh
+    ("update", None, "ec2:CreateRoute", 1),
+    ("update", None, "ec2:DeleteRoute", 1),
+    ("update", None, "ec2:AuthorizeSecurityGroupEgress", 1),
+    ("update", None, "ec2:RevokeSecurityGroupIngress", 1),
+    ("destroy", 2, None, 1),
+    ("destroy", None, "ec2:RevokeSecurityGroupIngress", 1),
+    ("destroy", None, "ec2:DeleteRoute", 1),
+    ("destroy", None, "ec2:DeleteTransitGatewayVpcAttachment", 1),
+]
 
 
-@pytest.mark.parametrize("k,scenario", CRASH_CASES, ids=[f"{sc}-k{k}" for k, sc in CRASH_CASES])
-def test_provider_killed_mid_apply_then_apply_converges(tfp, aws, seeded, proxy, figures, k, scenario):
+def _crash_id(case) -> str:
+    scenario, k, op, nth = case
+    return f"{scenario}-k{k}" if k else f"{scenario}-{op.split(':')[1]}{nth}"
+
+
+@pytest.mark.parametrize("case", CRASH_CASES, ids=[_crash_id(c) for c in CRASH_CASES])
+def test_provider_killed_mid_apply_then_apply_converges(tfp, aws, seeded, proxy, figures, case):
+    scenario, k, operation, nth = case
     s = seeded
     gateway = "tgw"
     nodes, pods = [NODE_CIDR], [POD_CIDR]
@@ -507,19 +532,20 @@ def test_provider_killed_mid_apply_then_apply_converges(tfp, aws, seeded, proxy,
         tfp.write(config(s, gateway))
     args = DESTROY if scenario == "destroy" else APPLY
 
-    proxy.configure(seed=k, rate=0.0)
+    proxy.configure(seed=0, rate=0.0)
     started = time.monotonic()
     killed: list[int] = []
     terraform: dict = {}
-    proxy.on_request(k, lambda n, op: killed.extend(kill_provider_of(terraform["pid"])), when="after")
+    proxy.on_request(k, lambda n, op: killed.extend(kill_provider_of(terraform["pid"])), when="after",
+                     operation=operation, nth=nth)
     p = start_tf(tfp, *args)
     terraform["pid"] = p.pid
     first = finish_tf(p, args, started)
     fired = list(proxy.hook_fired)
     total = proxy.snapshot()["requests"]
-    assert fired, f"the apply made only {total} AWS requests, fewer than k={k}"
-    assert killed, f"no provider process found under terraform {p.pid} at request {k}"
-    killed_op = fired[0][1]
+    assert fired, f"the run made {total} AWS requests and never reached the crash point {case}"
+    assert killed, f"no provider process found under terraform {p.pid} at {case}"
+    k_fired, killed_op = fired[0]
     assert not first.result.ok, "an apply whose provider was killed must fail"
     assert not first.timed_out, failure_text(first)
 
@@ -532,7 +558,7 @@ def test_provider_killed_mid_apply_then_apply_converges(tfp, aws, seeded, proxy,
     attempts, converged, errors, runs = converge(tfp, args, limit=2)
     st, status = state_of(tfp)
     a = audit(aws, s, gateway, st)
-    record = {"k": k, "scenario": scenario, "killed_at": killed_op, "requests_before_kill": k,
+    record = {"k": k_fired, "scenario": scenario, "killed_after": killed_op, "nth": nth if operation else None,
               "requests_of_killed_run": total, "applies_after": attempts, "converged": converged,
               "first_apply_succeeded": attempts == 1 and converged,
               "orphans": len(a.orphans), "duplicates": len(a.duplicates), "missing": len(a.missing),
@@ -541,9 +567,9 @@ def test_provider_killed_mid_apply_then_apply_converges(tfp, aws, seeded, proxy,
                                      "state_recorded": st0 is not None}}
     figures.add("crash", record)
 
-    assert converged and attempts == 1, f"the apply after the crash at request {k} ({killed_op}) failed: " \
+    assert converged and attempts == 1, f"the apply after the crash at request {k_fired} ({killed_op}) failed: " \
                                         f"{errors}\n{failure_text(runs[-1])}"
-    assert a.clean, f"crash at request {k} ({killed_op}): {a.as_dict()}"
+    assert a.clean, f"crash at request {k_fired} ({killed_op}): {a.as_dict()}"
     if scenario == "destroy":
         assert st is None
         assert_nothing_left(aws, s, gateway)

@@ -6,8 +6,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::env::set_var("PROTOC", protoc);
     let include = protoc_bin_vendored::include_path()?;
     let proto_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../proto");
-    let files = ["tfplugin5.proto", "grpc_controller.proto", "grpc_stdio.proto"]
-        .map(|f| proto_dir.join(f));
+    let files = ["tfplugin5.proto", "grpc_controller.proto", "grpc_stdio.proto"].map(|f| proto_dir.join(f));
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
     }

@@ -46,8 +46,13 @@ pub fn provider_schema() -> Schema {
              configuration (environment, shared config and credentials files, SSO, web identity, instance \
              profile).",
         )
-        .attribute(Attribute::optional("region", Type::String).description("AWS region; default from the environment or profile."))
-        .attribute(Attribute::optional("profile", Type::String).description("Named profile of the shared AWS config files."))
+        .attribute(
+            Attribute::optional("region", Type::String)
+                .description("AWS region; default from the environment or profile."),
+        )
+        .attribute(
+            Attribute::optional("profile", Type::String).description("Named profile of the shared AWS config files."),
+        )
         .attribute(
             Attribute::optional("max_retries", Type::Number)
                 .description("How many times a throttled or failed AWS request is retried (default 5)."),
@@ -59,8 +64,15 @@ pub fn provider_schema() -> Schema {
             1,
             Block::new("A role to assume for every AWS call.")
                 .attribute(Attribute::required("role_arn", Type::String).description("ARN of the role."))
-                .attribute(Attribute::optional("session_name", Type::String).description("Session name (default \"hybridnet\")."))
-                .attribute(Attribute::optional("external_id", Type::String).description("External ID the role's trust policy requires.").sensitive()),
+                .attribute(
+                    Attribute::optional("session_name", Type::String)
+                        .description("Session name (default \"hybridnet\")."),
+                )
+                .attribute(
+                    Attribute::optional("external_id", Type::String)
+                        .description("External ID the role's trust policy requires.")
+                        .sensitive(),
+                ),
         )
         .block(
             "endpoints",
@@ -188,7 +200,11 @@ impl ProviderLogic for Hybridnet {
     async fn read_resource(&self, type_name: &str, current: &Value, _private: &[u8]) -> StateResponse {
         match type_name {
             cluster_network::TYPE_NAME => cluster_network::read(&*self.aws().await, current).await,
-            other => StateResponse { new_state: current.clone(), private: Vec::new(), diagnostics: unknown("resource", other) },
+            other => StateResponse {
+                new_state: current.clone(),
+                private: Vec::new(),
+                diagnostics: unknown("resource", other),
+            },
         }
     }
 

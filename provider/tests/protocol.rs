@@ -152,9 +152,14 @@ async fn handshake_schema_validate_and_read() {
 
     // Configure needs no credentials.
     let provider_ty = block_type(s.provider.as_ref().unwrap().block.as_ref().unwrap());
-    let cfg = pb::DynamicValue { msgpack: encode_msgpack(&null_object(&provider_ty), &provider_ty).unwrap(), json: vec![] };
+    let cfg =
+        pb::DynamicValue { msgpack: encode_msgpack(&null_object(&provider_ty), &provider_ty).unwrap(), json: vec![] };
     let r = client
-        .configure(pb::configure::Request { terraform_version: "1.0.3".into(), config: Some(cfg), ..Default::default() })
+        .configure(pb::configure::Request {
+            terraform_version: "1.0.3".into(),
+            config: Some(cfg),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
@@ -177,7 +182,8 @@ async fn handshake_schema_validate_and_read() {
     assert!(d.summary.contains("10.0.4.0/24") || d.detail.contains("10.0.0.0/16"), "{d:?}");
     assert!(!d.detail.is_empty());
     use pb::attribute_path::step::Selector;
-    let steps: Vec<Selector> = d.attribute.as_ref().unwrap().steps.iter().map(|s| s.selector.clone().unwrap()).collect();
+    let steps: Vec<Selector> =
+        d.attribute.as_ref().unwrap().steps.iter().map(|s| s.selector.clone().unwrap()).collect();
     assert_eq!(steps, vec![Selector::AttributeName("remote_pod_cidrs".into()), Selector::ElementKeyInt(1)]);
 
     // Unknown elements defer: no diagnostics.

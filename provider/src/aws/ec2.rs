@@ -192,10 +192,7 @@ pub async fn find_route_tables_routing(
         return Ok(Vec::new());
     }
     let tables = collect_route_tables(ec2, vec![filter("vpc-id", [vpc_id])]).await?;
-    Ok(tables
-        .into_iter()
-        .filter(|t| t.routes.iter().any(|r| cidrs.contains(&r.destination_cidr)))
-        .collect())
+    Ok(tables.into_iter().filter(|t| t.routes.iter().any(|r| cidrs.contains(&r.destination_cidr))).collect())
 }
 
 async fn collect_route_tables(ec2: &aws_sdk_ec2::Client, filters: Vec<Filter>) -> Result<Vec<RouteTable>, AwsError> {
@@ -352,7 +349,11 @@ impl Attachment {
 }
 
 /// The live (not deleted) attachment of `vpc_id` to the transit gateway or VGW `gateway`.
-pub async fn find_attachment(ec2: &aws_sdk_ec2::Client, gateway: &str, vpc_id: &str) -> Result<Option<Attachment>, AwsError> {
+pub async fn find_attachment(
+    ec2: &aws_sdk_ec2::Client,
+    gateway: &str,
+    vpc_id: &str,
+) -> Result<Option<Attachment>, AwsError> {
     match GatewayKind::of(gateway) {
         GatewayKind::Transit => {
             let out = ec2
@@ -448,7 +449,9 @@ pub async fn ensure_attachment(
                 let r = ec2.attach_vpn_gateway().vpn_gateway_id(gateway).vpc_id(vpc_id).send().await;
                 if let Err(e) = r {
                     let err = sdk_error("ec2:AttachVpnGateway", e);
-                    if err.code() != Some("VpnGatewayAttachmentLimitExceeded") && err.code() != Some("InvalidParameterValue") {
+                    if err.code() != Some("VpnGatewayAttachmentLimitExceeded")
+                        && err.code() != Some("InvalidParameterValue")
+                    {
                         return Err(err);
                     }
                 }
@@ -462,7 +465,12 @@ pub async fn ensure_attachment(
 }
 
 /// Deletes the attachment (TGW) or detaches the VGW, and waits until it is gone.
-pub async fn delete_attachment(ec2: &aws_sdk_ec2::Client, gateway: &str, vpc_id: &str, timeout: Duration) -> Result<(), AwsError> {
+pub async fn delete_attachment(
+    ec2: &aws_sdk_ec2::Client,
+    gateway: &str,
+    vpc_id: &str,
+    timeout: Duration,
+) -> Result<(), AwsError> {
     let Some(a) = find_attachment(ec2, gateway, vpc_id).await? else { return Ok(()) };
     let r = match GatewayKind::of(gateway) {
         GatewayKind::Transit => ec2
@@ -520,11 +528,7 @@ fn sg_rule_of(r: &aws_sdk_ec2::types::SecurityGroupRule) -> SgRule {
 /// All rules of a security group (one paginated, filtered call).
 pub async fn find_security_group_rules(ec2: &aws_sdk_ec2::Client, group_id: &str) -> Result<Vec<SgRule>, AwsError> {
     let mut out = Vec::new();
-    let mut pages = ec2
-        .describe_security_group_rules()
-        .filters(filter("group-id", [group_id]))
-        .into_paginator()
-        .send();
+    let mut pages = ec2.describe_security_group_rules().filters(filter("group-id", [group_id])).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| sdk_error("ec2:DescribeSecurityGroupRules", e))?;
         out.extend(page.security_group_rules().iter().map(sg_rule_of));
@@ -551,7 +555,12 @@ pub struct NewRule {
 }
 
 /// Authorizes one rule and returns its ID; a duplicate is looked up instead.
-pub async fn authorize_rule(ec2: &aws_sdk_ec2::Client, group_id: &str, rule: &NewRule, tags: &Tags) -> Result<String, AwsError> {
+pub async fn authorize_rule(
+    ec2: &aws_sdk_ec2::Client,
+    group_id: &str,
+    rule: &NewRule,
+    tags: &Tags,
+) -> Result<String, AwsError> {
     let perm = IpPermission::builder()
         .ip_protocol("tcp")
         .from_port(rule.from_port)
@@ -609,7 +618,12 @@ pub async fn authorize_rule(ec2: &aws_sdk_ec2::Client, group_id: &str, rule: &Ne
 }
 
 /// Revokes rules by ID (ingress and egress separately); missing ones count as revoked.
-pub async fn revoke_rules(ec2: &aws_sdk_ec2::Client, group_id: &str, ingress: &[String], egress: &[String]) -> Result<(), AwsError> {
+pub async fn revoke_rules(
+    ec2: &aws_sdk_ec2::Client,
+    group_id: &str,
+    ingress: &[String],
+    egress: &[String],
+) -> Result<(), AwsError> {
     if !ingress.is_empty() {
         if let Err(e) = ec2
             .revoke_security_group_ingress()
@@ -639,7 +653,11 @@ pub async fn revoke_rules(ec2: &aws_sdk_ec2::Client, group_id: &str, ingress: &[
 
 /// Private IPv4 addresses of the ENIs EKS made for `cluster` in `vpc_id`
 /// (description "Amazon EKS <cluster>"), sorted.
-pub async fn find_eks_interface_ips(ec2: &aws_sdk_ec2::Client, vpc_id: &str, cluster: &str) -> Result<Vec<String>, AwsError> {
+pub async fn find_eks_interface_ips(
+    ec2: &aws_sdk_ec2::Client,
+    vpc_id: &str,
+    cluster: &str,
+) -> Result<Vec<String>, AwsError> {
     let mut ips = Vec::new();
     let mut pages = ec2
         .describe_network_interfaces()
@@ -693,22 +711,30 @@ pub async fn modify_attachment_subnets(
 }
 
 /// Security group rules in any group carrying tag `key` = `value` (ours, for import).
-pub async fn find_rules_by_tag(ec2: &aws_sdk_ec2::Client, key: &str, value: &str) -> Result<Vec<(String, SgRule)>, AwsError> {
+pub async fn find_rules_by_tag(
+    ec2: &aws_sdk_ec2::Client,
+    key: &str,
+    value: &str,
+) -> Result<Vec<(String, SgRule)>, AwsError> {
     let mut out = Vec::new();
-    let mut pages = ec2
-        .describe_security_group_rules()
-        .filters(filter(&format!("tag:{key}"), [value]))
-        .into_paginator()
-        .send();
+    let mut pages =
+        ec2.describe_security_group_rules().filters(filter(&format!("tag:{key}"), [value])).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| sdk_error("ec2:DescribeSecurityGroupRules", e))?;
-        out.extend(page.security_group_rules().iter().map(|r| (r.group_id().unwrap_or_default().to_string(), sg_rule_of(r))));
+        out.extend(
+            page.security_group_rules().iter().map(|r| (r.group_id().unwrap_or_default().to_string(), sg_rule_of(r))),
+        );
     }
     Ok(out)
 }
 
 /// Sets tags on resources (adds or overwrites `set`, removes `remove` keys).
-pub async fn retag(ec2: &aws_sdk_ec2::Client, resources: &[String], set: &Tags, remove: &[String]) -> Result<(), AwsError> {
+pub async fn retag(
+    ec2: &aws_sdk_ec2::Client,
+    resources: &[String],
+    set: &Tags,
+    remove: &[String],
+) -> Result<(), AwsError> {
     if resources.is_empty() {
         return Ok(());
     }

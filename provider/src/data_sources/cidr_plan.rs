@@ -66,8 +66,7 @@ pub fn schema() -> Schema {
                 .description("On-premises node CIDRs (RemoteNodeNetwork). At least one."),
         )
         .attribute(
-            Attribute::optional("remote_pod_cidrs", strings())
-                .description("On-premises pod CIDRs (RemotePodNetwork)."),
+            Attribute::optional("remote_pod_cidrs", strings()).description("On-premises pod CIDRs (RemotePodNetwork)."),
         )
         .attribute(Attribute::optional_computed("pod_network_routable", Type::Bool).description(
             "Whether the pod CIDRs are routable on the on-premises network (BGP, static routes). Default true.",
@@ -105,8 +104,7 @@ pub fn schema() -> Schema {
                 .description("Rules the on-premises firewall needs for ongoing cluster operations."),
         )
         .attribute(
-            Attribute::computed("node_address_count", Type::Number)
-                .description("Addresses in the remote node CIDRs."),
+            Attribute::computed("node_address_count", Type::Number).description("Addresses in the remote node CIDRs."),
         )
         .attribute(
             Attribute::computed("pod_address_count", Type::Number).description("Addresses in the remote pod CIDRs."),

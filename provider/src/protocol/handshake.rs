@@ -245,7 +245,8 @@ pub async fn serve<P: ProviderLogic>(logic: Arc<P>, env: LaunchEnv) -> Result<()
     let provider = pb::provider_server::ProviderServer::new(ProviderServer::new(logic))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
-    let controller = pb::plugin::grpc_controller_server::GrpcControllerServer::new(Controller { shutdown: shutdown_tx.clone() });
+    let controller =
+        pb::plugin::grpc_controller_server::GrpcControllerServer::new(Controller { shutdown: shutdown_tx.clone() });
     let stdio = pb::plugin::grpc_stdio_server::GrpcStdioServer::new(Stdio { shutdown: shutdown_rx.clone() });
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
@@ -303,8 +304,9 @@ mod tests {
 
     #[test]
     fn requires_client_certificate() {
-        let err = LaunchEnv::from_lookup(env(&[(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE), ("PLUGIN_PROTOCOL_VERSIONS", "5,6")]))
-            .unwrap_err();
+        let err =
+            LaunchEnv::from_lookup(env(&[(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE), ("PLUGIN_PROTOCOL_VERSIONS", "5,6")]))
+                .unwrap_err();
         assert!(matches!(err, HandshakeError::NoClientCertificate));
     }
 

@@ -104,14 +104,16 @@ impl JsonVisitor {
 }
 
 /// Formats one log line (without the newline).
-pub fn format_line(level: &Level, target: &str, message: &str, fields: serde_json::Map<String, serde_json::Value>) -> String {
+pub fn format_line(
+    level: &Level,
+    target: &str,
+    message: &str,
+    fields: serde_json::Map<String, serde_json::Value>,
+) -> String {
     let mut obj = serde_json::Map::new();
     obj.insert("@level".into(), level_name(level).into());
     obj.insert("@message".into(), message.into());
-    obj.insert(
-        "@timestamp".into(),
-        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string().into(),
-    );
+    obj.insert("@timestamp".into(), chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string().into());
     obj.insert("@module".into(), format!("hybridnet.{}", target.trim_start_matches("hybridnet::")).into());
     for (k, v) in fields {
         obj.entry(k).or_insert(v);

@@ -102,12 +102,7 @@ pub trait ProviderLogic: Send + Sync + 'static {
     /// UpgradeResourceState from an older schema `version`. `decoded` is the raw
     /// state decoded against the current schema (leniently); providers with older
     /// schema versions override this to migrate.
-    async fn upgrade_resource_state(
-        &self,
-        _type_name: &str,
-        _version: i64,
-        decoded: Value,
-    ) -> (Value, Diagnostics) {
+    async fn upgrade_resource_state(&self, _type_name: &str, _version: i64, decoded: Value) -> (Value, Diagnostics) {
         (decoded, Diagnostics::new())
     }
 

@@ -45,31 +45,25 @@ pub enum TlsError {
 /// client expects (it trusts the announced certificate and checks the name `localhost`).
 pub fn generate_identity() -> Result<Identity, TlsError> {
     use rcgen::{
-        BasicConstraints, CertificateParams, DistinguishedName as Dn, DnType, ExtendedKeyUsagePurpose,
-        IsCa, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
+        BasicConstraints, CertificateParams, DistinguishedName as Dn, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+        KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
     };
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| TlsError::CertGen(e.to_string()))?;
-    let mut params = CertificateParams::new(vec!["localhost".to_string()])
-        .map_err(|e| TlsError::CertGen(e.to_string()))?;
+    let mut params =
+        CertificateParams::new(vec!["localhost".to_string()]).map_err(|e| TlsError::CertGen(e.to_string()))?;
     let mut dn = Dn::new();
     dn.push(DnType::OrganizationName, "hybridnet");
     dn.push(DnType::CommonName, "localhost");
     params.distinguished_name = dn;
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-        KeyUsagePurpose::KeyCertSign,
-    ];
+    params.key_usages =
+        vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment, KeyUsagePurpose::KeyCertSign];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
     let now = std::time::SystemTime::now();
     params.not_before = (now - std::time::Duration::from_secs(30)).into();
     params.not_after = (now + std::time::Duration::from_secs(30 * 24 * 3600)).into();
     let cert = params.self_signed(&key).map_err(|e| TlsError::CertGen(e.to_string()))?;
-    Ok(Identity {
-        cert: cert.der().clone(),
-        key: PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-    })
+    Ok(Identity { cert: cert.der().clone(), key: PrivateKeyDer::Pkcs8(key.serialize_der().into()) })
 }
 
 /// Parses the first certificate of a PEM document (the value of `PLUGIN_CLIENT_CERT`).
@@ -93,9 +87,7 @@ impl PinnedCertVerifier {
         if presented.as_ref() == self.expected.as_ref() {
             Ok(())
         } else {
-            Err(rustls::Error::General(
-                "peer certificate is not the one announced for this plugin session".into(),
-            ))
+            Err(rustls::Error::General("peer certificate is not the one announced for this plugin session".into()))
         }
     }
 }
@@ -173,7 +165,10 @@ impl ServerCertVerifier for PinnedCertVerifier {
 }
 
 /// The server side: our identity, HTTP/2 only, and only the pinned client certificate.
-pub fn server_config(identity: &Identity, client_cert: CertificateDer<'static>) -> Result<rustls::ServerConfig, TlsError> {
+pub fn server_config(
+    identity: &Identity,
+    client_cert: CertificateDer<'static>,
+) -> Result<rustls::ServerConfig, TlsError> {
     let verifier = Arc::new(PinnedCertVerifier::new(client_cert));
     let mut config = rustls::ServerConfig::builder_with_provider(crypto_provider())
         .with_safe_default_protocol_versions()
@@ -187,7 +182,10 @@ pub fn server_config(identity: &Identity, client_cert: CertificateDer<'static>) 
 
 /// The client side, as Terraform would set it up (used by the protocol tests and
 /// usable by any tool that launches the plugin itself).
-pub fn client_config(server_cert: CertificateDer<'static>, client: &Identity) -> Result<rustls::ClientConfig, TlsError> {
+pub fn client_config(
+    server_cert: CertificateDer<'static>,
+    client: &Identity,
+) -> Result<rustls::ClientConfig, TlsError> {
     let mut config = rustls::ClientConfig::builder_with_provider(crypto_provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Config(e.to_string()))?

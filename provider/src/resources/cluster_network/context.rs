@@ -53,8 +53,7 @@ pub async fn find_context(
         let nets: Vec<Ipv4Net> = vpc.cidrs.iter().filter_map(|c| c.parse().ok()).collect();
         cidr::default_service_cidr(&nets).to_string()
     });
-    let security_group_id =
-        security_group_id.map(str::to_string).or_else(|| cluster.cluster_security_group_id.clone());
+    let security_group_id = security_group_id.map(str::to_string).or_else(|| cluster.cluster_security_group_id.clone());
     Ok(Some(ClusterContext { cluster, vpc, service_cidr, security_group_id }))
 }
 
@@ -78,10 +77,11 @@ pub fn check_cidrs(d: &Desired, ctx: &ClusterContext, diags: &mut Diagnostics) {
 /// The checks against the cluster's own configuration and the VPC.
 pub fn check_cluster(d: &Desired, ctx: &ClusterContext, diags: &mut Diagnostics) {
     if !ctx.vpc.dns_hostnames || !ctx.vpc.dns_support {
-        let missing: Vec<&str> = [(!ctx.vpc.dns_hostnames).then_some("DNS hostnames"), (!ctx.vpc.dns_support).then_some("DNS resolution")]
-            .into_iter()
-            .flatten()
-            .collect();
+        let missing: Vec<&str> =
+            [(!ctx.vpc.dns_hostnames).then_some("DNS hostnames"), (!ctx.vpc.dns_support).then_some("DNS resolution")]
+                .into_iter()
+                .flatten()
+                .collect();
         diags.error(
             "The cluster's VPC lacks DNS support",
             format!(
@@ -96,9 +96,8 @@ pub fn check_cluster(d: &Desired, ctx: &ClusterContext, diags: &mut Diagnostics)
             Some(AttrPath::attr("cluster_name")),
         );
     }
-    let covered = |list: &[String], net: &Ipv4Net| {
-        list.iter().filter_map(|c| c.parse::<Ipv4Net>().ok()).any(|r| r.contains(net))
-    };
+    let covered =
+        |list: &[String], net: &Ipv4Net| list.iter().filter_map(|c| c.parse::<Ipv4Net>().ok()).any(|r| r.contains(net));
     let checks = [
         (&d.nodes, &ctx.cluster.remote_node_cidrs, "remote_node_cidrs", "node", "RemoteNodeNetwork"),
         (&d.pods, &ctx.cluster.remote_pod_cidrs, "remote_pod_cidrs", "pod", "RemotePodNetwork"),
@@ -107,7 +106,10 @@ pub fn check_cluster(d: &Desired, ctx: &ClusterContext, diags: &mut Diagnostics)
         for (i, n) in given.iter().enumerate() {
             if !covered(eks_list, n) {
                 diags.error(
-                    format!("{} CIDR not in the cluster's remote {kind} networks", if kind == "node" { "Node" } else { "Pod" }),
+                    format!(
+                        "{} CIDR not in the cluster's remote {kind} networks",
+                        if kind == "node" { "Node" } else { "Pod" }
+                    ),
                     format!(
                         "{n} is not covered by the remote {kind} networks of EKS cluster {} ({}). Add it to the \
                          cluster's {field} (aws eks update-cluster-config --remote-network-config) or remove it here.",
@@ -140,10 +142,8 @@ pub async fn check_surroundings(
     ids.extend(d.route_table_subnet_ids.iter().cloned());
     ids.sort();
     ids.dedup();
-    let (subnets, route_tables) = tokio::join!(
-        ec2::find_subnets(&clients.ec2, &ids),
-        ec2::find_route_tables(&clients.ec2, &d.route_table_ids),
-    );
+    let (subnets, route_tables) =
+        tokio::join!(ec2::find_subnets(&clients.ec2, &ids), ec2::find_route_tables(&clients.ec2, &d.route_table_ids),);
     let subnets = subnets?;
     let route_tables = route_tables?;
 
@@ -154,12 +154,18 @@ pub async fn check_surroundings(
             match subnets.iter().find(|s| &s.id == id) {
                 None => diags.error(
                     "Subnet not found",
-                    format!("Subnet {id} does not exist in this account and region. Use a subnet of VPC {}.", ctx.vpc.id),
+                    format!(
+                        "Subnet {id} does not exist in this account and region. Use a subnet of VPC {}.",
+                        ctx.vpc.id
+                    ),
                     Some(AttrPath::attr(attr)),
                 ),
                 Some(s) if s.vpc_id != ctx.vpc.id => diags.error(
                     "Subnet outside the cluster's VPC",
-                    format!("Subnet {id} is in {}, but cluster {} is in {}. Use subnets of {}.", s.vpc_id, d.cluster_name, ctx.vpc.id, ctx.vpc.id),
+                    format!(
+                        "Subnet {id} is in {}, but cluster {} is in {}. Use subnets of {}.",
+                        s.vpc_id, d.cluster_name, ctx.vpc.id, ctx.vpc.id
+                    ),
                     Some(AttrPath::attr(attr)),
                 ),
                 Some(_) => {}
@@ -243,7 +249,9 @@ pub async fn check_surroundings(
                 if !ec2::security_group_exists(&clients.ec2, sg).await? {
                     diags.error(
                         "Security group not found",
-                        format!("Security group {sg} does not exist. Set security_group_id to the cluster security group."),
+                        format!(
+                            "Security group {sg} does not exist. Set security_group_id to the cluster security group."
+                        ),
                         Some(AttrPath::attr("security_group_id")),
                     );
                 } else {

@@ -80,7 +80,8 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
     let mut votes: BTreeMap<String, usize> = BTreeMap::new();
     for t in &route_tables {
         for r in &t.routes {
-            if all.contains(&r.destination_cidr) && (r.target_id.starts_with("tgw-") || r.target_id.starts_with("vgw-")) {
+            if all.contains(&r.destination_cidr) && (r.target_id.starts_with("tgw-") || r.target_id.starts_with("vgw-"))
+            {
                 *votes.entry(r.target_id.clone()).or_default() += 1;
             }
         }
@@ -147,7 +148,8 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
                 match rules.iter().find(|x| {
                     x.egress == egress
                         && (x.protocol == "tcp" || x.protocol == "-1")
-                        && (x.protocol == "-1" || (x.from_port <= i32::from(r.from_port) && x.to_port >= i32::from(r.to_port)))
+                        && (x.protocol == "-1"
+                            || (x.from_port <= i32::from(r.from_port) && x.to_port >= i32::from(r.to_port)))
                         && x.cidr.as_ref().and_then(|x| x.parse::<Ipv4Net>().ok()).is_some_and(|x| x.contains(&r.cidr))
                 }) {
                     Some(x) => rule_ids.push(x.id.clone()),

@@ -62,7 +62,12 @@ fn gateway_of(v: &Value) -> Option<String> {
 }
 
 fn plan_error(diags: Diagnostics) -> PlanResponse {
-    PlanResponse { planned_state: Value::Null, requires_replace: Vec::new(), planned_private: Vec::new(), diagnostics: diags }
+    PlanResponse {
+        planned_state: Value::Null,
+        requires_replace: Vec::new(),
+        planned_private: Vec::new(),
+        diagnostics: diags,
+    }
 }
 
 // ------------------------------------------------------------------ plan
@@ -98,12 +103,18 @@ pub async fn plan(aws: &Aws, req: PlanRequest<'_>) -> PlanResponse {
         // apply, and plan every result as unknown.
         for k in COMPUTED {
             let keep = !base.is_null() && matches!(*k, "vpc_id" | "vpc_cidrs" | "service_cidr");
-            planned.set_attr(*k, if keep { base.get_attr(k).cloned().unwrap_or(Value::Unknown) } else { Value::Unknown });
+            planned
+                .set_attr(*k, if keep { base.get_attr(k).cloned().unwrap_or(Value::Unknown) } else { Value::Unknown });
         }
         if planned.get_attr("security_group_id").is_some_and(Value::is_null) {
             planned.set_attr("security_group_id", Value::Unknown);
         }
-        return PlanResponse { planned_state: planned, requires_replace, planned_private: Vec::new(), diagnostics: diags };
+        return PlanResponse {
+            planned_state: planned,
+            requires_replace,
+            planned_private: Vec::new(),
+            diagnostics: diags,
+        };
     }
 
     let d = Desired::from_value(&planned, &mut diags);
@@ -140,10 +151,7 @@ pub async fn plan(aws: &Aws, req: PlanRequest<'_>) -> PlanResponse {
     planned.set_attr("vpc_id", Value::string(ctx.vpc.id.clone()));
     planned.set_attr("vpc_cidrs", strings_value(&ctx.vpc.cidrs));
     planned.set_attr("service_cidr", Value::string(ctx.service_cidr.clone()));
-    planned.set_attr(
-        "security_group_id",
-        ctx.security_group_id.clone().map(Value::string).unwrap_or(Value::Null),
-    );
+    planned.set_attr("security_group_id", ctx.security_group_id.clone().map(Value::string).unwrap_or(Value::Null));
 
     let same_gateway = !base.is_null() && gateway_of(base).as_deref() == Some(d.gateway.as_str());
     let prior_attachment = base.get_attr("attachment_id").filter(|v| v.as_str().is_some()).cloned();
@@ -205,7 +213,11 @@ pub async fn apply(aws: &Aws, req: ApplyRequest<'_>) -> StateResponse {
     let clients = match aws.clients().await {
         Ok(c) => c,
         Err(e) => {
-            return StateResponse { new_state: req.prior_state.clone(), private: Vec::new(), diagnostics: aws_diag(&e, None) }
+            return StateResponse {
+                new_state: req.prior_state.clone(),
+                private: Vec::new(),
+                diagnostics: aws_diag(&e, None),
+            }
         }
     };
     if req.planned_state.is_null() {
@@ -282,7 +294,8 @@ async fn converge(
 
     // 1. The attachment. Two VGWs cannot be attached to one VPC at once: detach
     //    the old one first; a TGW is swapped make-before-break.
-    let old_gateway = prior_d.as_ref().filter(|p| p.gateway != d.gateway && p.manage_attachment).map(|p| p.gateway.clone());
+    let old_gateway =
+        prior_d.as_ref().filter(|p| p.gateway != d.gateway && p.manage_attachment).map(|p| p.gateway.clone());
     if let Some(old) = &old_gateway {
         if !old.starts_with("tgw-") && !d.gateway.starts_with("tgw-") {
             ec2::delete_attachment(ec2, old, &vpc_id, timeout).await?;
@@ -311,10 +324,7 @@ async fn converge(
 
     crate::aws::check_stop()?;
     // 2. The dedicated route table.
-    let prior_rt = prior_d
-        .as_ref()
-        .filter(|p| p.create_route_table)
-        .and_then(|_| str_attr(prior, "route_table_id"));
+    let prior_rt = prior_d.as_ref().filter(|p| p.create_route_table).and_then(|_| str_attr(prior, "route_table_id"));
     let route_table = if d.create_route_table {
         let existing = match &prior_rt {
             Some(id) => ec2::find_route_tables(ec2, std::slice::from_ref(id)).await?.into_iter().next(),
@@ -325,13 +335,15 @@ async fn converge(
             None => {
                 let id = ec2::create_route_table(ec2, &vpc_id, &tags).await?;
                 progress.route_table_id = Some(id.clone());
-                ec2::find_route_tables(ec2, std::slice::from_ref(&id)).await?.into_iter().next().unwrap_or(ec2::RouteTable {
-                    id,
-                    vpc_id: vpc_id.clone(),
-                    routes: Vec::new(),
-                    associations: Vec::new(),
-                    tags: Vec::new(),
-                })
+                ec2::find_route_tables(ec2, std::slice::from_ref(&id)).await?.into_iter().next().unwrap_or(
+                    ec2::RouteTable {
+                        id,
+                        vpc_id: vpc_id.clone(),
+                        routes: Vec::new(),
+                        associations: Vec::new(),
+                        tags: Vec::new(),
+                    },
+                )
             }
         };
         progress.route_table_id = Some(rt.id.clone());
@@ -519,7 +531,11 @@ async fn converge(
 
 /// The existing rule identical to `want` (direction, protocol, ports, CIDR),
 /// preferring ours over a foreign one (e.g. the rule EKS adds itself).
-fn satisfying_rule<'a>(existing: &'a [ec2::SgRule], want: &crate::cidr::SecurityGroupRule, cluster: &str) -> Option<&'a ec2::SgRule> {
+fn satisfying_rule<'a>(
+    existing: &'a [ec2::SgRule],
+    want: &crate::cidr::SecurityGroupRule,
+    cluster: &str,
+) -> Option<&'a ec2::SgRule> {
     let egress = want.direction == Direction::Egress;
     let cidr = want.cidr.to_string();
     existing
@@ -590,7 +606,8 @@ async fn delete_all(clients: &Clients, prior: &Value) -> Result<(), AwsError> {
         }
     }
     let routes = routes_attr(prior);
-    let rts: Vec<String> = routes.iter().map(|r| r.route_table_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let rts: Vec<String> =
+        routes.iter().map(|r| r.route_table_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let current = ec2::find_route_tables(ec2, &rts).await?;
     let to_delete: Vec<&RouteEntry> = routes
         .iter()
@@ -626,7 +643,9 @@ async fn delete_all(clients: &Clients, prior: &Value) -> Result<(), AwsError> {
 pub async fn read(aws: &Aws, current: &Value) -> StateResponse {
     let clients = match aws.clients().await {
         Ok(c) => c,
-        Err(e) => return StateResponse { new_state: current.clone(), private: Vec::new(), diagnostics: aws_diag(&e, None) },
+        Err(e) => {
+            return StateResponse { new_state: current.clone(), private: Vec::new(), diagnostics: aws_diag(&e, None) }
+        }
     };
     let result = if current.get_attr("remote_node_cidrs").is_none_or(Value::is_null) {
         let name = str_attr(current, "cluster_name").or_else(|| str_attr(current, "id")).unwrap_or_default();
@@ -730,7 +749,9 @@ async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Value, Aws
     let mut votes: BTreeMap<String, usize> = BTreeMap::new();
     for t in &routing {
         for r in &t.routes {
-            if cidrs.contains(&r.destination_cidr) && (r.target_id.starts_with("tgw-") || r.target_id.starts_with("vgw-")) {
+            if cidrs.contains(&r.destination_cidr)
+                && (r.target_id.starts_with("tgw-") || r.target_id.starts_with("vgw-"))
+            {
                 *votes.entry(r.target_id.clone()).or_default() += 1;
             }
         }
@@ -745,14 +766,10 @@ async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Value, Aws
         .filter(|t| t.routes.iter().any(|r| r.target_id == gateway && cidrs.contains(&r.destination_cidr)))
         .map(|t| t.id.clone())
         .collect();
-    let pods_routed = routing
-        .iter()
-        .any(|t| t.routes.iter().any(|r| r.target_id == gateway && pods.contains(&r.destination_cidr)));
+    let pods_routed =
+        routing.iter().any(|t| t.routes.iter().any(|r| r.target_id == gateway && pods.contains(&r.destination_cidr)));
     let attachment = ec2::find_attachment(ec2, &gateway, &ctx.vpc.id).await?;
-    let sg = ctx
-        .security_group_id
-        .clone()
-        .or_else(|| owned_rules.first().map(|(g, _)| g.clone()));
+    let sg = ctx.security_group_id.clone().or_else(|| owned_rules.first().map(|(g, _)| g.clone()));
     let mut ports: Vec<i64> = owned_rules
         .iter()
         .filter(|(_, r)| r.egress && r.from_port != 10250 && r.cidr.as_ref().is_some_and(|c| pods.contains(c)))
@@ -808,7 +825,11 @@ async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Value, Aws
         ),
         (
             "tags",
-            if tags.is_empty() { Value::Null } else { Value::map(tags.into_iter().map(|(k, v)| (k, Value::string(v)))) },
+            if tags.is_empty() {
+                Value::Null
+            } else {
+                Value::map(tags.into_iter().map(|(k, v)| (k, Value::string(v))))
+            },
         ),
         ("timeouts", Value::Null),
         ("vpc_id", Value::string(ctx.vpc.id.clone())),
@@ -839,10 +860,7 @@ pub async fn import(id: &str) -> (Vec<ImportedResource>, Diagnostics) {
         );
     }
     let stub = Value::object([("id", Value::string(name)), ("cluster_name", Value::string(name))]);
-    (
-        vec![ImportedResource { type_name: TYPE_NAME.to_string(), state: stub, private: Vec::new() }],
-        Diagnostics::new(),
-    )
+    (vec![ImportedResource { type_name: TYPE_NAME.to_string(), state: stub, private: Vec::new() }], Diagnostics::new())
 }
 
 // ------------------------------------------------------------------ validate

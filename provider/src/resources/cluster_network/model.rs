@@ -141,7 +141,9 @@ impl Desired {
                 if !t.starts_with("tgw-") {
                     diags.error(
                         "Invalid transit gateway ID",
-                        format!("transit_gateway_id is {t:?}; transit gateway IDs look like \"tgw-0123456789abcdef0\"."),
+                        format!(
+                            "transit_gateway_id is {t:?}; transit gateway IDs look like \"tgw-0123456789abcdef0\"."
+                        ),
                         Some(AttrPath::attr("transit_gateway_id")),
                     );
                 }
@@ -151,7 +153,9 @@ impl Desired {
                 if !g.starts_with("vgw-") {
                     diags.error(
                         "Invalid virtual private gateway ID",
-                        format!("vpn_gateway_id is {g:?}; virtual private gateway IDs look like \"vgw-0123456789abcdef0\"."),
+                        format!(
+                            "vpn_gateway_id is {g:?}; virtual private gateway IDs look like \"vgw-0123456789abcdef0\"."
+                        ),
                         Some(AttrPath::attr("vpn_gateway_id")),
                     );
                 }

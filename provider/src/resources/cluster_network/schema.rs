@@ -27,16 +27,20 @@ fn id_set() -> Type {
 fn computed_attributes(b: Block) -> Block {
     b.attribute(Attribute::computed("vpc_id", Type::String).description("The cluster's VPC."))
         .attribute(Attribute::computed("vpc_cidrs", strings()).description("The VPC's primary and secondary CIDRs."))
-        .attribute(Attribute::computed("service_cidr", Type::String).description("The cluster's Kubernetes service CIDR."))
+        .attribute(
+            Attribute::computed("service_cidr", Type::String).description("The cluster's Kubernetes service CIDR."),
+        )
         .attribute(Attribute::computed("attachment_id", Type::String).description(
             "The transit gateway VPC attachment ID, or `<vgw-id>:<vpc-id>` for a virtual private gateway.",
         ))
-        .attribute(Attribute::computed("route_table_id", Type::String).description(
-            "The dedicated route table, when `create_route_table` is true.",
-        ))
-        .attribute(Attribute::computed("routes", Type::list(route_type())).description(
-            "The routes to the on-premises gateway, one per route table and remote CIDR.",
-        ))
+        .attribute(
+            Attribute::computed("route_table_id", Type::String)
+                .description("The dedicated route table, when `create_route_table` is true."),
+        )
+        .attribute(
+            Attribute::computed("routes", Type::list(route_type()))
+                .description("The routes to the on-premises gateway, one per route table and remote CIDR."),
+        )
         .attribute(Attribute::computed("security_group_rule_ids", strings()).description(
             "IDs of the cluster security group rules that satisfy the requirements (ours, or identical rules that \
              already existed).",
@@ -45,9 +49,10 @@ fn computed_attributes(b: Block) -> Block {
             "Private IPs of the network interfaces EKS made for the cluster (\"Amazon EKS <cluster_name>\"): the \
              EKS cluster IPs the on-premises firewall must allow.",
         ))
-        .attribute(Attribute::computed("onprem_firewall_rules", Type::list(firewall_rule_type())).description(
-            "Rules the on-premises firewall needs, with the EKS cluster IPs filled in.",
-        ))
+        .attribute(
+            Attribute::computed("onprem_firewall_rules", Type::list(firewall_rule_type()))
+                .description("Rules the on-premises firewall needs, with the EKS cluster IPs filled in."),
+        )
 }
 
 pub fn resource_schema() -> Schema {
@@ -110,22 +115,30 @@ pub fn data_source_schema() -> Schema {
     )
     .attribute(Attribute::computed("id", Type::String).description("The cluster name."))
     .attribute(Attribute::required("cluster_name", Type::String).description("The EKS cluster."))
-    .attribute(Attribute::optional_computed("remote_node_cidrs", strings()).description(
-        "Node CIDRs to check; default the cluster's remote node networks.",
-    ))
-    .attribute(Attribute::optional_computed("remote_pod_cidrs", strings()).description(
-        "Pod CIDRs to check; default the cluster's remote pod networks.",
-    ))
-    .attribute(Attribute::optional_computed("pod_network_routable", Type::Bool).description(
-        "Whether pod CIDRs should be routable (routes and rules for pods are required); default true.",
-    ))
-    .attribute(Attribute::optional_computed("security_group_id", Type::String).description(
-        "Security group to check; default the cluster security group.",
-    ))
+    .attribute(
+        Attribute::optional_computed("remote_node_cidrs", strings())
+            .description("Node CIDRs to check; default the cluster's remote node networks."),
+    )
+    .attribute(
+        Attribute::optional_computed("remote_pod_cidrs", strings())
+            .description("Pod CIDRs to check; default the cluster's remote pod networks."),
+    )
+    .attribute(
+        Attribute::optional_computed("pod_network_routable", Type::Bool).description(
+            "Whether pod CIDRs should be routable (routes and rules for pods are required); default true.",
+        ),
+    )
+    .attribute(
+        Attribute::optional_computed("security_group_id", Type::String)
+            .description("Security group to check; default the cluster security group."),
+    )
     .attribute(Attribute::optional_computed("route_table_ids", strings()).description(
         "Route tables to check; default those with routes for the remote CIDRs, else the VPC's main route table.",
     ))
-    .attribute(Attribute::computed("gateway_id", Type::String).description("The transit or virtual private gateway the routes use."))
+    .attribute(
+        Attribute::computed("gateway_id", Type::String)
+            .description("The transit or virtual private gateway the routes use."),
+    )
     .attribute(Attribute::computed("missing", strings()).description(
         "What the requirements need but AWS lacks: routes, security group rules, the attachment, DNS settings.",
     ));
