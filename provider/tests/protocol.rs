@@ -171,7 +171,6 @@ async fn handshake_schema_validate_and_read() {
         .validate_data_source_config(pb::validate_data_source_config::Request {
             type_name: "hybridnet_cidr_plan".into(),
             config: Some(bad),
-            ..Default::default()
         })
         .await
         .unwrap()
@@ -192,7 +191,6 @@ async fn handshake_schema_validate_and_read() {
         .validate_data_source_config(pb::validate_data_source_config::Request {
             type_name: "hybridnet_cidr_plan".into(),
             config: Some(unknown),
-            ..Default::default()
         })
         .await
         .unwrap()

@@ -83,7 +83,6 @@ pub fn diagnostics_to_proto(d: &Diagnostics) -> Vec<pb::Diagnostic> {
             summary: d.summary.clone(),
             detail: d.detail.clone(),
             attribute: d.path.as_ref().map(path_to_proto),
-            ..Default::default()
         })
         .collect()
 }

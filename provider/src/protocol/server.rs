@@ -292,9 +292,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
                 };
                 if raw.flatmap.is_empty() {
                     // Nothing to upgrade: an empty object state is null.
-                    let mut resp = R::default();
-                    resp.upgraded_state = encode_or_diag(&Value::Null, &ty).ok();
-                    return resp;
+                    return R { upgraded_state: encode_or_diag(&Value::Null, &ty).ok(), ..Default::default() };
                 }
                 return R::from_diagnostics(&Diagnostics::from_error("Unsupported state format", detail, None));
             }

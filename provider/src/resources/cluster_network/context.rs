@@ -223,19 +223,17 @@ pub async fn check_surroundings(
         );
         return Ok(());
     }
-    if !d.manage_attachment {
-        if ec2::find_attachment(&clients.ec2, &d.gateway, &ctx.vpc.id).await?.is_none() {
-            let attr = if is_tgw { "transit_gateway_id" } else { "vpn_gateway_id" };
-            diags.error(
-                "No attachment to the gateway",
-                format!(
-                    "manage_attachment is false, so an existing attachment of VPC {} to {} is required, but there is \
+    if !d.manage_attachment && ec2::find_attachment(&clients.ec2, &d.gateway, &ctx.vpc.id).await?.is_none() {
+        let attr = if is_tgw { "transit_gateway_id" } else { "vpn_gateway_id" };
+        diags.error(
+            "No attachment to the gateway",
+            format!(
+                "manage_attachment is false, so an existing attachment of VPC {} to {} is required, but there is \
                      none. Attach the VPC, or set manage_attachment = true.",
-                    ctx.vpc.id, d.gateway
-                ),
-                Some(AttrPath::attr(attr)),
-            );
-        }
+                ctx.vpc.id, d.gateway
+            ),
+            Some(AttrPath::attr(attr)),
+        );
     }
 
     if d.manage_rules {
