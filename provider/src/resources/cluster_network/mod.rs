@@ -335,15 +335,22 @@ async fn converge(
             None => {
                 let id = ec2::create_route_table(ec2, &vpc_id, &tags).await?;
                 progress.route_table_id = Some(id.clone());
-                ec2::find_route_tables(ec2, std::slice::from_ref(&id)).await?.into_iter().next().unwrap_or(
-                    ec2::RouteTable {
-                        id,
-                        vpc_id: vpc_id.clone(),
-                        routes: Vec::new(),
-                        associations: Vec::new(),
-                        tags: Vec::new(),
-                    },
-                )
+                // A retried CreateRouteTable whose first answer was lost leaves a twin:
+                // keep ours, delete tagged twins that are still empty.
+                let tagged = ec2::find_route_tables_by_tag(ec2, &vpc_id, OWNER_TAG, &d.cluster_name).await?;
+                for twin in tagged.iter().filter(|t| t.id != id) {
+                    let empty = twin.associations.is_empty() && twin.routes.iter().all(|r| r.target_id == "local");
+                    if empty {
+                        ec2::delete_route_table(ec2, &twin.id).await?;
+                    }
+                }
+                tagged.into_iter().find(|t| t.id == id).unwrap_or(ec2::RouteTable {
+                    id,
+                    vpc_id: vpc_id.clone(),
+                    routes: Vec::new(),
+                    associations: Vec::new(),
+                    tags: Vec::new(),
+                })
             }
         };
         progress.route_table_id = Some(rt.id.clone());
