@@ -69,7 +69,12 @@ fn contains(outer: &Ipv4Net, inner: &Ipv4Net) -> bool {
 }
 
 /// Every rule, pair by pair, straight from its definition.
-fn oracle(remote: &[RemoteCidr], vpc: &[(usize, Ipv4Net)], service: Option<Ipv4Net>, allowed: &[Ipv4Net]) -> Vec<Violation> {
+fn oracle(
+    remote: &[RemoteCidr],
+    vpc: &[(usize, Ipv4Net)],
+    service: Option<Ipv4Net>,
+    allowed: &[Ipv4Net],
+) -> Vec<Violation> {
     let mut listed = remote.to_vec();
     listed.sort_by_key(|r| (r.network, r.index));
     let mut out = Vec::new();
@@ -82,7 +87,11 @@ fn oracle(remote: &[RemoteCidr], vpc: &[(usize, Ipv4Net)], service: Option<Ipv4N
             out.push(v(ViolationKind::PrefixOutOfRange));
         }
         if let Some(o) = listed[..i].iter().find(|o| overlap(&o.cidr, &r.cidr)) {
-            out.push(v(ViolationKind::OverlapsRemote { other_network: o.network, other_index: o.index, other: o.cidr }));
+            out.push(v(ViolationKind::OverlapsRemote {
+                other_network: o.network,
+                other_index: o.index,
+                other: o.cidr,
+            }));
         }
         if let Some(&(vpc_index, vpc)) = vpc.iter().find(|(_, n)| overlap(n, &r.cidr)) {
             out.push(v(ViolationKind::OverlapsVpc { vpc_index, vpc }));

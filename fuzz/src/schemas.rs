@@ -38,10 +38,7 @@ pub fn fixed() -> Vec<Type> {
         ("vpc_cidrs", strings()),
         ("routes", Type::list(route)),
         ("onprem_firewall_rules", Type::list(firewall_rule)),
-        (
-            "timeouts",
-            Type::object([("create", Type::String), ("update", Type::String), ("delete", Type::String)]),
-        ),
+        ("timeouts", Type::object([("create", Type::String), ("update", Type::String), ("delete", Type::String)])),
     ]);
     // Everything at once, as in value.rs's own tests.
     let kitchen_sink = Type::object([
