@@ -138,33 +138,36 @@ class FaultProxy:
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.active = 0  # requests being held or forwarded
         self.configure(seed=seed, rate=rate, kinds=kinds, latency=latency)
 
     # ------------------------------------------------------------ control
 
-    def configure(self, *, seed: int | None = None, rate: float | None = None, kinds=None,
-                  latency: tuple[float, float] | None = None, hold_every_request: float | None = None,
-                  only: Callable[[str], bool] | None = None) -> "FaultProxy":
-        """Sets the fault plan and starts counting afresh (statistics, streams, hook are reset).
+    def configure(self, *, seed: int = 0, rate: float = 0.0, kinds=RANDOM_KINDS,
+                  latency: tuple[float, float] = (0.2, 1.0), hold_every_request: float = 0.0,
+                  only: Callable[[str], bool] | None = None,
+                  hold_if: Callable[[str, int], bool] | None = None) -> "FaultProxy":
+        """Sets the whole fault plan (what is not given takes its default) and starts
+        counting afresh: statistics, per-operation streams and the hook are reset.
 
+        `rate`: probability of a fault per request, the kind drawn from `kinds` with equal
+        weight; `latency`: the range of the added delay of a "latency" fault;
         `only` restricts faults to operations it accepts (e.g. `is_mutation`);
-        `hold_every_request` holds every request that long before forwarding it.
+        `hold_every_request` holds every request that long before forwarding it (with
+        `hold_if`: only the requests for which `hold_if(operation, nth call of it)` is true).
         """
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"rate {rate} is not within [0, 1]")
+        bad = set(kinds) - set(ALL_KINDS)
+        if bad or not kinds:
+            raise ValueError(f"unknown fault kinds {bad}")
         with self._lock:
-            if seed is not None:
-                self.seed = seed
-            if rate is not None:
-                if not 0.0 <= rate <= 1.0:
-                    raise ValueError(f"rate {rate} is not within [0, 1]")
-                self.rate = rate
-            if kinds is not None:
-                bad = set(kinds) - set(ALL_KINDS)
-                if bad or not kinds:
-                    raise ValueError(f"unknown fault kinds {bad}")
-                self.kinds = tuple(kinds)
-            if latency is not None:
-                self.latency = latency
+            self.seed = seed
+            self.rate = rate
+            self.kinds = tuple(kinds)
+            self.latency = latency
             self.hold = hold_every_request or 0.0
+            self.hold_if = hold_if
             self.only = only
             self.injecting = self.rate > 0
             self.stats = Stats()
@@ -198,6 +201,16 @@ class FaultProxy:
             raise ValueError((k, operation, nth, when))
         with self._lock:
             self._hook = (k, hook, when, operation, nth)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Waits (bounded) until no request is being held or forwarded; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self.active == 0:
+                    return True
+            time.sleep(0.05)
+        return False
 
     def snapshot(self) -> dict:
         with self._lock:
@@ -252,7 +265,8 @@ class FaultProxy:
             self.stats.requests += 1
             n = self.stats.requests
             self.stats.by_operation[operation] += 1
-            kind, hold = None, self.hold
+            held = self.hold_if is None or self.hold_if(operation, self.stats.by_operation[operation])
+            kind, hold = None, (self.hold if held else 0.0)
             if self.injecting and (self.only is None or self.only(operation)):
                 rng = self._streams.get(operation)
                 if rng is None:
@@ -418,6 +432,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
             return
         operation = operation_of(self.command, self.path, self.headers, body)
+        with p._lock:
+            p.active += 1
+        try:
+            self._serve(p, operation, body)
+        finally:
+            with p._lock:
+                p.active -= 1
+
+    def _serve(self, p: "FaultProxy", operation: str, body: bytes) -> None:
         n, kind, hold, hook = p._decide(operation)
 
         if hold > 0 and not self._hold(hold):
