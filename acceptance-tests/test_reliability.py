@@ -753,14 +753,9 @@ CANCEL_CASES = [
     ("routes-half-done", ("ec2:CreateRoute", 2), "only"),
     ("rules-half-done", ("ec2:AuthorizeSecurityGroupEgress", 2), "only"),
 ]
-HALF_DONE_BUG = pytest.mark.xfail(strict=False, reason=(
-    "provider: on Stop, converge() is dropped while a batch of CreateRoute / AuthorizeSecurityGroup* calls is "
-    "in flight, and Progress learns of a batch's results only when the whole batch has finished, so the "
-    "calls that completed are missing from the state the cancelled apply returns (the next refresh finds them)"))
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, marks=HALF_DONE_BUG) if c[0].endswith("half-done") else c
-                                  for c in CANCEL_CASES], ids=[c[0] for c in CANCEL_CASES])
+@pytest.mark.parametrize("case", CANCEL_CASES, ids=[c[0] for c in CANCEL_CASES])
 def test_ctrl_c_during_slow_apply_returns_promptly_with_state(tfp, aws, seeded, proxy, figures, case):
     name, (operation, nth), slow = case
     s = seeded
@@ -905,8 +900,6 @@ def test_unrecoverable_run_fails_once_clearly_in_bounded_time(tfp, aws, seeded, 
         assert_end_state(aws, s, gateway, st2, [NODE_CIDR], [POD_CIDR])
 
 
-@pytest.mark.xfail(strict=False, reason="provider: 'Cannot reach AWS' names the operation and the OS error "
-                                         "(Connection refused) but not the endpoint URL it tried")
 def test_unreachable_endpoint_is_named(tfp, aws, seeded):
     s = seeded
     port = closed_port()

@@ -47,6 +47,50 @@ pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub eks: aws_sdk_eks::Client,
     pub region: String,
+    /// The endpoint URL each client sends to, for diagnostics.
+    pub ec2_endpoint: String,
+    pub eks_endpoint: String,
+}
+
+impl Clients {
+    /// Names the endpoint in an [`AwsError::Unreachable`], from the operation's service.
+    pub fn locate(&self, err: AwsError) -> AwsError {
+        match err {
+            AwsError::Unreachable { operation, message, endpoint: None } => {
+                let endpoint = if operation.starts_with("eks:") { &self.eks_endpoint } else { &self.ec2_endpoint };
+                AwsError::Unreachable { operation, message, endpoint: Some(endpoint.clone()) }
+            }
+            other => other,
+        }
+    }
+}
+
+/// The URL a client of `service` sends to: the provider's `endpoints` setting, then
+/// AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL (or the profile's endpoint_url),
+/// then the regional default.
+fn endpoint_for(service: &str, explicit: Option<&str>, config: &aws_config::SdkConfig, region: &str) -> String {
+    let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+    explicit
+        .map(str::to_string)
+        .or_else(|| std::env::var(format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase())).ok())
+        .filter(|u| !u.is_empty())
+        .or_else(|| config.endpoint_url().map(str::to_string))
+        .map(|u| without_userinfo(&u))
+        .unwrap_or_else(|| format!("https://{service}.{region}.{suffix}"))
+}
+
+/// `scheme://user:secret@host/...` → `scheme://host/...`: URLs go into diagnostics.
+fn without_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            match rest[..authority_end].rfind('@') {
+                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    }
 }
 
 /// Lazily-built AWS clients.
@@ -63,7 +107,7 @@ pub enum AwsError {
     #[error("no AWS credentials for {operation}: {message}")]
     NoCredentials { operation: &'static str, message: String },
     #[error("could not reach AWS for {operation}: {message}")]
-    Unreachable { operation: &'static str, message: String },
+    Unreachable { operation: &'static str, message: String, endpoint: Option<String> },
     #[error("AWS {operation} failed: {code}: {message}")]
     Api { operation: &'static str, code: String, message: String },
     #[error("timed out waiting for {what}")]
@@ -101,12 +145,13 @@ impl AwsError {
                      identity, or an instance profile; or set `profile` / `assume_role` in the provider block."
                 ),
             ),
-            AwsError::Unreachable { operation, message } => (
+            AwsError::Unreachable { operation, message, endpoint } => (
                 format!("Cannot reach AWS ({operation})"),
                 format!(
-                    "{message}. Check network access to the EC2/EKS endpoints, the provider's `endpoints` settings \
+                    "{where_}{message}. Check network access to that endpoint, the provider's `endpoints` settings \
                      and AWS_ENDPOINT_URL, and that AWS credentials are available (environment, shared config, \
-                     SSO, web identity or instance profile)."
+                     SSO, web identity or instance profile).",
+                    where_ = endpoint.as_ref().map(|e| format!("The request to {e} failed: ")).unwrap_or_default()
                 ),
             ),
             AwsError::Api { operation, code, message } => (
@@ -128,20 +173,32 @@ impl AwsError {
 }
 
 /// Converts an SDK error into an [`AwsError`], keeping the AWS error code.
-pub fn sdk_error<E, R>(operation: &'static str, err: aws_smithy_runtime_api::client::result::SdkError<E, R>) -> AwsError
+pub fn sdk_error<E>(
+    operation: &'static str,
+    err: aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> AwsError
 where
     E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     use aws_sdk_ec2::error::ProvideErrorMetadata as _;
     use aws_smithy_runtime_api::client::result::SdkError;
     match &err {
-        SdkError::ServiceError(_) => AwsError::Api {
-            operation,
-            code: err.code().unwrap_or("Unknown").to_string(),
-            message: err.message().unwrap_or("no message").to_string(),
-        },
-        SdkError::TimeoutError(_) => AwsError::Unreachable { operation, message: "the request timed out".into() },
+        SdkError::ServiceError(ctx) => {
+            // An answer without an AWS error body (a proxy's or load balancer's page):
+            // the HTTP status is all there is to name.
+            let status = ctx.raw().status().as_u16();
+            AwsError::Api {
+                operation,
+                code: err.code().map_or_else(|| format!("HTTP {status}"), str::to_string),
+                message: err.message().map_or_else(
+                    || format!("the endpoint answered HTTP {status} without an AWS error message"),
+                    str::to_string,
+                ),
+            }
+        }
+        SdkError::TimeoutError(_) => {
+            AwsError::Unreachable { operation, message: "the request timed out".into(), endpoint: None }
+        }
         _ => {
             // Dispatch and construction failures (connection refused, DNS, no
             // credentials): the chain of causes is the useful part.
@@ -149,7 +206,7 @@ where
             if text.contains("no credentials") || text.contains("credential provider") {
                 AwsError::NoCredentials { operation, message: text }
             } else {
-                AwsError::Unreachable { operation, message: text }
+                AwsError::Unreachable { operation, message: text, endpoint: None }
             }
         }
     }
@@ -224,10 +281,15 @@ async fn build_clients(s: &AwsSettings) -> Result<Clients, AwsError> {
     if let Some(url) = &s.endpoint_eks {
         eks = eks.endpoint_url(url);
     }
-    tracing::debug!(target: "hybridnet::aws", region = %region, profile = ?s.profile, assume_role = s.assume_role.is_some(), "AWS clients ready");
+    let ec2_endpoint = endpoint_for("ec2", s.endpoint_ec2.as_deref(), &config, &region);
+    let eks_endpoint = endpoint_for("eks", s.endpoint_eks.as_deref(), &config, &region);
+    tracing::debug!(target: "hybridnet::aws", region = %region, profile = ?s.profile, assume_role = s.assume_role.is_some(),
+        ec2_endpoint = %ec2_endpoint, eks_endpoint = %eks_endpoint, "AWS clients ready");
     Ok(Clients {
         ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
         eks: aws_sdk_eks::Client::from_conf(eks.build()),
+        ec2_endpoint,
+        eks_endpoint,
         region,
     })
 }

@@ -137,12 +137,12 @@ pub async fn plan(aws: &Aws, req: PlanRequest<'_>) -> PlanResponse {
                 Some(AttrPath::attr("cluster_name")),
             ))
         }
-        Err(e) => return plan_error(aws_diag(&e, None)),
+        Err(e) => return plan_error(aws_diag(&clients.locate(e), None)),
     };
     check_cidrs(&d, &ctx, &mut diags);
     check_cluster(&d, &ctx, &mut diags);
     if let Err(e) = check_surroundings(clients, &d, &ctx, &mut diags).await {
-        diags.extend(aws_diag(&e, None));
+        diags.extend(aws_diag(&clients.locate(e), None));
     }
     if diags.has_errors() {
         return plan_error(diags);
@@ -234,7 +234,7 @@ pub async fn apply(aws: &Aws, req: ApplyRequest<'_>) -> StateResponse {
             // Record what exists so nothing is orphaned; the next apply converges.
             progress.fill(&mut state, req.prior_state);
             tracing::warn!(target: "hybridnet::cluster_network", error = %e, "apply stopped part-way");
-            StateResponse { new_state: state, private: Vec::new(), diagnostics: aws_diag(&e, None) }
+            StateResponse { new_state: state, private: Vec::new(), diagnostics: aws_diag(&clients.locate(e), None) }
         }
     }
 }
@@ -276,6 +276,26 @@ impl Progress {
         }
         set_if_unknown(state, "vpc_cidrs", Value::list(Vec::new()));
     }
+}
+
+/// Runs `calls` at most `CONCURRENCY` at a time and hands each success to `done` as
+/// soon as it arrives, so an apply stopped part-way still records every call that
+/// completed. Waits for the whole batch, then returns the first error.
+async fn run_batch<T, F>(calls: impl IntoIterator<Item = F>, mut done: impl FnMut(T)) -> Result<(), AwsError>
+where
+    F: std::future::Future<Output = Result<T, AwsError>>,
+{
+    let mut results = stream::iter(calls).buffer_unordered(CONCURRENCY);
+    let mut first_err = None;
+    while let Some(result) = results.next().await {
+        match result {
+            Ok(v) => done(v),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    first_err.map_or(Ok(()), Err)
 }
 
 async fn converge(
@@ -395,26 +415,10 @@ async fn converge(
         .cloned()
         .collect();
     progress.routes.extend(want.iter().filter(|r| !todo.contains(r)).cloned());
-    let results: Vec<(RouteEntry, Result<(), AwsError>)> = stream::iter(todo)
-        .map(|r| async move {
-            let res = ec2::ensure_route(ec2, &r.route_table_id, &r.destination_cidr, &r.target_id).await;
-            (r, res)
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    let mut first_err = None;
-    for (r, res) in results {
-        match res {
-            Ok(()) => progress.routes.push(r),
-            Err(e) => {
-                first_err.get_or_insert(e);
-            }
-        }
-    }
-    if let Some(e) = first_err {
-        return Err(e);
-    }
+    let calls = todo.into_iter().map(|r| async move {
+        ec2::ensure_route(ec2, &r.route_table_id, &r.destination_cidr, &r.target_id).await.map(|()| r)
+    });
+    run_batch(calls, |r| progress.routes.push(r)).await?;
     let wanted: BTreeSet<(String, String)> =
         want.iter().map(|r| (r.route_table_id.clone(), r.destination_cidr.clone())).collect();
     for r in &prior_routes {
@@ -462,38 +466,24 @@ async fn converge(
             }
         }
         progress.rule_ids.extend(rule_ids.iter().map(|(_, id)| id.clone()));
-        let created: Vec<(usize, Result<String, AwsError>)> = stream::iter(missing)
-            .map(|(i, r)| {
-                let tags = tags.clone();
-                async move {
-                    let rule = ec2::NewRule {
-                        egress: r.direction == Direction::Egress,
-                        from_port: i32::from(r.from_port),
-                        to_port: i32::from(r.to_port),
-                        cidr: r.cidr.to_string(),
-                        description: r.description.clone(),
-                    };
-                    (i, ec2::authorize_rule(ec2, sg, &rule, &tags).await)
-                }
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        let mut first_err = None;
-        for (i, res) in created {
-            match res {
-                Ok(id) => {
-                    progress.rule_ids.push(id.clone());
-                    rule_ids.push((i, id));
-                }
-                Err(e) => {
-                    first_err.get_or_insert(e);
-                }
+        let calls = missing.into_iter().map(|(i, r)| {
+            let tags = &tags;
+            async move {
+                let rule = ec2::NewRule {
+                    egress: r.direction == Direction::Egress,
+                    from_port: i32::from(r.from_port),
+                    to_port: i32::from(r.to_port),
+                    cidr: r.cidr.to_string(),
+                    description: r.description.clone(),
+                };
+                ec2::authorize_rule(ec2, sg, &rule, tags).await.map(|id| (i, id))
             }
-        }
-        if let Some(e) = first_err {
-            return Err(e);
-        }
+        });
+        run_batch(calls, |(i, id)| {
+            progress.rule_ids.push(id.clone());
+            rule_ids.push((i, id));
+        })
+        .await?;
         rule_ids.sort();
         let keep: Vec<String> = rule_ids.iter().map(|(_, id)| id.clone()).collect();
         // Rules we made for CIDRs or ports no longer configured.
@@ -599,7 +589,11 @@ async fn delete_route_table(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), A
 async fn delete(clients: &Clients, prior: &Value) -> StateResponse {
     match delete_all(clients, prior).await {
         Ok(()) => StateResponse { new_state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() },
-        Err(e) => StateResponse { new_state: prior.clone(), private: Vec::new(), diagnostics: aws_diag(&e, None) },
+        Err(e) => StateResponse {
+            new_state: prior.clone(),
+            private: Vec::new(),
+            diagnostics: aws_diag(&clients.locate(e), None),
+        },
     }
 }
 
@@ -628,12 +622,8 @@ async fn delete_all(clients: &Clients, prior: &Value) -> Result<(), AwsError> {
         .collect();
     let to_delete: Vec<(String, String)> =
         to_delete.into_iter().map(|r| (r.route_table_id.clone(), r.destination_cidr.clone())).collect();
-    let results: Vec<Result<(), AwsError>> = stream::iter(to_delete)
-        .map(|(rt, cidr)| async move { ec2::delete_route(ec2, &rt, &cidr).await })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    results.into_iter().collect::<Result<Vec<()>, _>>()?;
+    let calls = to_delete.into_iter().map(|(rt, cidr)| async move { ec2::delete_route(ec2, &rt, &cidr).await });
+    run_batch(calls, |()| {}).await?;
     if d.create_route_table {
         if let Some(rt) = str_attr(prior, "route_table_id") {
             delete_route_table(ec2, &rt).await?;
@@ -662,7 +652,11 @@ pub async fn read(aws: &Aws, current: &Value) -> StateResponse {
     };
     match result {
         Ok(state) => StateResponse { new_state: state, private: Vec::new(), diagnostics: Diagnostics::new() },
-        Err(e) => StateResponse { new_state: current.clone(), private: Vec::new(), diagnostics: aws_diag(&e, None) },
+        Err(e) => StateResponse {
+            new_state: current.clone(),
+            private: Vec::new(),
+            diagnostics: aws_diag(&clients.locate(e), None),
+        },
     }
 }
 
