@@ -31,6 +31,9 @@
 #![warn(missing_docs)]
 
 mod index;
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod oracle;
 mod parse;
 mod tables;
 mod validate;

@@ -261,6 +261,7 @@ impl std::fmt::Display for Violation {
 #[cfg(test)]
 mod tests {
     use super::super::tests::net;
+    use super::super::oracle::brute_force as oracle;
     use super::super::{overlaps, rfc1918};
     use super::*;
     use proptest::prelude::*;
@@ -530,43 +531,6 @@ mod tests {
     }
 
     // ---- Properties -----------------------------------------------------------------
-
-    /// The rules, checked pair by pair in O(n^2), straight from their definitions and
-    /// with ipnet's own containment test.
-    fn oracle(
-        remote: &[RemoteCidr],
-        vpc: &[(usize, Ipv4Net)],
-        service: Option<Ipv4Net>,
-        allowed: &[Ipv4Net],
-    ) -> Vec<Violation> {
-        let overlap = |a: &Ipv4Net, b: &Ipv4Net| a.trunc().contains(&b.trunc()) || b.trunc().contains(&a.trunc());
-        let mut listed: Vec<RemoteCidr> = remote.to_vec();
-        listed.sort_by_key(|r| (r.network, r.index));
-        let mut out = Vec::new();
-        for (i, r) in listed.iter().enumerate() {
-            let v = |kind| Violation { network: r.network, index: r.index, cidr: r.cidr, kind };
-            if !allowed.iter().any(|a| a.trunc().contains(&r.cidr.trunc())) {
-                out.push(v(ViolationKind::OutsideAllowed { allowed: allowed.to_vec() }));
-            }
-            if r.cidr.prefix_len() < 8 {
-                out.push(v(ViolationKind::PrefixOutOfRange));
-            }
-            if let Some(o) = listed[..i].iter().find(|o| overlap(&o.cidr, &r.cidr)) {
-                out.push(v(ViolationKind::OverlapsRemote {
-                    other_network: o.network,
-                    other_index: o.index,
-                    other: o.cidr,
-                }));
-            }
-            if let Some(&(vpc_index, vpc)) = vpc.iter().find(|(_, n)| overlap(n, &r.cidr)) {
-                out.push(v(ViolationKind::OverlapsVpc { vpc_index, vpc }));
-            }
-            if let Some(service) = service.filter(|s| overlap(s, &r.cidr)) {
-                out.push(v(ViolationKind::OverlapsService { service }));
-            }
-        }
-        out
-    }
 
     /// Blocks crowded into 10.0.0.0/20 (so overlaps and duplicates are common), now and
     /// then anywhere with any prefix. Host bits are sometimes left set.
