@@ -82,6 +82,21 @@ class Result:
                 and "Provider development overrides are in effect" not in d.get("summary", "")]
 
 
+def hcl(v) -> str:
+    """A Python value as an HCL expression (bool, number, string, list, map)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(hcl(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {hcl(x)}" for k, x in v.items()) + " }"
+    raise TypeError(v)
+
+
 def highlighted(diag: dict) -> str | None:
     """The source text Terraform underlines for a diagnostic."""
     snip = diag.get("snippet")

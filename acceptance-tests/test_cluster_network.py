@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import Result, highlighted
+from conftest import hcl, Result, highlighted
 from moto_server import (aws, aws_env, closed_port, moto_server, our_rules, routes_of, rule_rows, seeded,  # noqa: F401
                          terraform_env_for, tf_aws, tgw_attachments, vgw_attachment_state)
 from seed import (EKS_RULE_DESCRIPTION, NODE_CIDR, POD_CIDR, SERVICE_CIDR, Seed, fill_inbound_rules,
@@ -28,20 +28,6 @@ POD_2 = "172.17.0.0/16"
 
 
 # ---------------------------------------------------------------- configuration
-
-def hcl(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return str(v)
-    if isinstance(v, str):
-        return json.dumps(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(hcl(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{json.dumps(k)} = {hcl(x)}" for k, x in v.items()) + " }"
-    raise TypeError(v)
-
 
 def network_args(s: Seed, gateway: str = "tgw", **over) -> dict:
     """The resource's arguments for the seeded cluster; `None` in `over` drops an argument."""

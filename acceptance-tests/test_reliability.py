@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Result, TerraformWorkdir
+from conftest import hcl, Result, TerraformWorkdir
 from fault_proxy import FaultProxy, is_mutation, kill_provider_of
 from moto_server import (AwsSession, aws, closed_port, moto_server, routes_of, rule_rows, seeded,  # noqa: F401
                          terraform_env_for, tgw_attachments, vgw_attachment_state)
@@ -78,20 +78,6 @@ def gateway_for(seed: int) -> str:
 
 
 # ---------------------------------------------------------------- configuration
-
-def hcl(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return str(v)
-    if isinstance(v, str):
-        return json.dumps(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(hcl(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{json.dumps(k)} = {hcl(x)}" for k, x in v.items()) + " }"
-    raise TypeError(v)
-
 
 def config(s: Seed, gateway: str, nodes=(NODE_CIDR,), pods=(POD_CIDR,), gateway_id: str | None = None,
            provider: str = "") -> str:
@@ -415,6 +401,22 @@ def setup_apply(tf: TerraformWorkdir, proxy: FaultProxy) -> None:
     assert r.result.ok, failure_text(r)
 
 
+def prepare(scenario: str, tf: TerraformWorkdir, aws: AwsSession, s: Seed, gateway: str, proxy: FaultProxy):
+    """Writes the configuration of `scenario` (create, update or destroy), applying first
+    what an update or destroy starts from. Returns the (nodes, pods) the run ends with;
+    an update adds a node CIDR and removes a pod CIDR."""
+    if scenario == "update":
+        set_remote_networks(aws.eks, s.cluster_name, [NODE_CIDR, NODE_2], [POD_CIDR, POD_2])
+        tf.write(config(s, gateway, nodes=[NODE_CIDR], pods=[POD_CIDR, POD_2]))
+        setup_apply(tf, proxy)
+        tf.write(config(s, gateway, nodes=[NODE_CIDR, NODE_2], pods=[POD_CIDR]))
+        return [NODE_CIDR, NODE_2], [POD_CIDR]
+    tf.write(config(s, gateway))
+    if scenario == "destroy":
+        setup_apply(tf, proxy)
+    return [NODE_CIDR], [POD_CIDR]
+
+
 def converge(tf: TerraformWorkdir, args: tuple, limit: int = MAX_APPLIES) -> tuple[int, bool, list[str], list[Run]]:
     """Repeats `terraform <args>` until it succeeds, at most `limit` times.
     Returns (attempts, converged, error summaries of the failed attempts, runs)."""
@@ -572,19 +574,7 @@ SCENARIOS = ["create", "update", "destroy"]
 def test_converges_under_faults(tfp, aws, seeded, proxy, figures, scenario, seed):
     s = seeded
     gateway = gateway_for(seed)
-    nodes, pods = [NODE_CIDR], [POD_CIDR]
-    if scenario == "update":
-        # Add a node CIDR and remove a pod CIDR.
-        set_remote_networks(aws.eks, s.cluster_name, [NODE_CIDR, NODE_2], [POD_CIDR, POD_2])
-        tfp.write(config(s, gateway, nodes=[NODE_CIDR], pods=[POD_CIDR, POD_2]))
-        setup_apply(tfp, proxy)
-        nodes, pods = [NODE_CIDR, NODE_2], [POD_CIDR]
-        tfp.write(config(s, gateway, nodes=nodes, pods=pods))
-    elif scenario == "destroy":
-        tfp.write(config(s, gateway))
-        setup_apply(tfp, proxy)
-    else:
-        tfp.write(config(s, gateway))
+    nodes, pods = prepare(scenario, tfp, aws, s, gateway, proxy)
 
     proxy.configure(seed=seed, rate=RATE)
     started = time.monotonic()
@@ -661,18 +651,7 @@ def test_provider_killed_mid_apply_then_apply_converges(tfp, aws, seeded, proxy,
     scenario, k, operation, nth = case
     s = seeded
     gateway = "tgw"
-    nodes, pods = [NODE_CIDR], [POD_CIDR]
-    if scenario == "update":
-        set_remote_networks(aws.eks, s.cluster_name, [NODE_CIDR, NODE_2], [POD_CIDR, POD_2])
-        tfp.write(config(s, gateway, nodes=[NODE_CIDR], pods=[POD_CIDR, POD_2]))
-        setup_apply(tfp, proxy)
-        nodes, pods = [NODE_CIDR, NODE_2], [POD_CIDR]
-        tfp.write(config(s, gateway, nodes=nodes, pods=pods))
-    elif scenario == "destroy":
-        tfp.write(config(s, gateway))
-        setup_apply(tfp, proxy)
-    else:
-        tfp.write(config(s, gateway))
+    nodes, pods = prepare(scenario, tfp, aws, s, gateway, proxy)
     args = DESTROY if scenario == "destroy" else APPLY
 
     proxy.configure(seed=0, rate=0.0)

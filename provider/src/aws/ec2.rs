@@ -574,24 +574,19 @@ pub async fn authorize_rule(
         .ip_ranges(IpRange::builder().cidr_ip(&rule.cidr).description(&rule.description).build())
         .build();
     let spec = tag_spec(ResourceType::SecurityGroupRule, tags);
+    let operation = if rule.egress { "ec2:AuthorizeSecurityGroupEgress" } else { "ec2:AuthorizeSecurityGroupIngress" };
+    let first_id = |rules: &[aws_sdk_ec2::types::SecurityGroupRule]| {
+        rules.first().and_then(|r| r.security_group_rule_id()).map(str::to_string)
+    };
+    // Two operations with one shape: the SDK gives each its own builder type.
     let result = if rule.egress {
-        ec2.authorize_security_group_egress()
-            .group_id(group_id)
-            .ip_permissions(perm)
-            .tag_specifications(spec)
-            .send()
-            .await
-            .map(|o| o.security_group_rules().first().and_then(|r| r.security_group_rule_id()).map(str::to_string))
-            .map_err(|e| sdk_error("ec2:AuthorizeSecurityGroupEgress", e))
+        let req = ec2.authorize_security_group_egress().group_id(group_id).ip_permissions(perm);
+        let sent = req.tag_specifications(spec).send().await;
+        sent.map(|o| first_id(o.security_group_rules())).map_err(|e| sdk_error(operation, e))
     } else {
-        ec2.authorize_security_group_ingress()
-            .group_id(group_id)
-            .ip_permissions(perm)
-            .tag_specifications(spec)
-            .send()
-            .await
-            .map(|o| o.security_group_rules().first().and_then(|r| r.security_group_rule_id()).map(str::to_string))
-            .map_err(|e| sdk_error("ec2:AuthorizeSecurityGroupIngress", e))
+        let req = ec2.authorize_security_group_ingress().group_id(group_id).ip_permissions(perm);
+        let sent = req.tag_specifications(spec).send().await;
+        sent.map(|o| first_id(o.security_group_rules())).map_err(|e| sdk_error(operation, e))
     };
     match result {
         Ok(Some(id)) => Ok(id),
@@ -614,7 +609,7 @@ pub async fn authorize_rule(
                 })
                 .map(|r| r.id)
                 .ok_or_else(|| AwsError::Api {
-                    operation: "ec2:AuthorizeSecurityGroupIngress",
+                    operation,
                     code: "InvalidPermission.Duplicate".into(),
                     message: format!("rule for {} reported as duplicate but not found", rule.cidr),
                 })
@@ -630,26 +625,21 @@ pub async fn revoke_rules(
     ingress: &[String],
     egress: &[String],
 ) -> Result<(), AwsError> {
-    if !ingress.is_empty() {
-        if let Err(e) = ec2
-            .revoke_security_group_ingress()
-            .group_id(group_id)
-            .set_security_group_rule_ids(Some(ingress.to_vec()))
-            .send()
-            .await
-        {
-            ignore_not_found(sdk_error("ec2:RevokeSecurityGroupIngress", e))?;
+    for (egress, ids) in [(false, ingress), (true, egress)] {
+        if ids.is_empty() {
+            continue;
         }
-    }
-    if !egress.is_empty() {
-        if let Err(e) = ec2
-            .revoke_security_group_egress()
-            .group_id(group_id)
-            .set_security_group_rule_ids(Some(egress.to_vec()))
-            .send()
-            .await
-        {
-            ignore_not_found(sdk_error("ec2:RevokeSecurityGroupEgress", e))?;
+        let ids = Some(ids.to_vec());
+        // Two operations with one shape: the SDK gives each its own builder type.
+        let result = if egress {
+            let req = ec2.revoke_security_group_egress().group_id(group_id).set_security_group_rule_ids(ids);
+            req.send().await.map(drop).map_err(|e| sdk_error("ec2:RevokeSecurityGroupEgress", e))
+        } else {
+            let req = ec2.revoke_security_group_ingress().group_id(group_id).set_security_group_rule_ids(ids);
+            req.send().await.map(drop).map_err(|e| sdk_error("ec2:RevokeSecurityGroupIngress", e))
+        };
+        if let Err(e) = result {
+            ignore_not_found(e)?;
         }
     }
     Ok(())

@@ -346,3 +346,89 @@ where
         delay = (delay * 2).min(Duration::from_secs(10));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clients() -> Clients {
+        let ec2 = aws_sdk_ec2::Config::builder().behavior_version(BehaviorVersion::latest()).build();
+        let eks = aws_sdk_eks::Config::builder().behavior_version(BehaviorVersion::latest()).build();
+        Clients {
+            ec2: aws_sdk_ec2::Client::from_conf(ec2),
+            eks: aws_sdk_eks::Client::from_conf(eks),
+            region: "eu-west-1".into(),
+            ec2_endpoint: "http://127.0.0.1:4566".into(),
+            eks_endpoint: "https://eks.eu-west-1.amazonaws.com".into(),
+        }
+    }
+
+    #[test]
+    fn endpoint_precedence_explicit_then_shared_config_then_regional_default() {
+        let none = aws_config::SdkConfig::builder().build();
+        let shared = aws_config::SdkConfig::builder().endpoint_url("http://localhost:5000").build();
+        // A service name no environment sets, so AWS_ENDPOINT_URL_<SERVICE> is absent.
+        let svc = "hybridnettestsvc";
+        assert_eq!(endpoint_for(svc, Some("http://127.0.0.1:1"), &shared, "us-east-1"), "http://127.0.0.1:1");
+        assert_eq!(endpoint_for(svc, None, &shared, "us-east-1"), "http://localhost:5000");
+        assert_eq!(endpoint_for(svc, None, &none, "eu-west-1"), "https://hybridnettestsvc.eu-west-1.amazonaws.com");
+        assert_eq!(endpoint_for(svc, None, &none, "cn-north-1"), "https://hybridnettestsvc.cn-north-1.amazonaws.com.cn");
+    }
+
+    #[test]
+    fn endpoint_userinfo_never_reaches_a_diagnostic() {
+        assert_eq!(without_userinfo("http://user:s3cret@proxy:8080/x@y"), "http://proxy:8080/x@y");
+        assert_eq!(without_userinfo("https://ec2.us-east-1.amazonaws.com"), "https://ec2.us-east-1.amazonaws.com");
+        assert_eq!(without_userinfo("not a url"), "not a url");
+        let none = aws_config::SdkConfig::builder().build();
+        let url = endpoint_for("hybridnettestsvc", Some("http://a:b@127.0.0.1:9"), &none, "us-east-1");
+        assert_eq!(url, "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn unreachable_names_the_endpoint_of_the_operations_service() {
+        let c = clients();
+        let err = |op| AwsError::Unreachable { operation: op, message: "Connection refused".into(), endpoint: None };
+        let (summary, detail) = c.locate(err("ec2:DescribeVpcs")).summary_and_detail();
+        assert_eq!(summary, "Cannot reach AWS (ec2:DescribeVpcs)");
+        assert!(detail.starts_with("The request to http://127.0.0.1:4566 failed: Connection refused."), "{detail}");
+        let (_, detail) = c.locate(err("eks:DescribeCluster")).summary_and_detail();
+        assert!(detail.contains("https://eks.eu-west-1.amazonaws.com"), "{detail}");
+        // Other errors pass through unchanged.
+        let api = AwsError::Api { operation: "ec2:CreateRoute", code: "RouteAlreadyExists".into(), message: "m".into() };
+        assert_eq!(c.locate(api.clone()).to_string(), api.to_string());
+    }
+
+    fn service_error(
+        status: u16,
+        code: Option<&str>,
+    ) -> aws_smithy_runtime_api::client::result::SdkError<
+        aws_sdk_ec2::operation::delete_route::DeleteRouteError,
+        aws_smithy_runtime_api::http::Response,
+    > {
+        let mut meta = aws_smithy_types::error::ErrorMetadata::builder();
+        if let Some(code) = code {
+            meta = meta.code(code).message("The route does not exist");
+        }
+        let err = aws_sdk_ec2::operation::delete_route::DeleteRouteError::generic(meta.build());
+        let raw = aws_smithy_runtime_api::http::Response::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(status).expect("valid status"),
+            aws_smithy_types::body::SdkBody::from("<html>Internal Server Error</html>"),
+        );
+        aws_smithy_runtime_api::client::result::SdkError::service_error(err, raw)
+    }
+
+    #[test]
+    fn service_errors_keep_the_aws_code_or_name_the_http_status() {
+        let e = sdk_error("ec2:DeleteRoute", service_error(400, Some("InvalidRoute.NotFound")));
+        assert_eq!(e.code(), Some("InvalidRoute.NotFound"));
+        assert!(e.is_not_found());
+        // A body that is not an AWS error (a proxy's HTML page): the status is the code.
+        let e = sdk_error("ec2:DeleteRoute", service_error(500, None));
+        assert_eq!(e.code(), Some("HTTP 500"));
+        let (summary, detail) = e.summary_and_detail();
+        assert_eq!(summary, "AWS ec2:DeleteRoute failed: HTTP 500");
+        assert!(detail.contains("answered HTTP 500 without an AWS error message"), "{detail}");
+        assert!(!e.is_not_found());
+    }
+}

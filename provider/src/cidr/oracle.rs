@@ -32,7 +32,11 @@ pub fn brute_force(
             out.push(v(ViolationKind::PrefixOutOfRange));
         }
         if let Some(o) = listed.iter().take(i).find(|o| overlaps(&o.cidr, &r.cidr)) {
-            out.push(v(ViolationKind::OverlapsRemote { other_network: o.network, other_index: o.index, other: o.cidr }));
+            out.push(v(ViolationKind::OverlapsRemote {
+                other_network: o.network,
+                other_index: o.index,
+                other: o.cidr,
+            }));
         }
         if let Some(&(vpc_index, vpc)) = vpc.iter().find(|(_, n)| overlaps(n, &r.cidr)) {
             out.push(v(ViolationKind::OverlapsVpc { vpc_index, vpc }));

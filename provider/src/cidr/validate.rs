@@ -260,8 +260,8 @@ impl std::fmt::Display for Violation {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::net;
     use super::super::oracle::brute_force as oracle;
+    use super::super::tests::net;
     use super::super::{overlaps, rfc1918};
     use super::*;
     use proptest::prelude::*;

@@ -901,3 +901,42 @@ pub fn validate(config: &Value) -> Diagnostics {
     }
     diags
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_batch_dropped_part_way_has_recorded_every_completed_call() {
+        // Call 1 completes, call 2 never does (a held request), call 3 fails.
+        let calls = (1..=3).map(|n| async move {
+            match n {
+                2 => std::future::pending().await,
+                3 => Err(AwsError::Cancelled),
+                _ => Ok(n),
+            }
+        });
+        let mut done = Vec::new();
+        let batch = run_batch(calls, |n| done.push(n));
+        // Stop: the batch is dropped while call 2 is in flight.
+        let outcome = tokio::time::timeout(std::time::Duration::from_millis(50), batch).await;
+        assert!(outcome.is_err(), "the batch cannot finish while call 2 is in flight");
+        assert_eq!(done, [1]);
+    }
+
+    #[tokio::test]
+    async fn a_batch_finishes_every_call_then_returns_the_first_error() {
+        let calls = (1..=6).map(|n| async move {
+            if n % 3 == 0 {
+                Err(AwsError::Timeout { what: format!("call {n}") })
+            } else {
+                Ok(n)
+            }
+        });
+        let mut done = Vec::new();
+        let err = run_batch(calls, |n| done.push(n)).await.expect_err("two calls fail");
+        done.sort();
+        assert_eq!(done, [1, 2, 4, 5]);
+        assert_eq!(err.to_string(), "timed out waiting for call 3");
+    }
+}
