@@ -812,6 +812,7 @@ def test_unrecoverable_run_fails_once_clearly_in_bounded_time(tfp, aws, seeded, 
     s = seeded
     gateway = "tgw"
     env = None
+    log_env = {}
     tfp.write(config(s, gateway))
     if case == "endpoint-down":
         port = closed_port()
@@ -825,6 +826,7 @@ def test_unrecoverable_run_fails_once_clearly_in_bounded_time(tfp, aws, seeded, 
         tfp.write(config(s, gateway, provider="  max_retries = 2\n"))
         proxy.configure(seed=1, rate=1.0, kinds=["throttle"])
         expect, expect_any = [], ["ThrottlingException", "RequestLimitExceeded"]
+        log_env = {"TF_LOG_PROVIDER": "debug"}   # each retry is visible in the log
     elif case == "access-denied":
         proxy.configure(seed=1, rate=1.0, kinds=["denied"])
         expect, expect_any = [], ["AccessDeniedException", "UnauthorizedOperation"]
@@ -836,7 +838,7 @@ def test_unrecoverable_run_fails_once_clearly_in_bounded_time(tfp, aws, seeded, 
         proxy.configure(seed=1, rate=1.0, kinds=["reset_before"], only=lambda op: op == "ec2:CreateRoute")
         expect, expect_any = ["CreateRoute"], ["reach", "connection", "dispatch"]
 
-    run = tf_run(tfp, *APPLY, env=env, timeout=FAIL_BOUND + 60)
+    run = tf_run(tfp, *APPLY, env={**(env or {}), **log_env}, timeout=FAIL_BOUND + 60)
     stats = proxy.snapshot()
     proxy.configure(seed=0, rate=0.0)
     errs = run.result.errors()
@@ -863,12 +865,20 @@ def test_unrecoverable_run_fails_once_clearly_in_bounded_time(tfp, aws, seeded, 
     if env is None:
         # Retries are bounded: no operation was tried more than the SDK's attempts
         # (6 by default) times per call; throttling and denial stop at the first call.
+        # The diagnostic says so, and what to do.
         if case == "access-denied":
             assert stats["requests"] == 1, stats["by_operation"]
+            assert "allow it in that identity's IAM policy" in text, text
         if case == "always-throttled":
             assert stats["requests"] == 6, stats["by_operation"]   # max_retries defaults to 5
+            assert "gave up after at most 6 attempts" in text and "raise `max_retries`" in text, text
         if case == "throttled-max-retries-2":
             assert stats["requests"] == 3, stats["by_operation"]
+            assert "gave up after at most 3 attempts" in text, text
+            attempts = [m.group(1) for m in re.finditer(
+                r"provider\.terraform-provider-hybridnet: AWS request attempt failed:.*attempt=(\d+)", run.result.stderr)
+                if "operation=eks:DescribeCluster" in m.group(0)]
+            assert attempts == ["1", "2", "3"], run.result.stderr[-3000:]
     if case == "create-route-resets":
         # What was made before the failure is recorded, and a re-run converges.
         assert st is not None and st.get("attachment_id"), "the attachment made before the failure is in state"
@@ -887,4 +897,5 @@ def test_unreachable_endpoint_is_named(tfp, aws, seeded):
     run = tf_run(tfp, *APPLY, env=terraform_env_for(url), timeout=FAIL_BOUND)
     assert not run.result.ok and not run.timed_out
     err = _one_error(run)
-    assert str(port) in f"{err.get('summary')} {err.get('detail')}", err
+    assert f"The request to {url} failed" in err.get("detail", ""), err
+    assert "the provider made one attempt (`max_retries` = 0)" in err.get("detail", ""), err

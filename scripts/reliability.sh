@@ -170,12 +170,11 @@ w("a reset after such a call means AWS made the change but the provider never he
 w("\"applies needed\": how many runs needed 1, 2, ... applies (or destroys) to succeed.")
 w("")
 KNOWN = {
-    "DeleteTransitGatewayVpcAttachment failed: Unknown": (
-        "moto 5.2.5 answers a second DeleteTransitGatewayVpcAttachment of an attachment it already deleted "
-        "with an HTML HTTP 500 (a KeyError) where AWS answers with the attachment's `deleted`/`deleting` state "
-        "or a NotFound code. When a reset-after fault loses the first answer, every SDK retry gets that 500 and "
-        "the destroy fails; the next destroy finds the attachment gone and succeeds. The provider's summary "
-        "names the code `Unknown` because the body is not an AWS error."),
+    "failed: HTTP 500": (
+        "an HTTP 500 without an AWS error body. moto 5.2.5 answers some calls on an object that a lost-answer "
+        "(reset after) call already changed with an HTML page (a KeyError) where AWS answers with the object's "
+        "state or a NotFound code; the provider names the HTTP status because there is no AWS error code. A "
+        "failed DeleteTransitGatewayVpcAttachment is followed by a describe, so that case counts as deleted."),
 }
 errs = {}
 for name, x in scen.items():

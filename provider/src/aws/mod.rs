@@ -50,18 +50,86 @@ pub struct Clients {
     /// The endpoint URL each client sends to, for diagnostics.
     pub ec2_endpoint: String,
     pub eks_endpoint: String,
+    /// Attempts per call, retries included (`max_retries` + 1).
+    pub max_attempts: u32,
 }
 
 impl Clients {
-    /// Names the endpoint in an [`AwsError::Unreachable`], from the operation's service.
-    pub fn locate(&self, err: AwsError) -> AwsError {
+    /// Adds what only the clients know to an error from one of their calls: the endpoint
+    /// an unreachable service was tried at, and how many attempts a retryable error got.
+    pub fn explain(&self, err: AwsError) -> AwsError {
+        let retried = |message: String| match self.max_attempts {
+            1 => format!("{message}; the provider made one attempt (`max_retries` = 0)"),
+            n => format!("{message}; the provider gave up after at most {n} attempts"),
+        };
         match err {
             AwsError::Unreachable { operation, message, endpoint: None } => {
                 let endpoint = if operation.starts_with("eks:") { &self.eks_endpoint } else { &self.ec2_endpoint };
-                AwsError::Unreachable { operation, message, endpoint: Some(endpoint.clone()) }
+                AwsError::Unreachable { operation, message: retried(message), endpoint: Some(endpoint.clone()) }
+            }
+            AwsError::Api { operation, code, message } if is_retryable_code(&code) => {
+                AwsError::Api { operation, message: retried(message), code }
             }
             other => other,
         }
+    }
+}
+
+/// Error codes the SDK's standard retry mode retries: throttling and server faults.
+fn is_retryable_code(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "ThrottledException"
+            | "RequestThrottledException"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "RequestThrottled"
+            | "SlowDown"
+            | "PriorRequestNotComplete"
+            | "EC2ThrottledException"
+            | "InternalError"
+            | "InternalFailure"
+            | "InternalServerError"
+            | "ServerException"
+            | "ServiceUnavailable"
+            | "ServiceUnavailableException"
+    ) || code.starts_with("HTTP 5")
+}
+
+/// Logs each AWS request attempt at debug (trace when it succeeded), so `TF_LOG=debug`
+/// shows every retry as it happens. Only the operation, attempt, HTTP status and error
+/// text: never headers, so never a signature or a token.
+#[derive(Debug)]
+struct AttemptLog;
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for AttemptLog {
+    fn name(&self) -> &'static str {
+        "hybridnet::AttemptLog"
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        use aws_smithy_runtime_api::client::orchestrator::Metadata;
+        use aws_smithy_runtime_api::client::retries::RequestAttempts;
+        let attempt = cfg.load::<RequestAttempts>().map_or(1, RequestAttempts::attempts);
+        let operation = cfg
+            .load::<Metadata>()
+            .map(|m| format!("{}:{}", m.service().to_ascii_lowercase(), m.name()))
+            .unwrap_or_default();
+        let status = context.response().map_or_else(|| "none".to_string(), |r| r.status().as_u16().to_string());
+        match context.output_or_error() {
+            Some(Err(e)) => tracing::debug!(target: "hybridnet::aws", operation = %operation, attempt,
+                status = %status, error = %error_chain(e), "AWS request attempt failed"),
+            _ => tracing::trace!(target: "hybridnet::aws", operation = %operation, attempt, status = %status,
+                "AWS request attempt"),
+        }
+        Ok(())
     }
 }
 
@@ -154,10 +222,23 @@ impl AwsError {
                     where_ = endpoint.as_ref().map(|e| format!("The request to {e} failed: ")).unwrap_or_default()
                 ),
             ),
-            AwsError::Api { operation, code, message } => (
-                format!("AWS {operation} failed: {code}"),
-                format!("{message} (error code {code}). Check the IDs in the configuration and the caller's IAM permissions."),
-            ),
+            AwsError::Api { operation, code, message } => {
+                let advice = if is_retryable_code(code) {
+                    "AWS throttled or failed this call every time. Re-run later (apply resumes where this one \
+                     stopped), or raise `max_retries` in the provider block."
+                        .to_string()
+                } else if code.contains("AccessDenied") || code.contains("Unauthorized") || code == "AuthFailure" {
+                    format!(
+                        "The AWS identity the provider runs as may not call {operation}: allow it in that identity's \
+                         IAM policy (the resource documentation lists every action the provider needs)."
+                    )
+                } else if self.is_not_found() {
+                    "Check the IDs in the configuration and the provider's region.".to_string()
+                } else {
+                    "Check the IDs in the configuration and the caller's IAM permissions.".to_string()
+                };
+                (format!("AWS {operation} failed: {code}"), format!("{message} (error code {code}). {advice}"))
+            }
             AwsError::Timeout { what } => (
                 format!("Timed out waiting for {what}"),
                 "Raise the corresponding value in the resource's `timeouts` block, or check the object in the AWS \
@@ -273,11 +354,11 @@ async fn build_clients(s: &AwsSettings) -> Result<Clients, AwsError> {
             .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(provider))
             .build();
     }
-    let mut ec2 = aws_sdk_ec2::config::Builder::from(&config);
+    let mut ec2 = aws_sdk_ec2::config::Builder::from(&config).interceptor(AttemptLog);
     if let Some(url) = &s.endpoint_ec2 {
         ec2 = ec2.endpoint_url(url);
     }
-    let mut eks = aws_sdk_eks::config::Builder::from(&config);
+    let mut eks = aws_sdk_eks::config::Builder::from(&config).interceptor(AttemptLog);
     if let Some(url) = &s.endpoint_eks {
         eks = eks.endpoint_url(url);
     }
@@ -290,6 +371,7 @@ async fn build_clients(s: &AwsSettings) -> Result<Clients, AwsError> {
         eks: aws_sdk_eks::Client::from_conf(eks.build()),
         ec2_endpoint,
         eks_endpoint,
+        max_attempts: attempts,
         region,
     })
 }
@@ -360,6 +442,7 @@ mod tests {
             region: "eu-west-1".into(),
             ec2_endpoint: "http://127.0.0.1:4566".into(),
             eks_endpoint: "https://eks.eu-west-1.amazonaws.com".into(),
+            max_attempts: 6,
         }
     }
 
@@ -372,7 +455,10 @@ mod tests {
         assert_eq!(endpoint_for(svc, Some("http://127.0.0.1:1"), &shared, "us-east-1"), "http://127.0.0.1:1");
         assert_eq!(endpoint_for(svc, None, &shared, "us-east-1"), "http://localhost:5000");
         assert_eq!(endpoint_for(svc, None, &none, "eu-west-1"), "https://hybridnettestsvc.eu-west-1.amazonaws.com");
-        assert_eq!(endpoint_for(svc, None, &none, "cn-north-1"), "https://hybridnettestsvc.cn-north-1.amazonaws.com.cn");
+        assert_eq!(
+            endpoint_for(svc, None, &none, "cn-north-1"),
+            "https://hybridnettestsvc.cn-north-1.amazonaws.com.cn"
+        );
     }
 
     #[test]
@@ -389,14 +475,29 @@ mod tests {
     fn unreachable_names_the_endpoint_of_the_operations_service() {
         let c = clients();
         let err = |op| AwsError::Unreachable { operation: op, message: "Connection refused".into(), endpoint: None };
-        let (summary, detail) = c.locate(err("ec2:DescribeVpcs")).summary_and_detail();
+        let (summary, detail) = c.explain(err("ec2:DescribeVpcs")).summary_and_detail();
         assert_eq!(summary, "Cannot reach AWS (ec2:DescribeVpcs)");
-        assert!(detail.starts_with("The request to http://127.0.0.1:4566 failed: Connection refused."), "{detail}");
-        let (_, detail) = c.locate(err("eks:DescribeCluster")).summary_and_detail();
+        assert!(
+            detail.starts_with(
+                "The request to http://127.0.0.1:4566 failed: Connection refused; the provider gave up after at \
+                 most 6 attempts. Check network access"
+            ),
+            "{detail}"
+        );
+        let (_, detail) = c.explain(err("eks:DescribeCluster")).summary_and_detail();
         assert!(detail.contains("https://eks.eu-west-1.amazonaws.com"), "{detail}");
-        // Other errors pass through unchanged.
-        let api = AwsError::Api { operation: "ec2:CreateRoute", code: "RouteAlreadyExists".into(), message: "m".into() };
-        assert_eq!(c.locate(api.clone()).to_string(), api.to_string());
+        // Retryable AWS errors say how often they were tried; others pass through unchanged.
+        let api = |code: &str| AwsError::Api { operation: "ec2:CreateRoute", code: code.into(), message: "m".into() };
+        for code in ["RequestLimitExceeded", "ThrottlingException", "InternalError", "HTTP 503"] {
+            let (_, detail) = c.explain(api(code)).summary_and_detail();
+            assert!(detail.starts_with("m; the provider gave up after at most 6 attempts (error code"), "{detail}");
+            assert!(detail.contains("raise `max_retries`"), "{detail}");
+        }
+        for code in ["RouteAlreadyExists", "UnauthorizedOperation", "HTTP 403"] {
+            assert_eq!(c.explain(api(code)).to_string(), api(code).to_string());
+        }
+        let (_, detail) = api("UnauthorizedOperation").summary_and_detail();
+        assert!(detail.contains("may not call ec2:CreateRoute: allow it in that identity's IAM policy"), "{detail}");
     }
 
     fn service_error(
@@ -430,5 +531,22 @@ mod tests {
         assert_eq!(summary, "AWS ec2:DeleteRoute failed: HTTP 500");
         assert!(detail.contains("answered HTTP 500 without an AWS error message"), "{detail}");
         assert!(!e.is_not_found());
+    }
+
+    #[test]
+    fn docs_list_every_aws_action_the_provider_calls() {
+        let docs = include_str!("../../../docs/index.md");
+        let sources = [include_str!("ec2.rs"), include_str!("eks.rs")];
+        let mut actions = Vec::new();
+        for src in sources {
+            for piece in src.split("sdk_error(\"").skip(1) {
+                let action = piece.split('"').next().unwrap_or_default();
+                actions.push(action.to_string());
+            }
+        }
+        assert!(actions.len() > 20, "{actions:?}");
+        for action in actions {
+            assert!(docs.contains(&format!("\"{action}\"")), "docs/index.md's IAM policy lacks {action}");
+        }
     }
 }

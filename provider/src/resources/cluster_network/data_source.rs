@@ -29,7 +29,7 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
                 ),
             )
         }
-        Err(e) => return (Value::Null, aws_diag(&clients.locate(e), None)),
+        Err(e) => return (Value::Null, aws_diag(&clients.explain(e), None)),
     };
     let mut diags = Diagnostics::new();
     let pick = |attr: &str, default: &[String]| -> Vec<String> {
@@ -74,7 +74,7 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
     );
     let (route_tables, rules, ips) = match (route_tables, rules, ips) {
         (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return (Value::Null, aws_diag(&clients.locate(e), None)),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return (Value::Null, aws_diag(&clients.explain(e), None)),
     };
 
     let mut votes: BTreeMap<String, usize> = BTreeMap::new();
@@ -112,7 +112,7 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
                 }
                 a
             }
-            Err(e) => return (Value::Null, aws_diag(&clients.locate(e), None)),
+            Err(e) => return (Value::Null, aws_diag(&clients.explain(e), None)),
         },
     };
     let mut routes = Vec::new();

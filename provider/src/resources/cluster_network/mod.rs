@@ -137,12 +137,12 @@ pub async fn plan(aws: &Aws, req: PlanRequest<'_>) -> PlanResponse {
                 Some(AttrPath::attr("cluster_name")),
             ))
         }
-        Err(e) => return plan_error(aws_diag(&clients.locate(e), None)),
+        Err(e) => return plan_error(aws_diag(&clients.explain(e), None)),
     };
     check_cidrs(&d, &ctx, &mut diags);
     check_cluster(&d, &ctx, &mut diags);
     if let Err(e) = check_surroundings(clients, &d, &ctx, &mut diags).await {
-        diags.extend(aws_diag(&clients.locate(e), None));
+        diags.extend(aws_diag(&clients.explain(e), None));
     }
     if diags.has_errors() {
         return plan_error(diags);
@@ -234,7 +234,7 @@ pub async fn apply(aws: &Aws, req: ApplyRequest<'_>) -> StateResponse {
             // Record what exists so nothing is orphaned; the next apply converges.
             progress.fill(&mut state, req.prior_state);
             tracing::warn!(target: "hybridnet::cluster_network", error = %e, "apply stopped part-way");
-            StateResponse { new_state: state, private: Vec::new(), diagnostics: aws_diag(&clients.locate(e), None) }
+            StateResponse { new_state: state, private: Vec::new(), diagnostics: aws_diag(&clients.explain(e), None) }
         }
     }
 }
@@ -592,7 +592,7 @@ async fn delete(clients: &Clients, prior: &Value) -> StateResponse {
         Err(e) => StateResponse {
             new_state: prior.clone(),
             private: Vec::new(),
-            diagnostics: aws_diag(&clients.locate(e), None),
+            diagnostics: aws_diag(&clients.explain(e), None),
         },
     }
 }
@@ -655,7 +655,7 @@ pub async fn read(aws: &Aws, current: &Value) -> StateResponse {
         Err(e) => StateResponse {
             new_state: current.clone(),
             private: Vec::new(),
-            diagnostics: aws_diag(&clients.locate(e), None),
+            diagnostics: aws_diag(&clients.explain(e), None),
         },
     }
 }
