@@ -875,9 +875,10 @@ def test_unrecoverable_run_fails_once_clearly_in_bounded_time(tfp, aws, seeded, 
         if case == "throttled-max-retries-2":
             assert stats["requests"] == 3, stats["by_operation"]
             assert "gave up after at most 3 attempts" in text, text
-            attempts = [m.group(1) for m in re.finditer(
-                r"provider\.terraform-provider-hybridnet: AWS request attempt failed:.*attempt=(\d+)", run.result.stderr)
-                if "operation=eks:DescribeCluster" in m.group(0)]
+            logged = [line for line in run.result.stderr.splitlines()
+                      if "provider.terraform-provider-hybridnet: AWS request attempt failed:" in line
+                      and "operation=eks:DescribeCluster" in line]
+            attempts = [m.group(1) for line in logged for m in [re.search(r" attempt=(\d+)", line)] if m]
             assert attempts == ["1", "2", "3"], run.result.stderr[-3000:]
     if case == "create-route-resets":
         # What was made before the failure is recorded, and a re-run converges.
