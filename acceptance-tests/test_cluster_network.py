@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -472,6 +473,52 @@ def test_import_then_empty_plan(tf_aws, aws, seeded, gateway):
     if gateway == "tgw":
         assert set(got["attachment_subnet_ids"]) == {s.subnet_a, s.subnet_b}
     assert_aws_matches(aws, s, gateway)
+
+
+def test_state_from_an_earlier_release_upgrades_and_damaged_state_is_one_clear_error(tf_aws, aws, seeded):
+    s = seeded
+    tf_aws.write(resource_hcl(network_args(s), output=False))
+    ok(tf_aws.apply())
+    created = state_values(tf_aws)
+    path = Path(tf_aws.dir) / "terraform.tfstate"
+    good = json.loads(path.read_text())
+
+    def write_state(change) -> None:
+        doc = json.loads(json.dumps(good))
+        doc["serial"] += 1
+        change(doc["resources"][0]["instances"][0])
+        path.write_text(json.dumps(doc))
+
+    def earlier_release(inst: dict) -> None:
+        # As an earlier release wrote it: attributes added since are absent, one since
+        # removed is present, and numbers are strings.
+        attrs = inst["attributes"]
+        for k in ("eks_network_interface_ips", "onprem_firewall_rules", "service_cidr", "timeouts"):
+            attrs.pop(k, None)
+        attrs["legacy_attribute_since_removed"] = True
+        attrs["webhook_ports"] = [str(p) for p in attrs["webhook_ports"]]
+
+    write_state(earlier_release)
+    assert_clean(tf_aws)
+    ok(tf_aws.run("apply", "-refresh-only", "-auto-approve", "-json", "-no-color", "-input=false"))
+    got = state_values(tf_aws)
+    assert "legacy_attribute_since_removed" not in got
+    for k, v in created.items():
+        assert got[k] == v or k in ("routes", "security_group_rule_ids", "route_table_ids", "attachment_subnet_ids"), \
+            f"{k}: {got[k]!r} after the upgrade, {v!r} before"
+    assert route_set(got["routes"]) == route_set(created["routes"])
+    assert set(got["security_group_rule_ids"]) == set(created["security_group_rule_ids"])
+
+    # Damaged state: one error that says what to do, and the plugin keeps serving.
+    write_state(lambda inst: inst.update(attributes={"remote_node_cidrs": {"a": 1}}))
+    bad = tf_aws.plan()
+    assert not bad.ok
+    errs = bad.errors()
+    assert [e.get("summary") for e in errs] == ["Invalid resource state"], errs
+    assert "restore it from a backup" in errs[0].get("detail", ""), errs
+    path.write_text(json.dumps({**good, "serial": good["serial"] + 3}))
+    assert_clean(tf_aws)
+    assert_aws_matches(aws, s, "tgw")
 
 
 # ---------------------------------------------------------------- 6. destroy

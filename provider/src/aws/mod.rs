@@ -230,7 +230,7 @@ impl AwsError {
                 } else if code.contains("AccessDenied") || code.contains("Unauthorized") || code == "AuthFailure" {
                     format!(
                         "The AWS identity the provider runs as may not call {operation}: allow it in that identity's \
-                         IAM policy (the resource documentation lists every action the provider needs)."
+                         IAM policy (the provider documentation lists every action it needs)."
                     )
                 } else if self.is_not_found() {
                     "Check the IDs in the configuration and the provider's region.".to_string()
