@@ -493,7 +493,8 @@ def test_state_from_an_earlier_release_upgrades_and_damaged_state_is_one_clear_e
         # As an earlier release wrote it: attributes added since are absent, one since
         # removed is present, and numbers are strings.
         attrs = inst["attributes"]
-        for k in ("eks_network_interface_ips", "onprem_firewall_rules", "service_cidr", "timeouts"):
+        for k in ("eks_network_interface_ips", "onprem_firewall_rules", "service_cidr", "vpc_cidrs", "timeouts",
+                  "pod_network_routable", "manage_attachment", "create_route_table", "manage_security_group_rules"):
             attrs.pop(k, None)
         attrs["legacy_attribute_since_removed"] = True
         attrs["webhook_ports"] = [str(p) for p in attrs["webhook_ports"]]

@@ -236,6 +236,13 @@ impl ProviderLogic for Hybridnet {
         crate::aws::request_stop();
     }
 
+    async fn upgrade_resource_state(&self, type_name: &str, _version: i64, decoded: Value) -> (Value, Diagnostics) {
+        match type_name {
+            cluster_network::TYPE_NAME => cluster_network::upgrade(decoded),
+            _ => (decoded, Diagnostics::new()),
+        }
+    }
+
     async fn import_resource_state(&self, type_name: &str, id: &str) -> (Vec<ImportedResource>, Diagnostics) {
         match type_name {
             cluster_network::TYPE_NAME => cluster_network::import(id).await,

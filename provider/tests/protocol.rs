@@ -366,6 +366,10 @@ async fn older_state_upgrades_and_garbage_state_is_a_clear_error() {
     assert_eq!(v.get_attr("cluster_name"), Some(&Value::String("edge".into())));
     assert_eq!(v.get_attr("webhook_ports").and_then(|p| p.as_list()).and_then(|l| l[0].as_i64()), Some(9443));
     assert_eq!(v.get_attr("eks_network_interface_ips"), Some(&Value::Null));
+    // Arguments added with a default get it, as a plan would: the upgraded state plans empty.
+    assert_eq!(v.get_attr("manage_attachment"), Some(&Value::Bool(true)));
+    assert_eq!(v.get_attr("create_route_table"), Some(&Value::Bool(false)));
+    assert_eq!(v.get_attr("legacy_attribute_since_removed"), None);
     assert_eq!(v.get_attr("routes").and_then(|r| r.as_list()).map(<[Value]>::len), Some(1));
 
     for garbage in [&b"{not json"[..], b"[1,2,3]", b"{\"remote_node_cidrs\": {\"a\": 1}}"] {

@@ -660,10 +660,44 @@ pub async fn read(aws: &Aws, current: &Value) -> StateResponse {
     }
 }
 
+/// UpgradeResourceState: `decoded` is the stored state read leniently against today's
+/// schema (attributes removed since are dropped, attributes added since are null).
+/// Arguments added with a default get that default, as a plan would give them, so an
+/// upgraded state plans empty; computed attributes added since are filled by the next
+/// refresh.
+pub fn upgrade(decoded: Value) -> (Value, Diagnostics) {
+    let mut state = decoded;
+    if !state.is_null() {
+        for (k, default) in DEFAULTS {
+            if state.get_attr(k).is_none_or(Value::is_null) {
+                state.set_attr(*k, Value::Bool(*default));
+            }
+        }
+    }
+    (state, Diagnostics::new())
+}
+
 /// Reads what exists for a known state: a fixed handful of describes. Returns Null
 /// when everything the resource made is gone.
 async fn refresh(clients: &Clients, current: &Value) -> Result<Value, AwsError> {
     let ec2 = &clients.ec2;
+    let d = Desired::from_value(current, &mut Diagnostics::new());
+    // A state without the cluster's surroundings (written by an earlier release):
+    // read them once, as a plan would.
+    let mut upgraded = None;
+    if ["vpc_id", "vpc_cidrs", "service_cidr"].iter().any(|k| current.get_attr(k).is_none_or(Value::is_null)) {
+        if let Some(ctx) = find_context(clients, &d.cluster_name, d.security_group_id.as_deref()).await? {
+            let mut v = current.clone();
+            v.set_attr("vpc_id", Value::string(ctx.vpc.id.clone()));
+            v.set_attr("vpc_cidrs", strings_value(&ctx.vpc.cidrs));
+            v.set_attr("service_cidr", Value::string(ctx.service_cidr.clone()));
+            if v.get_attr("security_group_id").is_none_or(Value::is_null) {
+                v.set_attr("security_group_id", ctx.security_group_id.map(Value::string).unwrap_or(Value::Null));
+            }
+            upgraded = Some(v);
+        }
+    }
+    let current = upgraded.as_ref().unwrap_or(current);
     let d = Desired::from_value(current, &mut Diagnostics::new());
     let vpc_id = str_attr(current, "vpc_id").unwrap_or_default();
     let created_rt = if d.create_route_table { str_attr(current, "route_table_id") } else { None };
