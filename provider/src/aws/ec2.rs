@@ -302,8 +302,13 @@ fn not_found_is_false(err: AwsError) -> Result<bool, AwsError> {
     }
 }
 
+/// The error of a delete whose object is already gone.
+fn counts_as_gone(err: &AwsError) -> bool {
+    err.is_not_found() || err.code() == Some("Gateway.NotAttached")
+}
+
 fn ignore_not_found(err: AwsError) -> Result<(), AwsError> {
-    if err.is_not_found() || err.code() == Some("Gateway.NotAttached") {
+    if counts_as_gone(&err) {
         Ok(())
     } else {
         Err(err)
@@ -492,9 +497,7 @@ pub async fn delete_attachment(
     if let Err(e) = r {
         // A retried delete whose first attempt went through can fail (moto answers it with
         // a bare HTTP 500): if the attachment is already going away, that is success.
-        if ignore_not_found(e.clone()).is_err()
-            && find_attachment(ec2, gateway, vpc_id).await?.is_some_and(|now| now.id == a.id)
-        {
+        if !counts_as_gone(&e) && find_attachment(ec2, gateway, vpc_id).await?.is_some_and(|now| now.id == a.id) {
             return Err(e);
         }
     }

@@ -681,12 +681,13 @@ pub fn upgrade(decoded: Value) -> (Value, Diagnostics) {
 /// when everything the resource made is gone.
 async fn refresh(clients: &Clients, current: &Value) -> Result<Value, AwsError> {
     let ec2 = &clients.ec2;
-    let d = Desired::from_value(current, &mut Diagnostics::new());
     // A state without the cluster's surroundings (written by an earlier release):
     // read them once, as a plan would.
     let mut upgraded = None;
     if ["vpc_id", "vpc_cidrs", "service_cidr"].iter().any(|k| current.get_attr(k).is_none_or(Value::is_null)) {
-        if let Some(ctx) = find_context(clients, &d.cluster_name, d.security_group_id.as_deref()).await? {
+        let cluster_name = str_attr(current, "cluster_name").unwrap_or_default();
+        let security_group_id = str_attr(current, "security_group_id");
+        if let Some(ctx) = find_context(clients, &cluster_name, security_group_id.as_deref()).await? {
             let mut v = current.clone();
             v.set_attr("vpc_id", Value::string(ctx.vpc.id.clone()));
             v.set_attr("vpc_cidrs", strings_value(&ctx.vpc.cidrs));
