@@ -3,9 +3,9 @@
 
 use crate::aws::{ec2, eks, AwsError, Clients};
 use crate::cidr::{self, Ipv4Net, Network, RemoteCidr};
-use crate::protocol::{AttrPath, Diagnostics};
+use crate::protocol::{AttrPath, Diagnostics, Value};
 
-use super::model::Desired;
+use super::model::{strings_value, Desired};
 
 /// The cluster and its VPC, as AWS reports them.
 #[derive(Clone, Debug)]
@@ -15,6 +15,17 @@ pub struct ClusterContext {
     pub service_cidr: String,
     /// The security group the rules go in (configured, else the cluster's).
     pub security_group_id: Option<String>,
+}
+
+impl ClusterContext {
+    /// Sets the computed attributes that come from the surroundings: `vpc_id`,
+    /// `vpc_cidrs`, `service_cidr` and `security_group_id`.
+    pub fn set_attrs(&self, v: &mut Value) {
+        v.set_attr("vpc_id", Value::string(self.vpc.id.clone()));
+        v.set_attr("vpc_cidrs", strings_value(&self.vpc.cidrs));
+        v.set_attr("service_cidr", Value::string(self.service_cidr.clone()));
+        v.set_attr("security_group_id", self.security_group_id.clone().map(Value::string).unwrap_or(Value::Null));
+    }
 }
 
 /// Turns an AWS error into an error diagnostic.

@@ -148,10 +148,7 @@ pub async fn plan(aws: &Aws, req: PlanRequest<'_>) -> PlanResponse {
         return plan_error(diags);
     }
 
-    planned.set_attr("vpc_id", Value::string(ctx.vpc.id.clone()));
-    planned.set_attr("vpc_cidrs", strings_value(&ctx.vpc.cidrs));
-    planned.set_attr("service_cidr", Value::string(ctx.service_cidr.clone()));
-    planned.set_attr("security_group_id", ctx.security_group_id.clone().map(Value::string).unwrap_or(Value::Null));
+    ctx.set_attrs(&mut planned);
 
     let same_gateway = !base.is_null() && gateway_of(base).as_deref() == Some(d.gateway.as_str());
     let prior_attachment = base.get_attr("attachment_id").filter(|v| v.as_str().is_some()).cloned();
@@ -689,12 +686,7 @@ async fn refresh(clients: &Clients, current: &Value) -> Result<Value, AwsError> 
         let security_group_id = str_attr(current, "security_group_id");
         if let Some(ctx) = find_context(clients, &cluster_name, security_group_id.as_deref()).await? {
             let mut v = current.clone();
-            v.set_attr("vpc_id", Value::string(ctx.vpc.id.clone()));
-            v.set_attr("vpc_cidrs", strings_value(&ctx.vpc.cidrs));
-            v.set_attr("service_cidr", Value::string(ctx.service_cidr.clone()));
-            if v.get_attr("security_group_id").is_none_or(Value::is_null) {
-                v.set_attr("security_group_id", ctx.security_group_id.map(Value::string).unwrap_or(Value::Null));
-            }
+            ctx.set_attrs(&mut v);
             upgraded = Some(v);
         }
     }
