@@ -392,6 +392,7 @@ async fn converge(
     let rts = managed_route_tables(d, route_table.as_deref());
     let want = desired_routes(d, &rts);
     let prior_routes = routes_attr(prior);
+    let prior_gateway = prior_d.as_ref().map(|p| p.gateway.as_str()).filter(|g| !g.is_empty());
     let mut all_rts: Vec<String> = rts.clone();
     for r in &prior_routes {
         if !all_rts.contains(&r.route_table_id) {
@@ -422,10 +423,12 @@ async fn converge(
         if wanted.contains(&(r.route_table_id.clone(), r.destination_cidr.clone())) {
             continue;
         }
-        // Only remove a route that still points where we pointed it.
+        // Only remove a route that still points at our gateway (the configured one, or
+        // the one before a gateway change). The state records a route's live target, so
+        // a route another writer re-pointed (the hybrid nodes gateway, an appliance) is
+        // theirs now, whatever the state says.
         let target = lookup(&r.route_table_id, &r.destination_cidr);
-        let ours = target.as_deref().is_some_and(|t| t == r.target_id || Some(t) == old_gateway.as_deref());
-        if ours {
+        if target.as_deref().is_some_and(|t| t == d.gateway || Some(t) == prior_gateway) {
             ec2::delete_route(ec2, &r.route_table_id, &r.destination_cidr).await?;
         }
     }
@@ -614,7 +617,9 @@ async fn delete_all(clients: &Clients, prior: &Value) -> Result<(), AwsError> {
                 .iter()
                 .find(|t| t.id == r.route_table_id)
                 .and_then(|t| t.routes.iter().find(|x| x.destination_cidr == r.destination_cidr))
-                .is_some_and(|x| x.target_id == r.target_id)
+                // Ours only while it points at our gateway: the state holds the live
+                // target, which another writer may have changed.
+                .is_some_and(|x| !d.gateway.is_empty() && x.target_id == d.gateway)
         })
         .collect();
     let to_delete: Vec<(String, String)> =

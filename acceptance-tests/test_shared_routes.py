@@ -1,0 +1,40 @@
+"""Routes written by someone else (the EKS Hybrid Nodes gateway, a firewall or VPN
+appliance) for one of our CIDRs: the resource never deletes them and never takes them
+over. Real Terraform against moto; every test reads the route tables back.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from moto_server import aws, aws_env, moto_server, routes_of, seeded, tf_aws  # noqa: F401
+from seed import NODE_CIDR, POD_CIDR
+from test_cluster_network import (ADDR, apply, assert_clean, destroy, diag_text, network_args, plan_exit,
+                                  resource_hcl, state_values)
+
+
+def other_writer_interface(aws, s) -> str:
+    """A network interface in the VPC, as the hybrid nodes gateway or an appliance has."""
+    return aws.ec2.create_network_interface(SubnetId=s.subnet_a, Description="appliance")["NetworkInterface"][
+        "NetworkInterfaceId"]
+
+
+@pytest.mark.parametrize("then", ["cidr-removed", "destroyed"])
+def test_a_route_re_pointed_by_another_writer_is_never_deleted(tf_aws, aws, seeded, then):
+    s = seeded
+    tf_aws.write(resource_hcl(network_args(s, "tgw")))
+    apply(tf_aws)
+    eni = other_writer_interface(aws, s)
+    aws.ec2.replace_route(RouteTableId=s.route_table_id, DestinationCidrBlock=POD_CIDR, NetworkInterfaceId=eni)
+
+    if then == "cidr-removed":
+        tf_aws.write(resource_hcl(network_args(s, "tgw", remote_pod_cidrs=None)))
+        out = apply(tf_aws)["net"]
+        assert {r["destination_cidr"] for r in out["routes"]} == {NODE_CIDR}
+        assert_clean(tf_aws)
+    else:
+        destroy(tf_aws)
+        assert state_values(tf_aws) is None
+        assert NODE_CIDR not in routes_of(aws.ec2, s.route_table_id), "our own route is deleted"
+
+    assert routes_of(aws.ec2, s.route_table_id)[POD_CIDR] == eni, "the other writer's route is left alone"
