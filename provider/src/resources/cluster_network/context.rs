@@ -5,7 +5,7 @@ use crate::aws::{ec2, eks, AwsError, Clients};
 use crate::cidr::{self, Ipv4Net, Network, RemoteCidr};
 use crate::protocol::{AttrPath, Diagnostics, Value};
 
-use super::model::{strings_value, Desired};
+use super::model::{desired_routes, strings_value, Desired, RouteEntry};
 
 /// The cluster and its VPC, as AWS reports them.
 #[derive(Clone, Debug)]
@@ -142,11 +142,13 @@ fn list_or_none(l: &[String]) -> String {
     }
 }
 
-/// Subnet, route table and security group checks (one describe each).
+/// Subnet, route table and security group checks (one describe each). `ours` are the
+/// routes the prior state records: only those may be re-pointed at our gateway.
 pub async fn check_surroundings(
     clients: &Clients,
     d: &Desired,
     ctx: &ClusterContext,
+    ours: &[RouteEntry],
     diags: &mut Diagnostics,
 ) -> Result<(), AwsError> {
     let mut ids: Vec<String> = d.attachment_subnet_ids.clone();
@@ -221,6 +223,19 @@ pub async fn check_surroundings(
             Some(_) => {}
         }
     }
+    for (rt, cidr, target) in foreign_routes(d, &route_tables, ours) {
+        diags.error(
+            "Route belongs to another writer",
+            format!(
+                "Route table {rt} already routes {cidr} to {target}, which is not {} and not a route this resource \
+                 made, so it will not be replaced (something else, such as an appliance or the EKS Hybrid Nodes \
+                 gateway, owns it). Remove that route if {cidr} should go to {}, or leave {rt} out of \
+                 route_table_ids.",
+                d.gateway, d.gateway
+            ),
+            Some(AttrPath::attr("route_table_ids")),
+        );
+    }
 
     let gateway_attr = if is_tgw { "transit_gateway_id" } else { "vpn_gateway_id" };
     if !ec2::gateway_exists(&clients.ec2, &d.gateway).await? {
@@ -294,4 +309,24 @@ pub async fn check_surroundings(
         }
     }
     Ok(())
+}
+
+/// The routes `d` needs in its configured route tables that exist already, point
+/// elsewhere than our gateway and are not ours (not in `ours`, the prior state):
+/// (route table, CIDR, current target).
+pub fn foreign_routes(d: &Desired, tables: &[ec2::RouteTable], ours: &[RouteEntry]) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for want in desired_routes(d, &d.route_table_ids) {
+        let live = tables
+            .iter()
+            .find(|t| t.id == want.route_table_id)
+            .and_then(|t| t.routes.iter().find(|r| r.destination_cidr == want.destination_cidr));
+        let Some(live) = live else { continue };
+        let recorded =
+            ours.iter().any(|o| o.route_table_id == want.route_table_id && o.destination_cidr == want.destination_cidr);
+        if live.target_id != d.gateway && !recorded {
+            out.push((want.route_table_id, want.destination_cidr, live.target_id.clone()));
+        }
+    }
+    out
 }

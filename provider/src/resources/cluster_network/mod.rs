@@ -141,7 +141,7 @@ pub async fn plan(aws: &Aws, req: PlanRequest<'_>) -> PlanResponse {
     };
     check_cidrs(&d, &ctx, &mut diags);
     check_cluster(&d, &ctx, &mut diags);
-    if let Err(e) = check_surroundings(clients, &d, &ctx, &mut diags).await {
+    if let Err(e) = check_surroundings(clients, &d, &ctx, &routes_attr(prior), &mut diags).await {
         diags.extend(aws_diag(&clients.explain(e), None));
     }
     if diags.has_errors() {
@@ -407,6 +407,18 @@ async fn converge(
             .and_then(|t| t.routes.iter().find(|r| r.destination_cidr == cidr))
             .map(|r| r.target_id.clone())
     };
+    // Never take over a route someone else wrote before us (plan names it; this
+    // guards an apply whose surroundings changed since the plan).
+    if let Some((rt, cidr, target)) = context::foreign_routes(d, &current, &prior_routes).into_iter().next() {
+        return Err(AwsError::Api {
+            operation: "ec2:ReplaceRoute",
+            code: "RouteOwnedByAnotherWriter".into(),
+            message: format!(
+                "route table {rt} routes {cidr} to {target}, which this resource did not create; remove that route \
+                 or leave {rt} out of route_table_ids"
+            ),
+        });
+    }
     let todo: Vec<RouteEntry> = want
         .iter()
         .filter(|r| lookup(&r.route_table_id, &r.destination_cidr).as_deref() != Some(r.target_id.as_str()))
