@@ -62,6 +62,12 @@ EKS_THROTTLE = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
 EKS_INTERNAL = b'{"__type":"ServerException","message":"An internal error has occurred."}'
 EKS_DENIED = b'{"__type":"AccessDeniedException","message":"User is not authorized to perform eks:DescribeCluster"}'
 
+def ec2_error(code: str, message: str) -> bytes:
+    """An EC2 error document, as AWS answers a failed query-API call."""
+    return (f'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>{code}</Code>'
+            f'<Message>{message}</Message></Error></Errors><RequestID>x</RequestID></Response>').encode()
+
+
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "content-length", "expect"}
 
@@ -146,7 +152,8 @@ class FaultProxy:
     def configure(self, *, seed: int = 0, rate: float = 0.0, kinds=RANDOM_KINDS,
                   latency: tuple[float, float] = (0.2, 1.0), hold_every_request: float = 0.0,
                   only: Callable[[str], bool] | None = None,
-                  hold_if: Callable[[str, int], bool] | None = None) -> "FaultProxy":
+                  hold_if: Callable[[str, int], bool] | None = None,
+                  answer: dict[str, tuple[int, str, str]] | None = None) -> "FaultProxy":
         """Sets the whole fault plan (what is not given takes its default) and starts
         counting afresh: statistics, per-operation streams and the hook are reset.
 
@@ -154,7 +161,10 @@ class FaultProxy:
         weight; `latency`: the range of the added delay of a "latency" fault;
         `only` restricts faults to operations it accepts (e.g. `is_mutation`);
         `hold_every_request` holds every request that long before forwarding it (with
-        `hold_if`: only the requests for which `hold_if(operation, nth call of it)` is true).
+        `hold_if`: only the requests for which `hold_if(operation, nth call of it)` is true);
+        `answer` maps an EC2 operation to the (HTTP status, error code, message) AWS would
+        give and moto does not (e.g. `VpnGatewayAttachmentLimitExceeded`): such requests
+        get that answer and never reach moto.
         """
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"rate {rate} is not within [0, 1]")
@@ -169,6 +179,7 @@ class FaultProxy:
             self.hold = hold_every_request or 0.0
             self.hold_if = hold_if
             self.only = only
+            self.answer = dict(answer or {})
             self.injecting = self.rate > 0
             self.stats = Stats()
             self._streams: dict[str, random.Random] = {}
@@ -455,6 +466,12 @@ class _Handler(BaseHTTPRequestHandler):
                 p.hook_fired.append((n, operation))
                 p._note(operation, "hook before")
                 self._reset()
+            return
+        canned = p.answer.get(operation)
+        if canned is not None:
+            status, code, message = canned
+            p._note(operation, f"answered {code}")
+            self._send(status, [("Content-Type", "text/xml;charset=UTF-8")], ec2_error(code, message))
             return
         if kind in ("throttle", "internal", "denied"):
             status, headers, data = _fault_response(kind, service_of(operation))

@@ -900,3 +900,26 @@ def test_unreachable_endpoint_is_named(tfp, aws, seeded):
     err = _one_error(run)
     assert f"The request to {url} failed" in err.get("detail", ""), err
     assert "the provider made one attempt (`max_retries` = 0)" in err.get("detail", ""), err
+
+
+# ---------------------------------------------------------------- AWS refusals that are not "already done"
+
+@pytest.mark.parametrize("code", ["VpnGatewayAttachmentLimitExceeded", "InvalidParameterValue"])
+def test_vgw_attach_refused_is_reported_at_once(tfp, aws, seeded, proxy, code):
+    """AttachVpnGateway refused (the VPC has another VGW, a bad parameter): only an attachment
+    that exists counts as done, so the AWS error reaches the user at once instead of a
+    wait until `timeouts.create`."""
+    s = seeded
+    tfp.write(config(s, "vgw").replace("  tags", '  timeouts {\n    create = "40s"\n  }\n  tags', 1))
+    proxy.configure(seed=0, rate=0.0, answer={"ec2:AttachVpnGateway": (400, code, "refused by the test")})
+    started = time.monotonic()
+    r = tfp.apply()
+    took = time.monotonic() - started
+    assert not r.ok
+    errs = r.errors()
+    assert len(errs) == 1, errs
+    assert code in f"{errs[0]['summary']} {errs[0]['detail']}", errs[0]
+    assert "ec2:AttachVpnGateway" in f"{errs[0]['summary']} {errs[0]['detail']}", errs[0]
+    assert took < 30, f"the refusal took {took:.0f}s to surface (a silent wait)"
+    assert proxy.snapshot()["by_operation"].get("ec2:AttachVpnGateway") == 1
+    assert vgw_attachment_state(aws.ec2, s.vpn_gateway_id, s.vpc_id) in (None, "detached")

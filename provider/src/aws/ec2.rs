@@ -453,10 +453,10 @@ pub async fn ensure_attachment(
             GatewayKind::Vpn => {
                 let r = ec2.attach_vpn_gateway().vpn_gateway_id(gateway).vpc_id(vpc_id).send().await;
                 if let Err(e) = r {
+                    // Only an attachment that exists counts as done (a retried attach whose
+                    // first attempt went through); anything else is the user's to see now.
                     let err = sdk_error("ec2:AttachVpnGateway", e);
-                    if err.code() != Some("VpnGatewayAttachmentLimitExceeded")
-                        && err.code() != Some("InvalidParameterValue")
-                    {
+                    if find_attachment(ec2, gateway, vpc_id).await?.is_none() {
                         return Err(err);
                     }
                 }
