@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::RwLock;
 
-use crate::aws::{AssumeRole, Aws, AwsSettings};
+use crate::aws::{AssumeRole, Aws, AwsSettings, StopToken};
 use crate::data_sources::cidr_plan;
 use crate::protocol::provider::{
     ApplyRequest, ImportedResource, PlanRequest, PlanResponse, ProviderLogic, ProviderSchemas, StateResponse,
@@ -19,11 +19,13 @@ use crate::resources::cluster_network;
 /// credentials).
 pub struct Hybridnet {
     aws: RwLock<Arc<Aws>>,
+    /// Cancelled by Terraform's Stop; this instance's applies watch it.
+    stop: StopToken,
 }
 
 impl Default for Hybridnet {
     fn default() -> Self {
-        Hybridnet { aws: RwLock::new(Arc::new(Aws::new(AwsSettings::default()))) }
+        Hybridnet { aws: RwLock::new(Arc::new(Aws::new(AwsSettings::default()))), stop: StopToken::new() }
     }
 }
 
@@ -222,7 +224,7 @@ impl ProviderLogic for Hybridnet {
 
     async fn apply_resource_change(&self, req: ApplyRequest<'_>) -> StateResponse {
         match req.type_name {
-            cluster_network::TYPE_NAME => cluster_network::apply(&*self.aws().await, req).await,
+            cluster_network::TYPE_NAME => cluster_network::apply(&*self.aws().await, req, &self.stop).await,
             other => StateResponse {
                 new_state: req.prior_state.clone(),
                 private: Vec::new(),
@@ -233,7 +235,7 @@ impl ProviderLogic for Hybridnet {
 
     fn stop(&self) {
         tracing::info!(target: "hybridnet::provider", "stop requested: in-flight applies return what exists");
-        crate::aws::request_stop();
+        self.stop.cancel();
     }
 
     async fn upgrade_resource_state(&self, type_name: &str, _version: i64, decoded: Value) -> (Value, Diagnostics) {

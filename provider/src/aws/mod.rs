@@ -376,36 +376,33 @@ async fn build_clients(s: &AwsSettings) -> Result<Clients, AwsError> {
     })
 }
 
-static STOP: std::sync::OnceLock<tokio_util::sync::CancellationToken> = std::sync::OnceLock::new();
-
-fn stop_token() -> &'static tokio_util::sync::CancellationToken {
-    STOP.get_or_init(tokio_util::sync::CancellationToken::new)
-}
-
-/// Terraform asked the provider to stop (Ctrl-C): waits end at once and no new
-/// mutation starts; callers return the state of what exists.
-pub fn request_stop() {
-    stop_token().cancel();
-}
+/// Terraform's Stop (Ctrl-C), as seen by the AWS edge. The provider instance owns one
+/// and passes it down to every apply; it is never process-global.
+pub use tokio_util::sync::CancellationToken as StopToken;
 
 /// `Err(Cancelled)` once a stop was requested: checked between mutations.
-pub fn check_stop() -> Result<(), AwsError> {
-    if stop_token().is_cancelled() {
+pub fn check_stop(stop: &StopToken) -> Result<(), AwsError> {
+    if stop.is_cancelled() {
         Err(AwsError::Cancelled)
     } else {
         Ok(())
     }
 }
 
-/// Runs `fut` unless and until a stop is requested.
-pub async fn unless_stopped<T>(fut: impl std::future::Future<Output = Result<T, AwsError>>) -> Result<T, AwsError> {
+/// Runs `fut` unless and until a stop is requested: on a stop, `fut` is dropped at its
+/// next await (a wait, a request in flight) and no new mutation starts.
+pub async fn unless_stopped<T>(
+    stop: &StopToken,
+    fut: impl std::future::Future<Output = Result<T, AwsError>>,
+) -> Result<T, AwsError> {
     tokio::select! {
         r = fut => r,
-        _ = stop_token().cancelled() => Err(AwsError::Cancelled),
+        _ = stop.cancelled() => Err(AwsError::Cancelled),
     }
 }
 
-/// Polls `check` until it returns `Some`, or the deadline passes, or a stop is requested.
+/// Polls `check` until it returns `Some` or the deadline passes. Callers run it under
+/// [`unless_stopped`], which ends the wait at once on a stop.
 pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
@@ -420,11 +417,7 @@ where
         if tokio::time::Instant::now() + delay > deadline {
             return Err(AwsError::Timeout { what: what.to_string() });
         }
-        check_stop()?;
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = stop_token().cancelled() => return Err(AwsError::Cancelled),
-        }
+        tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(10));
     }
 }
@@ -553,5 +546,22 @@ mod tests {
         for action in actions {
             assert!(docs.contains(&format!("\"{action}\"")), "docs/index.md's IAM policy lacks {action}");
         }
+    }
+}
+
+#[cfg(test)]
+mod stop_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stop_ends_only_the_work_of_its_own_token() {
+        let (stopped, other) = (StopToken::new(), StopToken::new());
+        stopped.cancel();
+        assert!(matches!(check_stop(&stopped), Err(AwsError::Cancelled)));
+        assert!(check_stop(&other).is_ok(), "another provider instance is not stopped");
+        let held = unless_stopped(&stopped, std::future::pending::<Result<(), AwsError>>()).await;
+        assert!(matches!(held, Err(AwsError::Cancelled)), "a held call ends at once");
+        let done = unless_stopped(&other, async { Ok::<_, AwsError>(7) }).await;
+        assert_eq!(done.ok(), Some(7));
     }
 }

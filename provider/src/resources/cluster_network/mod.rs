@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::stream::{self, StreamExt};
 
-use crate::aws::{ec2, Aws, AwsError, Clients};
+use crate::aws::{ec2, Aws, AwsError, Clients, StopToken};
 use crate::cidr::Direction;
 use crate::protocol::provider::{ApplyRequest, ImportedResource, PlanRequest, PlanResponse, StateResponse};
 use crate::protocol::{AttrPath, Diagnostics, Value};
@@ -206,7 +206,7 @@ pub async fn plan(aws: &Aws, req: PlanRequest<'_>) -> PlanResponse {
 
 // ------------------------------------------------------------------ apply
 
-pub async fn apply(aws: &Aws, req: ApplyRequest<'_>) -> StateResponse {
+pub async fn apply(aws: &Aws, req: ApplyRequest<'_>, stop: &StopToken) -> StateResponse {
     let clients = match aws.clients().await {
         Ok(c) => c,
         Err(e) => {
@@ -218,13 +218,13 @@ pub async fn apply(aws: &Aws, req: ApplyRequest<'_>) -> StateResponse {
         }
     };
     if req.planned_state.is_null() {
-        return delete(clients, req.prior_state).await;
+        return delete(clients, req.prior_state, stop).await;
     }
     let mut ignored = Diagnostics::new();
     let d = Desired::from_value(req.planned_state, &mut ignored);
     let mut state = req.planned_state.clone();
     let mut progress = Progress::default();
-    let result = crate::aws::unless_stopped(converge(clients, &d, req.prior_state, &mut state, &mut progress)).await;
+    let result = crate::aws::unless_stopped(stop, converge(clients, &d, req.prior_state, &mut state, &mut progress, stop)).await;
     match result {
         Ok(()) => StateResponse { new_state: state, private: Vec::new(), diagnostics: Diagnostics::new() },
         Err(e) => {
@@ -301,6 +301,7 @@ async fn converge(
     prior: &Value,
     state: &mut Value,
     progress: &mut Progress,
+    stop: &StopToken,
 ) -> Result<(), AwsError> {
     let ec2 = &clients.ec2;
     let creating = prior.is_null();
@@ -339,7 +340,7 @@ async fn converge(
     }
     state.set_attr("attachment_id", Value::string(attachment.id.clone()));
 
-    crate::aws::check_stop()?;
+    crate::aws::check_stop(stop)?;
     // 2. The dedicated route table.
     let prior_rt = prior_d.as_ref().filter(|p| p.create_route_table).and_then(|_| str_attr(prior, "route_table_id"));
     let route_table = if d.create_route_table {
@@ -387,7 +388,7 @@ async fn converge(
     };
     state.set_attr("route_table_id", route_table.clone().map(Value::string).unwrap_or(Value::Null));
 
-    crate::aws::check_stop()?;
+    crate::aws::check_stop(stop)?;
     // 3. Routes: create or re-point what is needed, remove what no longer is.
     let rts = managed_route_tables(d, route_table.as_deref());
     let want = desired_routes(d, &rts);
@@ -446,7 +447,7 @@ async fn converge(
     }
     state.set_attr("routes", routes_value(&want));
 
-    crate::aws::check_stop()?;
+    crate::aws::check_stop(stop)?;
     // 4. The old gateway, and a dedicated route table no longer wanted.
     if let Some(old) = &old_gateway {
         ec2::delete_attachment(ec2, old, &vpc_id, timeout).await?;
@@ -455,7 +456,7 @@ async fn converge(
         delete_route_table(ec2, old_rt).await?;
     }
 
-    crate::aws::check_stop()?;
+    crate::aws::check_stop(stop)?;
     // 5. Security group rules.
     let sg = str_attr(state, "security_group_id");
     let prior_sg = str_attr(prior, "security_group_id");
@@ -510,7 +511,7 @@ async fn converge(
         state.set_attr("security_group_rule_ids", strings_value(&ids));
     }
 
-    crate::aws::check_stop()?;
+    crate::aws::check_stop(stop)?;
     // 6. Tags on what we own, when they changed.
     if let Some(p) = &prior_d {
         if p.tags != d.tags {
@@ -598,8 +599,8 @@ async fn delete_route_table(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), A
 
 // ------------------------------------------------------------------ delete
 
-async fn delete(clients: &Clients, prior: &Value) -> StateResponse {
-    match delete_all(clients, prior).await {
+async fn delete(clients: &Clients, prior: &Value, stop: &StopToken) -> StateResponse {
+    match crate::aws::unless_stopped(stop, delete_all(clients, prior)).await {
         Ok(()) => StateResponse { new_state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() },
         Err(e) => StateResponse {
             new_state: prior.clone(),
