@@ -182,6 +182,9 @@ pub enum AwsError {
     Timeout { what: String },
     #[error("operation cancelled")]
     Cancelled,
+    /// A bug in the provider (a panic) ended the operation part-way.
+    #[error("internal error: {message}")]
+    Bug { message: String },
 }
 
 impl AwsError {
@@ -248,6 +251,13 @@ impl AwsError {
             AwsError::Cancelled => (
                 "Operation cancelled".into(),
                 "Terraform asked the provider to stop; what was created so far is recorded in the state.".into(),
+            ),
+            AwsError::Bug { message } => (
+                "Internal error in the hybridnet provider".into(),
+                format!(
+                    "The provider hit a bug part-way through: {message}. What was created so far is recorded in \
+                     the state, so a re-run resumes; please report it with the output of TF_LOG=debug."
+                ),
             ),
         }
     }
@@ -398,6 +408,24 @@ pub async fn unless_stopped<T>(
     tokio::select! {
         r = fut => r,
         _ = stop.cancelled() => Err(AwsError::Cancelled),
+    }
+}
+
+/// Runs `fut` so that a panic inside it becomes [`AwsError::Bug`] instead of unwinding
+/// through the caller, who keeps whatever `fut` recorded in borrowed state until then.
+pub async fn catch_panic<T>(fut: impl std::future::Future<Output = Result<T, AwsError>>) -> Result<T, AwsError> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(r) => r,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(target: "hybridnet::aws", panic = %message, "panic part-way through an operation");
+            Err(AwsError::Bug { message })
+        }
     }
 }
 

@@ -224,7 +224,7 @@ pub async fn apply(aws: &Aws, req: ApplyRequest<'_>, stop: &StopToken) -> StateR
     let d = Desired::from_value(req.planned_state, &mut ignored);
     let mut state = req.planned_state.clone();
     let mut progress = Progress::default();
-    let result = crate::aws::unless_stopped(stop, converge(clients, &d, req.prior_state, &mut state, &mut progress, stop)).await;
+    let result = run_converge(stop, converge(clients, &d, req.prior_state, &mut state, &mut progress, stop)).await;
     match result {
         Ok(()) => StateResponse { new_state: state, private: Vec::new(), diagnostics: Diagnostics::new() },
         Err(e) => {
@@ -234,6 +234,16 @@ pub async fn apply(aws: &Aws, req: ApplyRequest<'_>, stop: &StopToken) -> StateR
             StateResponse { new_state: state, private: Vec::new(), diagnostics: aws_diag(&clients.explain(e), None) }
         }
     }
+}
+
+/// Runs an apply's converge so that whatever ends it (success, an AWS error, a stop, a
+/// panic) the caller still holds the `Progress` it recorded, and returns it with the
+/// error: the future borrows `Progress` and is dropped before this returns.
+async fn run_converge(
+    stop: &StopToken,
+    fut: impl std::future::Future<Output = Result<(), AwsError>>,
+) -> Result<(), AwsError> {
+    crate::aws::unless_stopped(stop, crate::aws::catch_panic(fut)).await
 }
 
 /// What an apply has established so far, for partial-failure state.
@@ -967,6 +977,35 @@ mod tests {
         let outcome = tokio::time::timeout(std::time::Duration::from_millis(50), batch).await;
         assert!(outcome.is_err(), "the batch cannot finish while call 2 is in flight");
         assert_eq!(done, [1]);
+    }
+
+    #[tokio::test]
+    async fn a_panic_part_way_through_apply_keeps_what_progress_recorded() {
+        let mut progress = Progress::default();
+        let route = RouteEntry {
+            route_table_id: "rtb-1".into(),
+            destination_cidr: "192.168.0.0/22".into(),
+            target_id: "tgw-1".into(),
+            network: "node".into(),
+        };
+        let fut = async {
+            progress.attachment_id = Some("tgw-attach-1".into());
+            progress.routes.push(route.clone());
+            if progress.routes.len() == 1 {
+                panic!("a bug after the first route");
+            }
+            Ok(())
+        };
+        let err = run_converge(&StopToken::new(), fut).await.expect_err("the panic is an error");
+        assert!(matches!(&err, AwsError::Bug { message } if message == "a bug after the first route"), "{err:?}");
+        let (summary, detail) = err.summary_and_detail();
+        assert_eq!(summary, "Internal error in the hybridnet provider");
+        assert!(detail.contains("recorded in the state"), "{detail}");
+
+        let mut state = Value::object([("attachment_id", Value::Unknown), ("routes", Value::Unknown)]);
+        progress.fill(&mut state, &Value::Null);
+        assert_eq!(state.get_attr("attachment_id"), Some(&Value::string("tgw-attach-1")));
+        assert_eq!(routes_attr(&state), vec![route]);
     }
 
     #[tokio::test]
