@@ -8,7 +8,7 @@ use crate::cidr::{self, Direction, Ipv4Net};
 use crate::protocol::{AttrPath, Diagnostics, Value};
 
 use super::context::{aws_diag, find_context};
-use super::model::{str_attr, strings_attr, strings_value};
+use super::model::{str_attr, strings_attr, strings_value, unique};
 
 pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
     let clients = match aws.clients().await {
@@ -55,8 +55,7 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
     if diags.has_errors() {
         return (Value::Null, diags);
     }
-    let mut all: Vec<String> = nodes.iter().chain(pods.iter()).map(|n| n.to_string()).collect();
-    all.dedup();
+    let all: Vec<String> = unique(nodes.iter().chain(pods.iter()).map(|n| n.to_string()));
 
     let route_tables = match config.get_attr("route_table_ids") {
         Some(v) if !v.is_null() => ec2::find_route_tables(ec2, &strings_attr(config, "route_table_ids")).await,
@@ -163,7 +162,7 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
             }
         }
     }
-    rule_ids.dedup();
+    let rule_ids = unique(rule_ids);
     let fw: Vec<std::net::Ipv4Addr> = ips.iter().filter_map(|s| s.parse().ok()).collect();
     let firewall = cidr::onprem_firewall_rules(&nodes, &pods, routable, &[], Some(&fw));
     let state = Value::object([

@@ -349,9 +349,22 @@ pub fn differs(a: &Value, b: &Value, attrs: &[&str]) -> bool {
 
 pub type Tags = BTreeMap<String, String>;
 
+/// `items` without repeats, in the order of first appearance (`Vec::dedup` only drops
+/// adjacent repeats, which misses them in an unsorted list).
+pub fn unique<T: Ord + Clone>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut seen = std::collections::BTreeSet::new();
+    items.into_iter().filter(|x| seen.insert(x.clone())).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unique_drops_repeats_that_are_not_adjacent() {
+        let ids = ["sgr-b", "sgr-a", "sgr-b", "sgr-c", "sgr-a"].map(String::from);
+        assert_eq!(unique(ids), ["sgr-b", "sgr-a", "sgr-c"].map(String::from));
+    }
 
     #[test]
     fn durations() {
