@@ -6,7 +6,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
-cargo bench --locked --bench cidr_validation -- --noplot "$@" 2>/dev/null | tee "$out" >&2
+cargo bench --locked -p hybridnet-rules --bench cidr_validation -- --noplot "$@" 2>/dev/null | tee "$out" >&2
 echo
 echo "| benchmark | median time | throughput |"
 echo "|---|---|---|"

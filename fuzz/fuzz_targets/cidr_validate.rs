@@ -73,7 +73,8 @@ fuzz_target!(|input: Input| {
 
     let fast = validate_remote_cidrs(&remote, &vpc, service, &allowed);
     for v in &fast {
-        let (summary, detail) = (v.summary(), v.detail());
+        let name = hybridnet_fuzz::hybridnet_schema::list_attr;
+        let (summary, detail) = (v.summary(name), v.detail(name));
         assert!(!summary.is_empty() && !detail.is_empty());
     }
 

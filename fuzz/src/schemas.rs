@@ -4,42 +4,11 @@ use std::sync::OnceLock;
 
 use crate::protocol::Type;
 
-/// Fixed types worth decoding against: the provider's own resource shape, and
-/// small types that reach every branch of the codecs (every collection, nested
+/// Fixed types worth decoding against: the provider's own shapes (as it serves them),
+/// and small types that reach every branch of the codecs (every collection, nested
 /// objects, sets of objects, tuples, `dynamic` at the top and deep inside).
 pub fn fixed() -> Vec<Type> {
-    let strings = || Type::list(Type::String);
-    let id_set = || Type::set(Type::String);
-    // The shape of `hybridnet_cluster_network` (resources/cluster_network/schema.rs).
-    let route = Type::object([
-        ("route_table_id", Type::String),
-        ("destination_cidr", Type::String),
-        ("target_id", Type::String),
-        ("network", Type::String),
-    ]);
-    let firewall_rule = Type::object([
-        ("direction", Type::String),
-        ("protocol", Type::String),
-        ("ports", Type::list(Type::Number)),
-        ("cidrs", strings()),
-        ("description", Type::String),
-    ]);
-    let resource = Type::object([
-        ("id", Type::String),
-        ("cluster_name", Type::String),
-        ("remote_node_cidrs", strings()),
-        ("remote_pod_cidrs", strings()),
-        ("pod_network_routable", Type::Bool),
-        ("transit_gateway_id", Type::String),
-        ("attachment_subnet_ids", id_set()),
-        ("route_table_ids", id_set()),
-        ("webhook_ports", Type::list(Type::Number)),
-        ("tags", Type::map(Type::String)),
-        ("vpc_cidrs", strings()),
-        ("routes", Type::list(route)),
-        ("onprem_firewall_rules", Type::list(firewall_rule)),
-        ("timeouts", Type::object([("create", Type::String), ("update", Type::String), ("delete", Type::String)])),
-    ]);
+    use hybridnet_schema::{cidr_plan, cluster_network, provider_schema};
     // Everything at once, as in value.rs's own tests.
     let kitchen_sink = Type::object([
         ("name", Type::String),
@@ -52,7 +21,10 @@ pub fn fixed() -> Vec<Type> {
         ("nested", Type::list(Type::object([("a", Type::String), ("b", Type::list(Type::Bool))]))),
     ]);
     vec![
-        resource,
+        cluster_network::resource_schema().value_type(),
+        cluster_network::data_source_schema().value_type(),
+        cidr_plan::schema().value_type(),
+        provider_schema().value_type(),
         Type::Dynamic,
         kitchen_sink,
         Type::list(Type::String),

@@ -1,16 +1,14 @@
 //! hybridnet: a Terraform/OpenTofu provider for the networking of Amazon EKS Hybrid Nodes.
 //!
-//! Layers (see ARCHITECTURE.md):
-//! - [`protocol`]: the plugin protocol (handshake, TLS, gRPC, values, schemas,
-//!   diagnostics, logs). Knows nothing about AWS or EKS.
-//! - [`cidr`]: the networking rules as pure functions.
-//! - [`aws`]: every AWS call (`find_*`, `wait_*`, `ensure_*`), lazily-built clients.
-//! - [`data_sources`], [`resources`]: one module per Terraform type, composing the above.
-//! - [`provider`]: schemas and dispatch.
+//! Crates (see ARCHITECTURE.md): [`tfplugin5`] speaks the plugin protocol and knows no
+//! AWS; [`hybridnet_rules`] holds the networking rules as pure functions;
+//! [`hybridnet_schema`] the Terraform schemas. This crate is the AWS edge and the
+//! resources and data sources that compose them:
+//! - [`aws`]: every AWS call (`find_*`, `wait_*`, `ensure_*`, `delete_*`), lazily-built clients.
+//! - [`data_sources`], [`resources`]: one module per Terraform type.
+//! - [`provider`]: the provider block, and the registry of types.
 
 pub mod aws;
-pub mod cidr;
 pub mod data_sources;
-pub mod protocol;
 pub mod provider;
 pub mod resources;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use hybridnet::protocol::handshake::{self, HandshakeError, LaunchEnv};
+use tfplugin5::handshake::{self, HandshakeError, LaunchEnv};
 
 fn main() -> ExitCode {
     let env = match LaunchEnv::from_env() {
@@ -17,7 +17,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    hybridnet::protocol::log::init();
+    tfplugin5::log::init(&["hybridnet", "tfplugin5"]);
     std::panic::set_hook(Box::new(|info| {
         tracing::error!(target: "hybridnet::panic", panic = %info, "panic");
     }));

@@ -8,11 +8,11 @@ use tokio::sync::RwLock;
 
 use crate::aws::{AssumeRole, Aws, AwsSettings, StopToken};
 use crate::data_sources::cidr_plan;
-use crate::protocol::provider::{
+use crate::resources::cluster_network;
+use tfplugin5::provider::{
     ApplyRequest, ImportedResource, PlanRequest, PlanResponse, ProviderLogic, ProviderSchemas, StateResponse,
 };
-use crate::protocol::{AttrPath, Attribute, Block, Diagnostics, Nesting, Schema, Type, Value};
-use crate::resources::cluster_network;
+use tfplugin5::{AttrPath, Diagnostics, Value};
 
 /// The provider's state between calls: AWS settings from Configure, and clients
 /// made on first use (so configurations using only `hybridnet_cidr_plan` need no
@@ -39,54 +39,7 @@ impl Hybridnet {
     }
 }
 
-pub fn provider_schema() -> Schema {
-    Schema::new(
-        0,
-        Block::new(
-            "The hybridnet provider wires Amazon EKS Hybrid Nodes into AWS networking. `hybridnet_cidr_plan` works \
-             offline and needs no configuration or credentials; AWS-backed objects use the standard AWS \
-             configuration (environment, shared config and credentials files, SSO, web identity, instance \
-             profile).",
-        )
-        .attribute(
-            Attribute::optional("region", Type::String)
-                .description("AWS region; default from the environment or profile."),
-        )
-        .attribute(
-            Attribute::optional("profile", Type::String).description("Named profile of the shared AWS config files."),
-        )
-        .attribute(
-            Attribute::optional("max_retries", Type::Number)
-                .description("How many times a throttled or failed AWS request is retried (default 5)."),
-        )
-        .block(
-            "assume_role",
-            Nesting::List,
-            0,
-            1,
-            Block::new("A role to assume for every AWS call.")
-                .attribute(Attribute::required("role_arn", Type::String).description("ARN of the role."))
-                .attribute(
-                    Attribute::optional("session_name", Type::String)
-                        .description("Session name (default \"hybridnet\")."),
-                )
-                .attribute(
-                    Attribute::optional("external_id", Type::String)
-                        .description("External ID the role's trust policy requires.")
-                        .sensitive(),
-                ),
-        )
-        .block(
-            "endpoints",
-            Nesting::List,
-            0,
-            1,
-            Block::new("Custom service endpoints (e.g. VPC endpoints or a local emulator).")
-                .attribute(Attribute::optional("ec2", Type::String).description("EC2 endpoint URL."))
-                .attribute(Attribute::optional("eks", Type::String).description("EKS endpoint URL.")),
-        ),
-    )
-}
+pub use hybridnet_schema::provider_schema;
 
 fn first_block(config: &Value, name: &str) -> Option<Value> {
     config.get_attr(name).and_then(Value::as_list).and_then(|l| l.first()).cloned()
@@ -151,6 +104,10 @@ fn unknown(kind: &str, name: &str) -> Diagnostics {
 
 #[tonic::async_trait]
 impl ProviderLogic for Hybridnet {
+    fn name(&self) -> &str {
+        "hybridnet"
+    }
+
     fn schemas(&self) -> ProviderSchemas {
         let mut data_sources = BTreeMap::new();
         data_sources.insert(cidr_plan::TYPE_NAME.to_string(), cidr_plan::schema());

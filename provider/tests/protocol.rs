@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use hybridnet::protocol::pb;
-use hybridnet::protocol::tls::{self, Identity};
-use hybridnet::protocol::value::{decode_msgpack, encode_msgpack};
-use hybridnet::protocol::{Type, Value};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tfplugin5::pb;
+use tfplugin5::tls::{self, Identity};
+use tfplugin5::value::{decode_msgpack, encode_msgpack};
+use tfplugin5::{Type, Value};
 use tonic::transport::{Channel, Endpoint, Uri};
 
 const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-hybridnet");

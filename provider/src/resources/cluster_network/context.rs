@@ -2,8 +2,9 @@
 //! plan-time checks against it.
 
 use crate::aws::{ec2, eks, AwsError, Clients};
-use crate::cidr::{self, Ipv4Net, Network, RemoteCidr};
-use crate::protocol::{AttrPath, Diagnostics, Value};
+use hybridnet_rules::{self as cidr, Ipv4Net, Network, RemoteCidr};
+use hybridnet_schema::list_attr;
+use tfplugin5::{AttrPath, Diagnostics, Value};
 
 use super::model::{desired_routes, strings_value, Desired, RouteEntry};
 
@@ -81,7 +82,11 @@ pub fn check_cidrs(d: &Desired, ctx: &ClusterContext, diags: &mut Diagnostics) {
         ctx.vpc.cidrs.iter().enumerate().filter_map(|(i, c)| c.parse().ok().map(|n| (i, n))).collect();
     let service = ctx.service_cidr.parse().ok();
     for v in cidr::validate_remote_cidrs(&remote, &vpc, service, &cidr::rfc1918()) {
-        diags.error(v.summary(), v.detail(), Some(AttrPath::attr(v.network.attribute()).index(v.index)));
+        diags.error(
+            v.summary(list_attr),
+            v.detail(list_attr),
+            Some(AttrPath::attr(list_attr(v.network)).index(v.index)),
+        );
     }
 }
 

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::aws::{ec2, Aws};
-use crate::cidr::{self, Direction, Ipv4Net};
-use crate::protocol::{AttrPath, Diagnostics, Value};
+use hybridnet_rules::{self as cidr, Direction, Ipv4Net};
+use tfplugin5::{AttrPath, Diagnostics, Value};
 
 use super::context::{aws_diag, find_context};
 use super::model::{str_attr, strings_attr, strings_value, unique};

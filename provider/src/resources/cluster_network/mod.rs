@@ -2,21 +2,20 @@
 //! the gateway attachment, the routes to the remote node and pod CIDRs, and the
 //! cluster security group rules — with drift detection and import.
 //!
-//! Composition only: rules come from [`crate::cidr`], AWS calls from [`crate::aws`].
+//! Composition only: rules come from [`hybridnet_rules`], AWS calls from [`crate::aws`].
 
 pub mod context;
 pub mod data_source;
 pub mod model;
-pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::stream::{self, StreamExt};
 
 use crate::aws::{ec2, Aws, AwsError, Clients, StopToken};
-use crate::cidr::Direction;
-use crate::protocol::provider::{ApplyRequest, ImportedResource, PlanRequest, PlanResponse, StateResponse};
-use crate::protocol::{AttrPath, Diagnostics, Value};
+use hybridnet_rules::Direction;
+use tfplugin5::provider::{ApplyRequest, ImportedResource, PlanRequest, PlanResponse, StateResponse};
+use tfplugin5::{AttrPath, Diagnostics, Value};
 
 use context::{aws_diag, check_cidrs, check_cluster, check_surroundings, find_context};
 use model::{
@@ -24,7 +23,7 @@ use model::{
     strings_value, Desired, RouteEntry, OWNER_TAG,
 };
 
-pub use schema::TYPE_NAME;
+pub use hybridnet_schema::cluster_network::{self as schema, TYPE_NAME};
 
 /// How many AWS mutations run at once.
 const CONCURRENCY: usize = 4;
@@ -553,7 +552,7 @@ async fn converge(
 /// preferring ours over a foreign one (e.g. the rule EKS adds itself).
 fn satisfying_rule<'a>(
     existing: &'a [ec2::SgRule],
-    want: &crate::cidr::SecurityGroupRule,
+    want: &hybridnet_rules::SecurityGroupRule,
     cluster: &str,
 ) -> Option<&'a ec2::SgRule> {
     let egress = want.direction == Direction::Egress;
@@ -930,7 +929,7 @@ pub fn validate(config: &Value) -> Diagnostics {
         if let Some(items) = config.get_attr(attr).and_then(Value::as_list) {
             for (i, item) in items.iter().enumerate() {
                 if let Some(s) = item.as_str() {
-                    if let Err(e) = crate::cidr::parse_ipv4_cidr(s) {
+                    if let Err(e) = hybridnet_rules::parse_ipv4_cidr(s) {
                         diags.error(e.summary(), e.detail(), Some(AttrPath::attr(attr).index(i)));
                     }
                 }

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::cidr::{self, Ipv4Net, Network};
-use crate::protocol::{AttrPath, Diagnostics, Value};
+use hybridnet_rules::{self as cidr, Ipv4Net, Network};
+use tfplugin5::{AttrPath, Diagnostics, Value};
 
 /// Marks our own objects: security group rules and route tables carry this tag
 /// with the cluster name as value; rule descriptions start with "hybridnet:".

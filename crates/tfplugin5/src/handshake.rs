@@ -35,7 +35,7 @@ pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
 pub enum HandshakeError {
     #[error(
         "This binary is a plugin for Terraform and OpenTofu. It is not meant to be run directly.\n\
-         Install it as the provider \"hybridnet/hybridnet\" and run `terraform init`, `terraform plan`\n\
+         Install it as a provider (see its documentation) and run `terraform init`, `terraform plan`\n\
          or `terraform apply` in a configuration that uses it; Terraform will start it as needed."
     )]
     NotLaunchedByTerraform,
@@ -158,7 +158,7 @@ impl pb::plugin::grpc_controller_server::GrpcController for Controller {
         &self,
         _request: tonic::Request<pb::plugin::Empty>,
     ) -> Result<tonic::Response<pb::plugin::Empty>, tonic::Status> {
-        tracing::debug!(target: "hybridnet::protocol", "controller shutdown requested");
+        tracing::debug!(target: "tfplugin5::handshake", "controller shutdown requested");
         let _ = self.shutdown.send(true);
         Ok(tonic::Response::new(pb::plugin::Empty {}))
     }
@@ -218,7 +218,7 @@ pub async fn serve<P: ProviderLogic>(logic: Arc<P>, env: LaunchEnv) -> Result<()
             let (tcp, peer) = match accepted {
                 Ok(x) => x,
                 Err(e) => {
-                    tracing::warn!(target: "hybridnet::protocol", error = %e, "accept failed");
+                    tracing::warn!(target: "tfplugin5::handshake", error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -232,10 +232,10 @@ pub async fn serve<P: ProviderLogic>(logic: Arc<P>, env: LaunchEnv) -> Result<()
                         let _ = tx.send(Ok(TlsConn { inner: stream, peer: Some(peer) })).await;
                     }
                     Ok(Err(e)) => {
-                        tracing::warn!(target: "hybridnet::protocol", peer = %peer, error = %e, "TLS handshake refused");
+                        tracing::warn!(target: "tfplugin5::handshake", peer = %peer, error = %e, "TLS handshake refused");
                     }
                     Err(_) => {
-                        tracing::warn!(target: "hybridnet::protocol", peer = %peer, "TLS handshake timed out");
+                        tracing::warn!(target: "tfplugin5::handshake", peer = %peer, "TLS handshake timed out");
                     }
                 }
             });
@@ -258,7 +258,7 @@ pub async fn serve<P: ProviderLogic>(logic: Arc<P>, env: LaunchEnv) -> Result<()
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
     }
-    tracing::info!(target: "hybridnet::protocol", address = %addr, "plugin serving");
+    tracing::info!(target: "tfplugin5::handshake", address = %addr, "plugin serving");
 
     let mut shutdown_wait = shutdown_rx.clone();
     let incoming = tokio_stream::wrappers::ReceiverStream::new(conn_rx);

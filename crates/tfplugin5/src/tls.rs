@@ -52,7 +52,7 @@ pub fn generate_identity() -> Result<Identity, TlsError> {
     let mut params =
         CertificateParams::new(vec!["localhost".to_string()]).map_err(|e| TlsError::CertGen(e.to_string()))?;
     let mut dn = Dn::new();
-    dn.push(DnType::OrganizationName, "hybridnet");
+    dn.push(DnType::OrganizationName, "go-plugin");
     dn.push(DnType::CommonName, "localhost");
     params.distinguished_name = dn;
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);

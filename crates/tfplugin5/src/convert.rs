@@ -35,7 +35,7 @@ pub fn encode_dynamic(v: &Value, ty: &Type) -> Result<pb::DynamicValue, Diagnost
     value::encode_msgpack(v, ty).map(|msgpack| pb::DynamicValue { msgpack, json: Vec::new() }).map_err(|e| {
         Diagnostics::from_error(
             "Internal error: the provider produced a value that does not match its schema",
-            format!("{e}. This is a bug in the hybridnet provider; please report it."),
+            format!("{e}. This is a bug in the provider; please report it."),
             None,
         )
     })

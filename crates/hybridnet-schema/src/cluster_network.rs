@@ -1,7 +1,7 @@
 //! The schema of `hybridnet_cluster_network` (resource and data source).
 
-use crate::data_sources::cidr_plan::firewall_rule_type;
-use crate::protocol::{Attribute, Block, Nesting, Schema, Type};
+use crate::cidr_plan::firewall_rule_type;
+use tfplugin5::{Attribute, Block, Nesting, Schema, Type};
 
 pub const TYPE_NAME: &str = "hybridnet_cluster_network";
 

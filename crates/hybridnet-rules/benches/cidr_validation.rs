@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use hybridnet::cidr::{rfc1918, validate_remote_cidrs, Ipv4Net, Network, RemoteCidr};
+use hybridnet_rules::{rfc1918, validate_remote_cidrs, Ipv4Net, Network, RemoteCidr};
 
 const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
 

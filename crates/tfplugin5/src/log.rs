@@ -114,7 +114,7 @@ pub fn format_line(
     obj.insert("@level".into(), level_name(level).into());
     obj.insert("@message".into(), message.into());
     obj.insert("@timestamp".into(), chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string().into());
-    obj.insert("@module".into(), format!("hybridnet.{}", target.trim_start_matches("hybridnet::")).into());
+    obj.insert("@module".into(), target.replacen("::", ".", 1).into());
     for (k, v) in fields {
         obj.entry(k).or_insert(v);
     }
@@ -124,16 +124,24 @@ pub fn format_line(
 struct HclogLayer {
     max: Level,
     out: Mutex<std::io::Stderr>,
+    /// Crates whose events are logged (their target prefixes); others' are dropped.
+    crates: Vec<&'static str>,
+}
+
+impl HclogLayer {
+    fn logs(&self, target: &str) -> bool {
+        self.crates.iter().any(|c| target == *c || target.strip_prefix(c).is_some_and(|rest| rest.starts_with("::")))
+    }
 }
 
 impl<S: Subscriber> Layer<S> for HclogLayer {
     fn enabled(&self, metadata: &tracing::Metadata<'_>, _ctx: Context<'_, S>) -> bool {
-        metadata.level() <= &self.max && metadata.target().starts_with("hybridnet")
+        metadata.level() <= &self.max && self.logs(metadata.target())
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let meta = event.metadata();
-        if meta.level() > &self.max || !meta.target().starts_with("hybridnet") {
+        if meta.level() > &self.max || !self.logs(meta.target()) {
             return;
         }
         let mut v = JsonVisitor::default();
@@ -146,8 +154,10 @@ impl<S: Subscriber> Layer<S> for HclogLayer {
 }
 
 /// Installs the stderr JSON logger as the global subscriber. Safe to call once.
-pub fn init() {
-    let layer = HclogLayer { max: level_from_env(), out: Mutex::new(std::io::stderr()) };
+/// Installs the hclog-style stderr logger for the events of `crates` (target prefixes,
+/// e.g. `["my_provider", "tfplugin5"]`), at the level of `TF_LOG_PROVIDER` / `TF_LOG`.
+pub fn init(crates: &[&'static str]) {
+    let layer = HclogLayer { max: level_from_env(), out: Mutex::new(std::io::stderr()), crates: crates.to_vec() };
     let subscriber = tracing_subscriber::registry().with(layer);
     let _ = tracing::subscriber::set_global_default(subscriber);
 }

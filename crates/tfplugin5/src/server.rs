@@ -64,12 +64,12 @@ with_diagnostics!(
 );
 
 /// Runs a handler; a panic inside it becomes an error diagnostic.
-async fn guarded<T, F>(rpc: &'static str, fut: F) -> Result<Response<T>, Status>
+async fn guarded<T, F>(provider: &str, rpc: &'static str, fut: F) -> Result<Response<T>, Status>
 where
     T: WithDiagnostics,
     F: Future<Output = T>,
 {
-    tracing::debug!(target: "hybridnet::protocol", rpc, "request");
+    tracing::debug!(target: "tfplugin5::server", rpc, "request");
     match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
         Ok(resp) => Ok(Response::new(resp)),
         Err(panic) => {
@@ -78,9 +78,9 @@ where
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            tracing::error!(target: "hybridnet::protocol", rpc, panic = %msg, "handler panicked");
+            tracing::error!(target: "tfplugin5::server", rpc, panic = %msg, "handler panicked");
             Ok(Response::new(T::from_diagnostics(&Diagnostics::from_error(
-                "Internal error in the hybridnet provider",
+                format!("Internal error in the {provider} provider"),
                 format!(
                     "The provider hit a bug while handling {rpc}: {msg}. Nothing was changed by this call's \
                      failure itself; please report it with the output of TF_LOG=debug."
@@ -91,11 +91,11 @@ where
     }
 }
 
-fn unsupported_rpc(rpc: &str) -> Diagnostics {
+fn unsupported_rpc(provider: &str, rpc: &str) -> Diagnostics {
     Diagnostics::from_error(
-        format!("{rpc} is not supported by the hybridnet provider"),
+        format!("{rpc} is not supported by the {provider} provider"),
         format!(
-            "The hybridnet provider does not implement {rpc}. Remove the configuration that uses it, or \
+            "The {provider} provider does not implement {rpc}. Remove the configuration that uses it, or \
              use a provider that offers it."
         ),
         None,
@@ -105,6 +105,8 @@ fn unsupported_rpc(rpc: &str) -> Diagnostics {
 /// The gRPC `tfplugin5.Provider` service over a [`ProviderLogic`].
 pub struct ProviderServer<P: ProviderLogic> {
     logic: Arc<P>,
+    /// The provider's name, for diagnostics ("the NAME provider ...").
+    name: Arc<str>,
     schemas: Arc<ProviderSchemas>,
     types: Arc<Types>,
 }
@@ -123,22 +125,22 @@ impl<P: ProviderLogic> ProviderServer<P> {
             resources: schemas.resources.iter().map(|(k, s)| (k.clone(), s.value_type())).collect(),
             data_sources: schemas.data_sources.iter().map(|(k, s)| (k.clone(), s.value_type())).collect(),
         };
-        ProviderServer { logic, schemas: Arc::new(schemas), types: Arc::new(types) }
+        ProviderServer { name: Arc::from(logic.name()), logic, schemas: Arc::new(schemas), types: Arc::new(types) }
     }
 
     fn resource_type(&self, name: &str) -> Result<&Type, Diagnostics> {
-        self.types.resources.get(name).ok_or_else(|| unknown_type("resource", name))
+        self.types.resources.get(name).ok_or_else(|| unknown_type(&self.name, "resource", name))
     }
 
     fn data_source_type(&self, name: &str) -> Result<&Type, Diagnostics> {
-        self.types.data_sources.get(name).ok_or_else(|| unknown_type("data source", name))
+        self.types.data_sources.get(name).ok_or_else(|| unknown_type(&self.name, "data source", name))
     }
 }
 
-fn unknown_type(kind: &str, name: &str) -> Diagnostics {
+fn unknown_type(provider: &str, kind: &str, name: &str) -> Diagnostics {
     Diagnostics::from_error(
         format!("Unknown {kind} type"),
-        format!("The hybridnet provider has no {kind} named {name:?}. Check the spelling and the provider version."),
+        format!("The {provider} provider has no {kind} named {name:?}. Check the spelling and the provider version."),
         None,
     )
 }
@@ -168,7 +170,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         _request: Request<pb::get_metadata::Request>,
     ) -> Result<Response<pb::get_metadata::Response>, Status> {
-        guarded("GetMetadata", async {
+        guarded(&self.name, "GetMetadata", async {
             pb::get_metadata::Response {
                 server_capabilities: Some(server_capabilities()),
                 data_sources: self
@@ -193,7 +195,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         _request: Request<pb::get_provider_schema::Request>,
     ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
-        guarded("GetSchema", async {
+        guarded(&self.name, "GetSchema", async {
             pb::get_provider_schema::Response {
                 provider: Some(schema_to_proto(&self.schemas.provider)),
                 resource_schemas: self.schemas.resources.iter().map(|(k, s)| (k.clone(), schema_to_proto(s))).collect(),
@@ -215,15 +217,21 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         _request: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
         // No resource identities: an empty answer, which clients accept.
-        guarded("GetResourceIdentitySchemas", async { pb::get_resource_identity_schemas::Response::default() }).await
+        guarded(&self.name, "GetResourceIdentitySchemas", async {
+            pb::get_resource_identity_schemas::Response::default()
+        })
+        .await
     }
 
     async fn upgrade_resource_identity(
         &self,
         _request: Request<pb::upgrade_resource_identity::Request>,
     ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
-        guarded("UpgradeResourceIdentity", async {
-            pb::upgrade_resource_identity::Response::from_diagnostics(&unsupported_rpc("UpgradeResourceIdentity"))
+        guarded(&self.name, "UpgradeResourceIdentity", async {
+            pb::upgrade_resource_identity::Response::from_diagnostics(&unsupported_rpc(
+                &self.name,
+                "UpgradeResourceIdentity",
+            ))
         })
         .await
     }
@@ -233,7 +241,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         request: Request<pb::prepare_provider_config::Request>,
     ) -> Result<Response<pb::prepare_provider_config::Response>, Status> {
         let req = request.into_inner();
-        guarded("PrepareProviderConfig", async {
+        guarded(&self.name, "PrepareProviderConfig", async {
             type R = pb::prepare_provider_config::Response;
             let ty = self.types.provider.clone();
             let config = decode_or_return!(R, req.config.as_ref(), &ty, "provider configuration");
@@ -250,7 +258,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         request: Request<pb::validate_resource_type_config::Request>,
     ) -> Result<Response<pb::validate_resource_type_config::Response>, Status> {
         let req = request.into_inner();
-        guarded("ValidateResourceTypeConfig", async {
+        guarded(&self.name, "ValidateResourceTypeConfig", async {
             type R = pb::validate_resource_type_config::Response;
             let ty = type_or_return!(R, self.resource_type(&req.type_name));
             let config = decode_or_return!(R, req.config.as_ref(), &ty, "configuration");
@@ -264,7 +272,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         request: Request<pb::validate_data_source_config::Request>,
     ) -> Result<Response<pb::validate_data_source_config::Response>, Status> {
         let req = request.into_inner();
-        guarded("ValidateDataSourceConfig", async {
+        guarded(&self.name, "ValidateDataSourceConfig", async {
             type R = pb::validate_data_source_config::Response;
             let ty = type_or_return!(R, self.data_source_type(&req.type_name));
             let config = decode_or_return!(R, req.config.as_ref(), &ty, "configuration");
@@ -278,7 +286,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         request: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let req = request.into_inner();
-        guarded("UpgradeResourceState", async {
+        guarded(&self.name, "UpgradeResourceState", async {
             type R = pb::upgrade_resource_state::Response;
             let ty = type_or_return!(R, self.resource_type(&req.type_name));
             let raw = req.raw_state.unwrap_or_default();
@@ -327,7 +335,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         request: Request<pb::configure::Request>,
     ) -> Result<Response<pb::configure::Response>, Status> {
         let req = request.into_inner();
-        guarded("Configure", async {
+        guarded(&self.name, "Configure", async {
             type R = pb::configure::Response;
             let ty = self.types.provider.clone();
             let config = decode_or_return!(R, req.config.as_ref(), &ty, "provider configuration");
@@ -341,7 +349,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         request: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         let req = request.into_inner();
-        guarded("ReadResource", async {
+        guarded(&self.name, "ReadResource", async {
             type R = pb::read_resource::Response;
             let ty = type_or_return!(R, self.resource_type(&req.type_name));
             let current = decode_or_return!(R, req.current_state.as_ref(), &ty, "current state");
@@ -367,7 +375,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         request: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let req = request.into_inner();
-        guarded("PlanResourceChange", async {
+        guarded(&self.name, "PlanResourceChange", async {
             type R = pb::plan_resource_change::Response;
             let ty = type_or_return!(R, self.resource_type(&req.type_name));
             let prior = decode_or_return!(R, req.prior_state.as_ref(), &ty, "prior state");
@@ -404,7 +412,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         request: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let req = request.into_inner();
-        guarded("ApplyResourceChange", async {
+        guarded(&self.name, "ApplyResourceChange", async {
             type R = pb::apply_resource_change::Response;
             let ty = type_or_return!(R, self.resource_type(&req.type_name));
             let prior = decode_or_return!(R, req.prior_state.as_ref(), &ty, "prior state");
@@ -442,7 +450,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         request: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let req = request.into_inner();
-        guarded("ImportResourceState", async {
+        guarded(&self.name, "ImportResourceState", async {
             type R = pb::import_resource_state::Response;
             let (imported, mut diags) = self.logic.import_resource_state(&req.type_name, &req.id).await;
             let mut resp = R::default();
@@ -474,8 +482,8 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         _request: Request<pb::move_resource_state::Request>,
     ) -> Result<Response<pb::move_resource_state::Response>, Status> {
-        guarded("MoveResourceState", async {
-            pb::move_resource_state::Response::from_diagnostics(&unsupported_rpc("MoveResourceState"))
+        guarded(&self.name, "MoveResourceState", async {
+            pb::move_resource_state::Response::from_diagnostics(&unsupported_rpc(&self.name, "MoveResourceState"))
         })
         .await
     }
@@ -485,7 +493,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         request: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let req = request.into_inner();
-        guarded("ReadDataSource", async {
+        guarded(&self.name, "ReadDataSource", async {
             type R = pb::read_data_source::Response;
             let ty = type_or_return!(R, self.data_source_type(&req.type_name));
             let config = decode_or_return!(R, req.config.as_ref(), &ty, "configuration");
@@ -507,7 +515,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         _request: Request<pb::get_functions::Request>,
     ) -> Result<Response<pb::get_functions::Response>, Status> {
-        guarded("GetFunctions", async { pb::get_functions::Response::default() }).await
+        guarded(&self.name, "GetFunctions", async { pb::get_functions::Response::default() }).await
     }
 
     async fn call_function(
@@ -517,7 +525,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         let name = request.into_inner().name;
         Ok(Response::new(pb::call_function::Response {
             error: Some(pb::FunctionError {
-                text: format!("the hybridnet provider has no function named {name:?}"),
+                text: format!("the {} provider has no function named {name:?}", self.name),
                 ..Default::default()
             }),
             ..Default::default()
@@ -528,8 +536,11 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         _request: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
-        guarded("ValidateEphemeralResourceConfig", async {
-            pb::validate_ephemeral_resource_config::Response::from_diagnostics(&unsupported_rpc("Ephemeral resources"))
+        guarded(&self.name, "ValidateEphemeralResourceConfig", async {
+            pb::validate_ephemeral_resource_config::Response::from_diagnostics(&unsupported_rpc(
+                &self.name,
+                "Ephemeral resources",
+            ))
         })
         .await
     }
@@ -538,8 +549,8 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         _request: Request<pb::open_ephemeral_resource::Request>,
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
-        guarded("OpenEphemeralResource", async {
-            pb::open_ephemeral_resource::Response::from_diagnostics(&unsupported_rpc("Ephemeral resources"))
+        guarded(&self.name, "OpenEphemeralResource", async {
+            pb::open_ephemeral_resource::Response::from_diagnostics(&unsupported_rpc(&self.name, "Ephemeral resources"))
         })
         .await
     }
@@ -548,8 +559,11 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         _request: Request<pb::renew_ephemeral_resource::Request>,
     ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
-        guarded("RenewEphemeralResource", async {
-            pb::renew_ephemeral_resource::Response::from_diagnostics(&unsupported_rpc("Ephemeral resources"))
+        guarded(&self.name, "RenewEphemeralResource", async {
+            pb::renew_ephemeral_resource::Response::from_diagnostics(&unsupported_rpc(
+                &self.name,
+                "Ephemeral resources",
+            ))
         })
         .await
     }
@@ -558,8 +572,11 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         _request: Request<pb::close_ephemeral_resource::Request>,
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
-        guarded("CloseEphemeralResource", async {
-            pb::close_ephemeral_resource::Response::from_diagnostics(&unsupported_rpc("Ephemeral resources"))
+        guarded(&self.name, "CloseEphemeralResource", async {
+            pb::close_ephemeral_resource::Response::from_diagnostics(&unsupported_rpc(
+                &self.name,
+                "Ephemeral resources",
+            ))
         })
         .await
     }
@@ -572,7 +589,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         _request: Request<pb::list_resource::Request>,
     ) -> Result<Response<Self::ListResourceStream>, Status> {
         let event = pb::list_resource::Event {
-            diagnostic: diagnostics_to_proto(&unsupported_rpc("List resources")),
+            diagnostic: diagnostics_to_proto(&unsupported_rpc(&self.name, "List resources")),
             ..Default::default()
         };
         Ok(Response::new(Box::pin(futures::stream::iter(vec![Ok(event)]))))
@@ -582,8 +599,11 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         _request: Request<pb::validate_list_resource_config::Request>,
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
-        guarded("ValidateListResourceConfig", async {
-            pb::validate_list_resource_config::Response::from_diagnostics(&unsupported_rpc("List resources"))
+        guarded(&self.name, "ValidateListResourceConfig", async {
+            pb::validate_list_resource_config::Response::from_diagnostics(&unsupported_rpc(
+                &self.name,
+                "List resources",
+            ))
         })
         .await
     }
@@ -592,8 +612,11 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         _request: Request<pb::generate_resource_config::Request>,
     ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
-        guarded("GenerateResourceConfig", async {
-            pb::generate_resource_config::Response::from_diagnostics(&unsupported_rpc("GenerateResourceConfig"))
+        guarded(&self.name, "GenerateResourceConfig", async {
+            pb::generate_resource_config::Response::from_diagnostics(&unsupported_rpc(
+                &self.name,
+                "GenerateResourceConfig",
+            ))
         })
         .await
     }
@@ -602,7 +625,10 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         _request: Request<pb::plan_action::Request>,
     ) -> Result<Response<pb::plan_action::Response>, Status> {
-        guarded("PlanAction", async { pb::plan_action::Response::from_diagnostics(&unsupported_rpc("Actions")) }).await
+        guarded(&self.name, "PlanAction", async {
+            pb::plan_action::Response::from_diagnostics(&unsupported_rpc(&self.name, "Actions"))
+        })
+        .await
     }
 
     type InvokeActionStream =
@@ -614,7 +640,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
     ) -> Result<Response<Self::InvokeActionStream>, Status> {
         let event = pb::invoke_action::Event {
             r#type: Some(pb::invoke_action::event::Type::Completed(pb::invoke_action::event::Completed {
-                diagnostics: diagnostics_to_proto(&unsupported_rpc("Actions")),
+                diagnostics: diagnostics_to_proto(&unsupported_rpc(&self.name, "Actions")),
             })),
         };
         Ok(Response::new(Box::pin(futures::stream::iter(vec![Ok(event)]))))
@@ -624,14 +650,14 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         _request: Request<pb::validate_action_config::Request>,
     ) -> Result<Response<pb::validate_action_config::Response>, Status> {
-        guarded("ValidateActionConfig", async {
-            pb::validate_action_config::Response::from_diagnostics(&unsupported_rpc("Actions"))
+        guarded(&self.name, "ValidateActionConfig", async {
+            pb::validate_action_config::Response::from_diagnostics(&unsupported_rpc(&self.name, "Actions"))
         })
         .await
     }
 
     async fn stop(&self, _request: Request<pb::stop::Request>) -> Result<Response<pb::stop::Response>, Status> {
-        tracing::info!(target: "hybridnet::protocol", "stop requested");
+        tracing::info!(target: "tfplugin5::server", "stop requested");
         self.logic.stop();
         Ok(Response::new(pb::stop::Response::default()))
     }

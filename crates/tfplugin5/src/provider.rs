@@ -75,6 +75,9 @@ fn unsupported(kind: &str, type_name: &str) -> Diagnostics {
 /// provider with only data sources needs to implement only those.
 #[tonic::async_trait]
 pub trait ProviderLogic: Send + Sync + 'static {
+    /// The provider's short name as users know it (`hybridnet`), for diagnostics.
+    fn name(&self) -> &str;
+
     fn schemas(&self) -> ProviderSchemas;
 
     /// PrepareProviderConfig: check the provider block (no network).

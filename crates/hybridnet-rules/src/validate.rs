@@ -6,7 +6,7 @@
 //! be from /8 to /32.
 
 use super::index::{first_overlapping, OverlapIndex};
-use super::{contains, is_rfc1918, join_or, size, Ipv4Net, Network};
+use super::{contains, is_rfc1918, join_or, size, Ipv4Net, ListName, Network};
 
 /// The shortest prefix length a remote CIDR may have.
 pub const MIN_REMOTE_PREFIX: u8 = 8;
@@ -132,20 +132,20 @@ pub fn validate_remote_cidrs(
     violations
 }
 
-/// `remote_pod_cidrs[1] (10.80.0.0/16)`.
-fn entry(network: Network, index: usize, cidr: &Ipv4Net) -> String {
-    format!("{}[{index}] ({cidr})", network.attribute())
+/// `remote_pod_cidrs[1] (10.80.0.0/16)`, with the list named by `name`.
+fn entry(name: ListName, network: Network, index: usize, cidr: &Ipv4Net) -> String {
+    format!("{}[{index}] ({cidr})", name(network))
 }
 
 impl Violation {
-    /// This entry as `remote_pod_cidrs[1] (10.80.0.0/16)`.
-    pub fn entry(&self) -> String {
-        entry(self.network, self.index, &self.cidr)
+    /// This entry as `remote_pod_cidrs[1] (10.80.0.0/16)`, the list named by `name`.
+    pub fn entry(&self, name: ListName) -> String {
+        entry(name, self.network, self.index, &self.cidr)
     }
 
     /// One line naming the entry and what it breaks or collides with.
-    pub fn summary(&self) -> String {
-        let this = self.entry();
+    pub fn summary(&self, name: ListName) -> String {
+        let this = self.entry(name);
         match &self.kind {
             ViolationKind::OutsideAllowed { allowed } if is_rfc1918(allowed) => {
                 format!("{this} is not within an RFC 1918 private range")
@@ -157,7 +157,7 @@ impl Violation {
             ),
             ViolationKind::OverlapsRemote { other_network, other_index, other } => {
                 let verb = if same_block(&self.cidr, other) { "duplicates" } else { "overlaps" };
-                format!("{this} {verb} {}", entry(*other_network, *other_index, other))
+                format!("{this} {verb} {}", entry(name, *other_network, *other_index, other))
             }
             ViolationKind::OverlapsVpc { vpc, .. } => format!("{this} overlaps the VPC CIDR {vpc}"),
             ViolationKind::OverlapsService { service } => {
@@ -166,8 +166,8 @@ impl Violation {
         }
     }
 
-    /// Why the rule exists and how to fix the entry.
-    pub fn detail(&self) -> String {
+    /// Why the rule exists and how to fix the entry (other entries named by `name`).
+    pub fn detail(&self, name: ListName) -> String {
         let cidr = self.cidr;
         let noun = self.network.noun();
         match &self.kind {
@@ -204,8 +204,8 @@ impl Violation {
                 size(&cidr)
             ),
             ViolationKind::OverlapsRemote { other_network, other_index, other } => {
-                let them = entry(*other_network, *other_index, other);
-                let me = entry(self.network, self.index, &cidr);
+                let them = entry(name, *other_network, *other_index, other);
+                let me = entry(name, self.network, self.index, &cidr);
                 let same_list = *other_network == self.network;
                 let rule = "Remote node and pod CIDRs must not overlap each other (duplicates included).";
                 if same_block(&cidr, other) {
@@ -254,7 +254,7 @@ fn same_block(a: &Ipv4Net, b: &Ipv4Net) -> bool {
 
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.summary())
+        f.write_str(&self.summary(crate::plain_list_name))
     }
 }
 
@@ -265,6 +265,14 @@ mod tests {
     use super::super::{overlaps, rfc1918};
     use super::*;
     use proptest::prelude::*;
+
+    /// The provider's naming, as the messages read in Terraform.
+    fn tf(n: Network) -> &'static str {
+        match n {
+            Network::Node => "remote_node_cidrs",
+            Network::Pod => "remote_pod_cidrs",
+        }
+    }
 
     fn node(index: usize, s: &str) -> RemoteCidr {
         RemoteCidr { network: Network::Node, index, cidr: net(s) }
@@ -300,8 +308,8 @@ mod tests {
                 kind: ViolationKind::OutsideAllowed { allowed: rfc1918() },
             }]
         );
-        assert_eq!(v[0].summary(), "remote_pod_cidrs[0] (100.64.0.0/16) is not within an RFC 1918 private range");
-        let detail = v[0].detail();
+        assert_eq!(v[0].summary(tf), "remote_pod_cidrs[0] (100.64.0.0/16) is not within an RFC 1918 private range");
+        let detail = v[0].detail(tf);
         assert!(detail.contains("10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"), "{detail}");
         assert!(detail.contains("Pick a remote pod range inside one of them"), "{detail}");
     }
@@ -313,7 +321,7 @@ mod tests {
         assert_eq!(v.len(), 1);
         assert_eq!((v[0].network, v[0].index, v[0].cidr), (Network::Node, 3, net("172.0.0.0/8")));
         assert!(matches!(v[0].kind, ViolationKind::OutsideAllowed { .. }));
-        assert!(v[0].detail().contains("172.0.0.0/8 is larger than 172.16.0.0/12"), "{}", v[0].detail());
+        assert!(v[0].detail(tf).contains("172.0.0.0/8 is larger than 172.16.0.0/12"), "{}", v[0].detail(tf));
     }
 
     #[test]
@@ -324,13 +332,13 @@ mod tests {
         assert_eq!(v.len(), 1);
         assert_eq!((v[0].network, v[0].index), (Network::Node, 1));
         assert_eq!(v[0].kind, ViolationKind::OutsideAllowed { allowed: allowed.to_vec() });
-        assert_eq!(v[0].summary(), "remote_node_cidrs[1] (10.64.0.0/16) is outside the allowed ranges");
-        assert!(v[0].detail().contains("allowed ranges 10.80.0.0/12 or 100.64.0.0/10"), "{}", v[0].detail());
+        assert_eq!(v[0].summary(tf), "remote_node_cidrs[1] (10.64.0.0/16) is outside the allowed ranges");
+        assert!(v[0].detail(tf).contains("allowed ranges 10.80.0.0/12 or 100.64.0.0/10"), "{}", v[0].detail(tf));
 
         // Nothing allowed: everything is outside. Everything allowed: nothing is.
         let v = validate_remote_cidrs(&remote, &[], None, &[]);
         assert_eq!(v.len(), 3);
-        assert!(v[0].detail().contains("No allowed ranges were given"), "{}", v[0].detail());
+        assert!(v[0].detail(tf).contains("No allowed ranges were given"), "{}", v[0].detail(tf));
         assert_eq!(validate_remote_cidrs(&remote, &[], None, &[net("0.0.0.0/0")]), []);
     }
 
@@ -346,8 +354,8 @@ mod tests {
                 kind: ViolationKind::PrefixOutOfRange
             }]
         );
-        assert_eq!(v[0].summary(), "remote_pod_cidrs[2] (8.0.0.0/6) has prefix length /6, outside /8 to /32");
-        assert!(v[0].detail().contains("67108864 addresses"), "{}", v[0].detail());
+        assert_eq!(v[0].summary(tf), "remote_pod_cidrs[2] (8.0.0.0/6) has prefix length /6, outside /8 to /32");
+        assert!(v[0].detail(tf).contains("67108864 addresses"), "{}", v[0].detail(tf));
         // With RFC 1918, such a block is outside too: both are reported, in kind order.
         let v = check(&[node(0, "0.0.0.0/0")], &[], None);
         let kinds: Vec<_> = v.iter().map(|v| std::mem::discriminant(&v.kind)).collect();
@@ -376,8 +384,8 @@ mod tests {
                 },
             }]
         );
-        assert_eq!(v[0].summary(), "remote_pod_cidrs[0] (10.80.1.0/24) overlaps remote_node_cidrs[0] (10.80.0.0/16)");
-        let detail = v[0].detail();
+        assert_eq!(v[0].summary(tf), "remote_pod_cidrs[0] (10.80.1.0/24) overlaps remote_node_cidrs[0] (10.80.0.0/16)");
+        let detail = v[0].detail(tf);
         assert!(detail.contains("10.80.1.0/24 lies inside remote_node_cidrs[0] (10.80.0.0/16)"), "{detail}");
         assert!(detail.contains("pick a remote pod range outside 10.80.0.0/16"), "{detail}");
     }
@@ -388,8 +396,8 @@ mod tests {
         let v = check(&[node(0, "10.80.1.0/24"), pod(0, "10.80.0.0/16")], &[], None);
         assert_eq!(v.len(), 1);
         assert_eq!((v[0].network, v[0].index), (Network::Pod, 0));
-        assert!(v[0].detail().contains("10.80.0.0/16 contains remote_node_cidrs[0] (10.80.1.0/24)"));
-        assert!(v[0].detail().contains("does not include 10.80.1.0/24"));
+        assert!(v[0].detail(tf).contains("10.80.0.0/16 contains remote_node_cidrs[0] (10.80.1.0/24)"));
+        assert!(v[0].detail(tf).contains("does not include 10.80.1.0/24"));
     }
 
     #[test]
@@ -402,17 +410,17 @@ mod tests {
             ViolationKind::OverlapsRemote { other_network: Network::Node, other_index: 0, other: net("10.80.0.0/16") }
         );
         assert_eq!(
-            v[0].summary(),
+            v[0].summary(tf),
             "remote_node_cidrs[2] (10.80.0.0/16) duplicates remote_node_cidrs[0] (10.80.0.0/16)"
         );
-        assert!(v[0].detail().contains("remove the duplicate entry remote_node_cidrs[2]"), "{}", v[0].detail());
+        assert!(v[0].detail(tf).contains("remove the duplicate entry remote_node_cidrs[2]"), "{}", v[0].detail(tf));
     }
 
     #[test]
     fn redundant_entry_in_one_list() {
         let v = check(&[node(0, "10.80.0.0/16"), node(1, "10.80.4.0/22")], &[], None);
         assert_eq!(v.len(), 1);
-        assert!(v[0].detail().contains("remove remote_node_cidrs[1] (10.80.4.0/22), since remote_node_cidrs[0]"));
+        assert!(v[0].detail(tf).contains("remove remote_node_cidrs[1] (10.80.4.0/22), since remote_node_cidrs[0]"));
     }
 
     #[test]
@@ -452,8 +460,8 @@ mod tests {
                 kind: ViolationKind::OverlapsVpc { vpc_index: 0, vpc: net("10.0.0.0/16") },
             }]
         );
-        assert_eq!(v[0].summary(), "remote_node_cidrs[0] (10.0.0.0/8) overlaps the VPC CIDR 10.0.0.0/16");
-        assert!(v[0].detail().contains("Pick a remote node range outside 10.0.0.0/16"), "{}", v[0].detail());
+        assert_eq!(v[0].summary(tf), "remote_node_cidrs[0] (10.0.0.0/8) overlaps the VPC CIDR 10.0.0.0/16");
+        assert!(v[0].detail(tf).contains("Pick a remote node range outside 10.0.0.0/16"), "{}", v[0].detail(tf));
 
         // The VPC index is the caller's, and the earliest in the given list wins.
         let vpc = [(4, net("10.1.0.0/16")), (2, net("10.0.0.0/16"))];
@@ -476,10 +484,10 @@ mod tests {
             }]
         );
         assert_eq!(
-            v[0].summary(),
+            v[0].summary(tf),
             "remote_pod_cidrs[0] (172.20.0.0/24) overlaps the Kubernetes service CIDR 172.20.0.0/16"
         );
-        assert!(v[0].detail().contains("Pick a remote pod range outside 172.20.0.0/16"), "{}", v[0].detail());
+        assert!(v[0].detail(tf).contains("Pick a remote pod range outside 172.20.0.0/16"), "{}", v[0].detail(tf));
     }
 
     #[test]
@@ -506,8 +514,8 @@ mod tests {
             ]
         );
         for v in &v {
-            assert!(v.summary().starts_with(&v.entry()), "{}", v.summary());
-            assert_eq!(v.to_string(), v.summary());
+            assert!(v.summary(tf).starts_with(&v.entry(tf)), "{}", v.summary(tf));
+            assert_eq!(v.to_string(), v.summary(crate::plain_list_name));
         }
     }
 
@@ -593,8 +601,8 @@ mod tests {
             let fast = validate_remote_cidrs(&remote, &vpc, service, &allowed);
             prop_assert_eq!(&fast, &oracle(&remote, &vpc, service, &allowed));
             for v in &fast {
-                prop_assert!(v.summary().contains(&v.cidr.to_string()));
-                prop_assert!(!v.detail().is_empty());
+                prop_assert!(v.summary(tf).contains(&v.cidr.to_string()));
+                prop_assert!(!v.detail(tf).is_empty());
             }
         }
 
@@ -636,7 +644,7 @@ mod tests {
             let service = service.map(|(a, p)| n(a, p));
             let fast = validate_remote_cidrs(&remote, &vpc, service, &allowed);
             for v in &fast {
-                let _ = (v.summary(), v.detail());
+                let _ = (v.summary(tf), v.detail(tf));
             }
             prop_assert_eq!(fast, oracle(&remote, &vpc, service, &allowed));
         }

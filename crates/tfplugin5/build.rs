@@ -1,11 +1,11 @@
-//! Compiles the plugin protocol definitions in `../proto` with tonic.
+//! Compiles the plugin protocol definitions in `proto/` with tonic.
 //! protoc comes from the `protoc-bin-vendored` crate so no system install is needed.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
     std::env::set_var("PROTOC", protoc);
     let include = protoc_bin_vendored::include_path()?;
-    let proto_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../proto");
+    let proto_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("proto");
     let files = ["tfplugin5.proto", "grpc_controller.proto", "grpc_stdio.proto"].map(|f| proto_dir.join(f));
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());

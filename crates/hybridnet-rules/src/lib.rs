@@ -60,21 +60,25 @@ pub use warnings::{unroutable_pod_warnings, Cni};
 /// overlap rule uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Network {
-    /// On-premises node CIDRs (`remote_node_cidrs`).
+    /// On-premises node CIDRs.
     Node,
-    /// On-premises pod CIDRs (`remote_pod_cidrs`).
+    /// On-premises pod CIDRs.
     Pod,
 }
 
-impl Network {
-    /// The Terraform attribute holding this list: `remote_node_cidrs` or `remote_pod_cidrs`.
-    pub fn attribute(&self) -> &'static str {
-        match self {
-            Network::Node => "remote_node_cidrs",
-            Network::Pod => "remote_pod_cidrs",
-        }
-    }
+/// How a caller names the list of each network in messages (a Terraform provider
+/// passes its attribute names, e.g. `remote_pod_cidrs`); the rules know no schema.
+pub type ListName = fn(Network) -> &'static str;
 
+/// The neutral naming: `node CIDRs`, `pod CIDRs`.
+pub fn plain_list_name(network: Network) -> &'static str {
+    match network {
+        Network::Node => "node CIDRs",
+        Network::Pod => "pod CIDRs",
+    }
+}
+
+impl Network {
     /// The short name used in computed results: `node` or `pod`.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -236,8 +240,7 @@ mod tests {
 
     #[test]
     fn network_names() {
-        assert_eq!(Network::Node.attribute(), "remote_node_cidrs");
-        assert_eq!(Network::Pod.attribute(), "remote_pod_cidrs");
+        assert_eq!(plain_list_name(Network::Pod), "pod CIDRs");
         assert_eq!(Network::Node.as_str(), "node");
         assert_eq!(Network::Pod.to_string(), "pod");
         assert!(Network::Node < Network::Pod);
