@@ -132,6 +132,10 @@ pub fn data_source_schema() -> Schema {
         Attribute::optional_computed("security_group_id", Type::String)
             .description("Security group to check; default the cluster security group."),
     )
+    .attribute(Attribute::optional("webhook_ports", Type::list(Type::Number)).description(
+        "Ports of admission webhooks running on hybrid nodes: their outbound rules to the pod CIDRs are checked \
+         too, as the resource would create them.",
+    ))
     .attribute(Attribute::optional_computed("route_table_ids", strings()).description(
         "Route tables to check; default those with routes for the remote CIDRs, else the VPC's main route table.",
     ))

@@ -223,6 +223,18 @@ pub async fn delete_route_table(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(
     }
 }
 
+/// Deletes a route table after removing its subnet associations; a table already
+/// gone counts as deleted.
+pub async fn delete_route_table_and_associations(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), AwsError> {
+    if let Some(rt) = find_route_tables(ec2, &[id.to_string()]).await?.into_iter().next() {
+        for (assoc, _) in &rt.associations {
+            disassociate_route_table(ec2, assoc).await?;
+        }
+        delete_route_table(ec2, id).await?;
+    }
+    Ok(())
+}
+
 pub async fn associate_route_table(ec2: &aws_sdk_ec2::Client, rt: &str, subnet: &str) -> Result<String, AwsError> {
     let out = ec2
         .associate_route_table()

@@ -35,6 +35,17 @@ pub fn aws_diag(err: &AwsError, path: Option<AttrPath>) -> Diagnostics {
     Diagnostics::from_error(summary, detail, path)
 }
 
+/// The one diagnostic for a cluster that does not exist, on `cluster_name`.
+pub fn cluster_not_found(name: &str, region: &str) -> Diagnostics {
+    Diagnostics::from_error(
+        "EKS cluster not found",
+        format!(
+            "There is no EKS cluster named {name:?} in region {region}. Check cluster_name and the provider's region."
+        ),
+        Some(AttrPath::attr("cluster_name")),
+    )
+}
+
 /// Reads the cluster, its VPC (from EKS, else from the cluster's subnets), the VPC's
 /// CIDRs and DNS attributes. `Ok(None)` when the cluster does not exist.
 pub async fn find_context(
@@ -286,16 +297,9 @@ pub async fn check_surroundings(
                 } else {
                     let rules = ec2::find_security_group_rules(&clients.ec2, sg).await?;
                     let desired = d.rules();
-                    let new_inbound = desired
-                        .iter()
+                    let new_inbound = super::matching::missing_rules(&rules, &desired)
+                        .into_iter()
                         .filter(|r| r.direction == cidr::Direction::Ingress)
-                        .filter(|r| {
-                            !rules.iter().any(|x| {
-                                !x.egress
-                                    && x.from_port == i32::from(r.from_port)
-                                    && x.cidr.as_deref() == Some(r.cidr.to_string().as_str())
-                            })
-                        })
                         .count();
                     let inbound = rules.iter().filter(|r| !r.egress).count() + new_inbound;
                     if inbound > 60 {

@@ -1,13 +1,12 @@
 //! Data source `hybridnet_cluster_network`: reads a cluster's hybrid networking and
 //! lists what the EKS Hybrid Nodes requirements need but AWS lacks.
 
-use std::collections::BTreeMap;
-
 use crate::aws::{ec2, Aws};
 use hybridnet_rules::{self as cidr, Direction, Ipv4Net};
 use tfplugin5::{AttrPath, Diagnostics, Value};
 
-use super::context::{aws_diag, find_context};
+use super::context::{aws_diag, cluster_not_found, find_context};
+use super::matching::{routed_gateway, satisfying_rule};
 use super::model::{str_attr, strings_attr, strings_value, unique};
 
 pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
@@ -19,16 +18,7 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
     let name = str_attr(config, "cluster_name").unwrap_or_default();
     let ctx = match find_context(clients, &name, str_attr(config, "security_group_id").as_deref()).await {
         Ok(Some(c)) => c,
-        Ok(None) => {
-            return (
-                Value::Null,
-                Diagnostics::from_error(
-                    "EKS cluster not found",
-                    format!("There is no EKS cluster named {name:?} in region {}. Check cluster_name and the provider's region.", clients.region),
-                    Some(AttrPath::attr("cluster_name")),
-                ),
-            )
-        }
+        Ok(None) => return (Value::Null, cluster_not_found(&name, &clients.region)),
         Err(e) => return (Value::Null, aws_diag(&clients.explain(e), None)),
     };
     let mut diags = Diagnostics::new();
@@ -50,6 +40,17 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
         }
         out
     };
+    let mut webhook_ports = Vec::new();
+    for (i, p) in config.get_attr("webhook_ports").and_then(Value::as_list).unwrap_or_default().iter().enumerate() {
+        match p.as_i64().and_then(|p| u16::try_from(p).ok()).filter(|p| *p > 0) {
+            Some(p) => webhook_ports.push(p),
+            None => diags.error(
+                "Invalid webhook port",
+                format!("webhook_ports[{i}] must be a whole number from 1 to 65535 (a TCP port)."),
+                Some(AttrPath::attr("webhook_ports").index(i)),
+            ),
+        }
+    }
     let nodes = parse("remote_node_cidrs", &nodes_s, &mut diags);
     let pods = parse("remote_pod_cidrs", &pods_s, &mut diags);
     if diags.has_errors() {
@@ -76,16 +77,7 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return (Value::Null, aws_diag(&clients.explain(e), None)),
     };
 
-    let mut votes: BTreeMap<String, usize> = BTreeMap::new();
-    for t in &route_tables {
-        for r in &t.routes {
-            if all.contains(&r.destination_cidr) && (r.target_id.starts_with("tgw-") || r.target_id.starts_with("vgw-"))
-            {
-                *votes.entry(r.target_id.clone()).or_default() += 1;
-            }
-        }
-    }
-    let gateway = votes.into_iter().max_by_key(|(_, n)| *n).map(|(g, _)| g);
+    let gateway = routed_gateway(&route_tables, &all);
     let routable = config.get_attr("pod_network_routable").and_then(Value::as_bool).unwrap_or(true);
 
     let mut missing = Vec::new();
@@ -141,22 +133,16 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
     match &sg {
         None => missing.push(format!("a cluster security group for {name} (EKS reports none; set security_group_id)")),
         Some(sg) => {
-            for r in cidr::cluster_security_group_rules(&nodes, &pods, routable, &[]) {
-                let egress = r.direction == Direction::Egress;
-                let c = r.cidr.to_string();
-                match rules.iter().find(|x| {
-                    x.egress == egress
-                        && (x.protocol == "tcp" || x.protocol == "-1")
-                        && (x.protocol == "-1"
-                            || (x.from_port <= i32::from(r.from_port) && x.to_port >= i32::from(r.to_port)))
-                        && x.cidr.as_ref().and_then(|x| x.parse::<Ipv4Net>().ok()).is_some_and(|x| x.contains(&r.cidr))
-                }) {
+            for r in cidr::cluster_security_group_rules(&nodes, &pods, routable, &webhook_ports) {
+                match satisfying_rule(&rules, &r, &name) {
                     Some(x) => rule_ids.push(x.id.clone()),
                     None => missing.push(format!(
-                        "security group {sg}: {} tcp {} {} {c}",
+                        "security group {sg}: {} {} {} {} {}",
                         r.direction.as_str(),
+                        r.protocol,
                         r.from_port,
-                        if egress { "to" } else { "from" }
+                        if r.direction == Direction::Egress { "to" } else { "from" },
+                        r.cidr
                     )),
                 }
             }
@@ -164,13 +150,20 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
     }
     let rule_ids = unique(rule_ids);
     let fw: Vec<std::net::Ipv4Addr> = ips.iter().filter_map(|s| s.parse().ok()).collect();
-    let firewall = cidr::onprem_firewall_rules(&nodes, &pods, routable, &[], Some(&fw));
+    let firewall = cidr::onprem_firewall_rules(&nodes, &pods, routable, &webhook_ports, Some(&fw));
     let state = Value::object([
         ("id", Value::string(name.clone())),
         ("cluster_name", Value::string(name.clone())),
         ("remote_node_cidrs", strings_value(&nodes_s)),
         ("remote_pod_cidrs", strings_value(&pods_s)),
         ("pod_network_routable", Value::Bool(routable)),
+        (
+            "webhook_ports",
+            match config.get_attr("webhook_ports") {
+                Some(v) if !v.is_null() => v.clone(),
+                _ => Value::Null,
+            },
+        ),
         ("security_group_id", sg.clone().map(Value::string).unwrap_or(Value::Null)),
         ("route_table_ids", strings_value(&route_tables.iter().map(|t| t.id.clone()).collect::<Vec<_>>())),
         ("gateway_id", gateway.clone().map(Value::string).unwrap_or(Value::Null)),

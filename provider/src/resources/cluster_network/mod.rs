@@ -6,6 +6,7 @@
 
 pub mod context;
 pub mod data_source;
+pub mod matching;
 pub mod model;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,6 +19,7 @@ use tfplugin5::provider::{ApplyRequest, ImportedResource, PlanRequest, PlanRespo
 use tfplugin5::{AttrPath, Diagnostics, Value};
 
 use context::{aws_diag, check_cidrs, check_cluster, check_surroundings, find_context};
+use matching::{is_ours, routed_gateway, satisfying_rule};
 use model::{
     desired_routes, differs, firewall_value, managed_route_tables, routes_attr, routes_value, str_attr, strings_attr,
     strings_value, Desired, RouteEntry, OWNER_TAG,
@@ -126,16 +128,7 @@ pub async fn plan(aws: &Aws, req: PlanRequest<'_>) -> PlanResponse {
     };
     let ctx = match find_context(clients, &d.cluster_name, d.security_group_id.as_deref()).await {
         Ok(Some(ctx)) => ctx,
-        Ok(None) => {
-            return plan_error(Diagnostics::from_error(
-                "EKS cluster not found",
-                format!(
-                    "There is no EKS cluster named {:?} in region {}. Check cluster_name and the provider's region.",
-                    d.cluster_name, clients.region
-                ),
-                Some(AttrPath::attr("cluster_name")),
-            ))
-        }
+        Ok(None) => return plan_error(context::cluster_not_found(&d.cluster_name, &clients.region)),
         Err(e) => return plan_error(aws_diag(&clients.explain(e), None)),
     };
     check_cidrs(&d, &ctx, &mut diags);
@@ -462,7 +455,7 @@ async fn converge(
         ec2::delete_attachment(ec2, old, &vpc_id, timeout).await?;
     }
     if let (Some(old_rt), None) = (&prior_rt, &route_table) {
-        delete_route_table(ec2, old_rt).await?;
+        ec2::delete_route_table_and_associations(ec2, old_rt).await?;
     }
 
     crate::aws::check_stop(stop)?;
@@ -548,31 +541,6 @@ async fn converge(
     Ok(())
 }
 
-/// The existing rule identical to `want` (direction, protocol, ports, CIDR),
-/// preferring ours over a foreign one (e.g. the rule EKS adds itself).
-fn satisfying_rule<'a>(
-    existing: &'a [ec2::SgRule],
-    want: &hybridnet_rules::SecurityGroupRule,
-    cluster: &str,
-) -> Option<&'a ec2::SgRule> {
-    let egress = want.direction == Direction::Egress;
-    let cidr = want.cidr.to_string();
-    existing
-        .iter()
-        .filter(|x| {
-            x.egress == egress
-                && x.protocol == "tcp"
-                && x.from_port == i32::from(want.from_port)
-                && x.to_port == i32::from(want.to_port)
-                && x.cidr.as_deref() == Some(cidr.as_str())
-        })
-        .max_by_key(|x| is_ours(x, cluster))
-}
-
-fn is_ours(rule: &ec2::SgRule, cluster: &str) -> bool {
-    rule.tags.iter().any(|(k, v)| k == OWNER_TAG && v == cluster)
-}
-
 /// Revokes, among `ids`, the rules we created (tagged for this cluster) that are not in `keep`.
 async fn revoke_ours(
     ec2: &aws_sdk_ec2::Client,
@@ -594,16 +562,6 @@ async fn revoke_ours(
         }
     }
     ec2::revoke_rules(ec2, sg, &ingress, &egress).await
-}
-
-async fn delete_route_table(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), AwsError> {
-    if let Some(rt) = ec2::find_route_tables(ec2, &[id.to_string()]).await?.into_iter().next() {
-        for (assoc, _) in &rt.associations {
-            ec2::disassociate_route_table(ec2, assoc).await?;
-        }
-        ec2::delete_route_table(ec2, id).await?;
-    }
-    Ok(())
 }
 
 // ------------------------------------------------------------------ delete
@@ -650,7 +608,7 @@ async fn delete_all(clients: &Clients, prior: &Value) -> Result<(), AwsError> {
     run_batch(calls, |()| {}).await?;
     if d.create_route_table {
         if let Some(rt) = str_attr(prior, "route_table_id") {
-            delete_route_table(ec2, &rt).await?;
+            ec2::delete_route_table_and_associations(ec2, &rt).await?;
         }
     }
     if d.manage_attachment && !d.gateway.is_empty() && !vpc_id.is_empty() {
@@ -801,17 +759,7 @@ async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Value, Aws
     let (routing, owned_rts, owned_rules) = (routing?, owned_rts?, owned_rules?);
 
     // The gateway: the one most routes for these CIDRs point at.
-    let mut votes: BTreeMap<String, usize> = BTreeMap::new();
-    for t in &routing {
-        for r in &t.routes {
-            if cidrs.contains(&r.destination_cidr)
-                && (r.target_id.starts_with("tgw-") || r.target_id.starts_with("vgw-"))
-            {
-                *votes.entry(r.target_id.clone()).or_default() += 1;
-            }
-        }
-    }
-    let Some(gateway) = votes.into_iter().max_by_key(|(_, n)| *n).map(|(g, _)| g) else {
+    let Some(gateway) = routed_gateway(&routing, &cidrs) else {
         return Ok(Value::Null);
     };
     let created_rt = owned_rts.first().cloned();
