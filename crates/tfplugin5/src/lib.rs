@@ -27,6 +27,7 @@ pub mod provider;
 pub mod schema;
 pub mod server;
 pub mod tls;
+pub mod typed;
 pub mod types;
 pub mod value;
 

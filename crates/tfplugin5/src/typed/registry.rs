@@ -1,0 +1,787 @@
+//! [`Registry`]: typed resources and data sources behind the untyped
+//! [`ProviderLogic`] the gRPC server calls.
+//!
+//! ```ignore
+//! let logic = Registry::new(MyProvider::default())
+//!     .resource(MyResource { .. })
+//!     .data_source(MyDataSource);
+//! ```
+//!
+//! Each registration calls `schema()` once and keeps it with the schema's value
+//! type behind an object-safe adapter ([`DynResource`], [`DynDataSource`]) in one
+//! map from type name to adapter. A request is decoded into the model (a value that
+//! does not fit is an error diagnostic naming the attribute), the typed method runs
+//! under a panic guard, and the answer is encoded against the schema.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::de::{describe, from_value};
+use super::ser::{to_value, to_value_untyped};
+use super::{
+    ApplyRequest, Checkpoint, DataSource, PlanRequest, Provider, ReadRequest, Resource, StopToken, TypedError,
+};
+use crate::diag::{AttrPath, Diagnostics, PathStep};
+use crate::provider::{self as raw, ImportedResource, ProviderLogic, ProviderSchemas};
+use crate::schema::{Block, Nesting, Schema};
+use crate::types::Type;
+use crate::value::Value;
+
+/// A provider, its resources and its data sources, served as a [`ProviderLogic`].
+pub struct Registry<P: Provider> {
+    provider: P,
+    provider_schema: Schema,
+    provider_type: Type,
+    resources: BTreeMap<String, Box<dyn DynResource>>,
+    data_sources: BTreeMap<String, Box<dyn DynDataSource>>,
+    stop: StopToken,
+    /// Registration mistakes (a type name used twice), reported by
+    /// [`Registry::check_models`].
+    problems: Vec<String>,
+}
+
+impl<P: Provider> Registry<P> {
+    /// A registry serving `provider`'s block, with no resources or data sources yet.
+    pub fn new(provider: P) -> Self {
+        let provider_schema = provider.schema();
+        let provider_type = provider_schema.value_type();
+        Registry {
+            provider,
+            provider_schema,
+            provider_type,
+            resources: BTreeMap::new(),
+            data_sources: BTreeMap::new(),
+            stop: StopToken::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// Adds a resource type. A name registered twice keeps the first registration
+    /// and is reported by [`Registry::check_models`].
+    pub fn resource<R: Resource>(mut self, resource: R) -> Self {
+        let name = resource.type_name();
+        if self.resources.contains_key(name) {
+            tracing::error!(target: "protocol::typed", type_name = name, "resource type registered twice");
+            self.problems.push(format!("resource {name}: registered more than once"));
+            return self;
+        }
+        let schema = resource.schema();
+        let ty = schema.value_type();
+        self.resources.insert(name.to_string(), Box::new(TypedResource { inner: resource, name, schema, ty }));
+        self
+    }
+
+    /// Adds a data source type. A name registered twice keeps the first
+    /// registration and is reported by [`Registry::check_models`].
+    pub fn data_source<D: DataSource>(mut self, data_source: D) -> Self {
+        let name = data_source.type_name();
+        if self.data_sources.contains_key(name) {
+            tracing::error!(target: "protocol::typed", type_name = name, "data source type registered twice");
+            self.problems.push(format!("data source {name}: registered more than once"));
+            return self;
+        }
+        let schema = data_source.schema();
+        let ty = schema.value_type();
+        self.data_sources.insert(name.to_string(), Box::new(TypedDataSource { inner: data_source, name, schema, ty }));
+        self
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> &P {
+        &self.provider
+    }
+
+    /// The token every plan, apply and read receives; stopped when Terraform sends
+    /// Stop.
+    pub fn stop_token(&self) -> StopToken {
+        self.stop.clone()
+    }
+
+    /// Checks that every registered model fits its schema, for a provider's tests:
+    ///
+    /// - **Round trip**: a sample value of the schema's type with every attribute
+    ///   known and non-null (strings `"x"`, numbers 1, bools true, one-element
+    ///   lists, sets and maps, nested blocks filled) decodes into the model and
+    ///   encodes back unchanged. Fails for a schema attribute the model lacks, a
+    ///   model field the schema lacks, or a field of another type. A string or
+    ///   number the model parses into its own type (an enum, an address) and
+    ///   refuses as a sample is left unknown rather than reported.
+    /// - **Null**: each attribute that is not required (and each optional single
+    ///   nested block) may be null.
+    /// - **Unknown**: each attribute that configuration sets may be unknown, down to
+    ///   list elements and nested block attributes; for a resource, computed
+    ///   attributes too (plans leave them unknown).
+    ///
+    /// Each problem is one line naming the type and the attribute.
+    pub fn check_models(&self) -> Result<(), Vec<String>> {
+        let mut problems = self.problems.clone();
+        problems.extend(check_model::<P::Model>("provider", &self.provider_schema, Kind::Config));
+        for r in self.resources.values() {
+            problems.extend(r.check());
+        }
+        for d in self.data_sources.values() {
+            problems.extend(d.check());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    fn resource_or_err(&self, name: &str) -> Result<&dyn DynResource, Diagnostics> {
+        self.resources.get(name).map(|r| &**r).ok_or_else(|| unknown_type("resource", name))
+    }
+
+    fn data_source_or_err(&self, name: &str) -> Result<&dyn DynDataSource, Diagnostics> {
+        self.data_sources.get(name).map(|d| &**d).ok_or_else(|| unknown_type("data source", name))
+    }
+}
+
+fn unknown_type(kind: &str, name: &str) -> Diagnostics {
+    Diagnostics::from_error(
+        format!("Unknown {kind} type"),
+        format!("This provider has no {kind} named {name:?}. Check the spelling and the provider version."),
+        None,
+    )
+}
+
+#[tonic::async_trait]
+impl<P: Provider> ProviderLogic for Registry<P> {
+    fn name(&self) -> &str {
+        self.provider.name()
+    }
+
+    fn schemas(&self) -> ProviderSchemas {
+        ProviderSchemas {
+            provider: self.provider_schema.clone(),
+            resources: self.resources.iter().map(|(k, r)| (k.clone(), r.schema().clone())).collect(),
+            data_sources: self.data_sources.iter().map(|(k, d)| (k.clone(), d.schema().clone())).collect(),
+        }
+    }
+
+    async fn validate_provider_config(&self, config: &Value) -> Diagnostics {
+        let config = or_empty_object(config, &self.provider_type);
+        match decode_required::<P::Model>(&config, "provider configuration") {
+            Ok(m) => {
+                guard("validating the provider configuration", self.provider.validate(m)).await.unwrap_or_else(|d| d)
+            }
+            Err(d) => d,
+        }
+    }
+
+    async fn configure(&self, config: &Value, terraform_version: &str) -> Diagnostics {
+        let config = or_empty_object(config, &self.provider_type);
+        match decode_required::<P::Model>(&config, "provider configuration") {
+            Ok(m) => guard("configuring the provider", self.provider.configure(m, terraform_version))
+                .await
+                .unwrap_or_else(|d| d),
+            Err(d) => d,
+        }
+    }
+
+    async fn validate_resource_config(&self, type_name: &str, config: &Value) -> Diagnostics {
+        match self.resource_or_err(type_name) {
+            Ok(r) => r.validate(config).await,
+            Err(d) => d,
+        }
+    }
+
+    async fn validate_data_source_config(&self, type_name: &str, config: &Value) -> Diagnostics {
+        match self.data_source_or_err(type_name) {
+            Ok(d) => d.validate(config).await,
+            Err(d) => d,
+        }
+    }
+
+    async fn read_data_source(&self, type_name: &str, config: &Value) -> (Value, Diagnostics) {
+        match self.data_source_or_err(type_name) {
+            Ok(d) => d.read(config, self.stop.clone()).await,
+            Err(d) => (Value::Null, d),
+        }
+    }
+
+    async fn upgrade_resource_state(&self, type_name: &str, version: i64, decoded: Value) -> (Value, Diagnostics) {
+        match self.resource_or_err(type_name) {
+            Ok(r) => r.upgrade(version, decoded).await,
+            Err(d) => (decoded, d),
+        }
+    }
+
+    async fn read_resource(&self, type_name: &str, current: &Value, private: &[u8]) -> raw::StateResponse {
+        match self.resource_or_err(type_name) {
+            Ok(r) => r.read(current, private, self.stop.clone()).await,
+            Err(d) => raw::StateResponse { new_state: current.clone(), private: private.to_vec(), diagnostics: d },
+        }
+    }
+
+    async fn plan_resource_change(&self, req: raw::PlanRequest<'_>) -> raw::PlanResponse {
+        match self.resource_or_err(req.type_name) {
+            Ok(r) => r.plan(req, self.stop.clone()).await,
+            Err(d) => raw::PlanResponse {
+                planned_state: Value::Null,
+                requires_replace: Vec::new(),
+                planned_private: req.prior_private.to_vec(),
+                diagnostics: d,
+            },
+        }
+    }
+
+    async fn apply_resource_change(&self, req: raw::ApplyRequest<'_>) -> raw::StateResponse {
+        match self.resource_or_err(req.type_name) {
+            Ok(r) => r.apply(req, self.stop.clone()).await,
+            Err(d) => raw::StateResponse {
+                new_state: req.prior_state.clone(),
+                private: req.planned_private.to_vec(),
+                diagnostics: d,
+            },
+        }
+    }
+
+    async fn import_resource_state(&self, type_name: &str, id: &str) -> (Vec<ImportedResource>, Diagnostics) {
+        match self.resource_or_err(type_name) {
+            Ok(r) => r.import(id).await,
+            Err(d) => (Vec::new(), d),
+        }
+    }
+
+    fn stop(&self) {
+        tracing::info!(target: "protocol::typed", "stop requested");
+        self.stop.stop();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Decoding, encoding, panics
+// ---------------------------------------------------------------------------
+
+/// `None` for null, the model otherwise; a value that does not fit is an error
+/// diagnostic pointing at the attribute.
+fn decode<M: DeserializeOwned>(v: &Value, what: &str) -> Result<Option<M>, Diagnostics> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    decode_required(v, what).map(Some)
+}
+
+fn decode_required<M: DeserializeOwned>(v: &Value, what: &str) -> Result<M, Diagnostics> {
+    from_value(v).map_err(|e| e.to_diagnostic("Invalid value", &format!("In the {what}")).into())
+}
+
+fn encode<M: Serialize>(m: Option<&M>, ty: &Type, what: &str) -> Result<Value, Diagnostics> {
+    match m {
+        None => Ok(Value::Null),
+        Some(m) => to_value(m, ty).map_err(|e| encode_error(e, what)),
+    }
+}
+
+fn encode_error(e: TypedError, what: &str) -> Diagnostics {
+    e.to_diagnostic(
+        "Internal error: the provider produced a value that does not fit its schema",
+        &format!("Writing the {what} (a bug in the provider; please report it)"),
+    )
+    .into()
+}
+
+/// A null configuration (no block at all) read as an object of nulls.
+fn or_empty_object(v: &Value, ty: &Type) -> Value {
+    match (v, ty) {
+        (Value::Null, Type::Object(attrs)) => Value::Map(attrs.keys().map(|k| (k.clone(), Value::Null)).collect()),
+        _ => v.clone(),
+    }
+}
+
+fn panic_message(p: &(dyn Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+fn panic_diagnostics(doing: &str, msg: &str, after: &str) -> Diagnostics {
+    tracing::error!(target: "protocol::typed", doing, panic = %msg, "provider code panicked");
+    Diagnostics::from_error(
+        "Internal error in the provider",
+        format!(
+            "The provider hit a bug while {doing}: {msg}. {after}Please report it with the output of TF_LOG=debug."
+        ),
+        None,
+    )
+}
+
+/// Runs `fut`; a panic becomes an error diagnostic.
+async fn guard<F: Future>(doing: &str, fut: F) -> Result<F::Output, Diagnostics> {
+    AssertUnwindSafe(fut).catch_unwind().await.map_err(|p| panic_diagnostics(doing, &panic_message(&*p), ""))
+}
+
+/// Runs `fut`; a panic is its message.
+async fn catch<F: Future>(fut: F) -> Result<F::Output, String> {
+    AssertUnwindSafe(fut).catch_unwind().await.map_err(|p| panic_message(&*p))
+}
+
+// ---------------------------------------------------------------------------
+// Adapters
+// ---------------------------------------------------------------------------
+
+/// A resource with its model erased: what the registry's map holds.
+#[tonic::async_trait]
+pub trait DynResource: Send + Sync {
+    fn schema(&self) -> &Schema;
+    async fn validate(&self, config: &Value) -> Diagnostics;
+    async fn plan(&self, req: raw::PlanRequest<'_>, stop: StopToken) -> raw::PlanResponse;
+    async fn apply(&self, req: raw::ApplyRequest<'_>, stop: StopToken) -> raw::StateResponse;
+    async fn read(&self, current: &Value, private: &[u8], stop: StopToken) -> raw::StateResponse;
+    async fn import(&self, id: &str) -> (Vec<ImportedResource>, Diagnostics);
+    async fn upgrade(&self, version: i64, decoded: Value) -> (Value, Diagnostics);
+    /// [`Registry::check_models`] for this type.
+    fn check(&self) -> Vec<String>;
+}
+
+/// A data source with its model erased.
+#[tonic::async_trait]
+pub trait DynDataSource: Send + Sync {
+    fn schema(&self) -> &Schema;
+    async fn validate(&self, config: &Value) -> Diagnostics;
+    async fn read(&self, config: &Value, stop: StopToken) -> (Value, Diagnostics);
+    fn check(&self) -> Vec<String>;
+}
+
+struct TypedResource<R> {
+    inner: R,
+    name: &'static str,
+    schema: Schema,
+    ty: Type,
+}
+
+#[tonic::async_trait]
+impl<R: Resource> DynResource for TypedResource<R> {
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    async fn validate(&self, config: &Value) -> Diagnostics {
+        let name = self.name;
+        match decode_required::<R::Model>(config, &format!("configuration of {name}")) {
+            Ok(m) => guard(&format!("validating {name}"), self.inner.validate(m)).await.unwrap_or_else(|d| d),
+            Err(d) => d,
+        }
+    }
+
+    async fn plan(&self, req: raw::PlanRequest<'_>, stop: StopToken) -> raw::PlanResponse {
+        let name = self.name;
+        let fail = |diagnostics: Diagnostics| raw::PlanResponse {
+            planned_state: Value::Null,
+            requires_replace: Vec::new(),
+            planned_private: req.prior_private.to_vec(),
+            diagnostics,
+        };
+        let decoded = (|| {
+            Ok::<_, Diagnostics>(PlanRequest {
+                prior: decode(req.prior_state, &format!("prior state of {name}"))?,
+                proposed: decode(req.proposed_new_state, &format!("proposed new state of {name}"))?,
+                config: decode(req.config, &format!("configuration of {name}"))?,
+                prior_private: req.prior_private.to_vec(),
+                stop,
+            })
+        })();
+        let typed = match decoded {
+            Ok(t) => t,
+            Err(d) => return fail(d),
+        };
+        let out = match guard(&format!("planning {name}"), self.inner.plan(typed)).await {
+            Ok(out) => out,
+            Err(d) => return fail(d),
+        };
+        let mut diagnostics = out.diagnostics;
+        let planned_state = match encode(out.planned.as_ref(), &self.ty, &format!("planned state of {name}")) {
+            Ok(v) => v,
+            Err(d) => {
+                diagnostics.extend(d);
+                Value::Null
+            }
+        };
+        raw::PlanResponse {
+            planned_state,
+            requires_replace: out.requires_replace,
+            planned_private: out.private.unwrap_or_else(|| req.prior_private.to_vec()),
+            diagnostics,
+        }
+    }
+
+    async fn apply(&self, req: raw::ApplyRequest<'_>, stop: StopToken) -> raw::StateResponse {
+        let name = self.name;
+        let fail = |diagnostics: Diagnostics| raw::StateResponse {
+            new_state: req.prior_state.clone(),
+            private: req.planned_private.to_vec(),
+            diagnostics,
+        };
+        let checkpoint = Checkpoint::new(self.ty.clone());
+        let decoded = (|| {
+            Ok::<_, Diagnostics>(ApplyRequest {
+                prior: decode(req.prior_state, &format!("prior state of {name}"))?,
+                planned: decode(req.planned_state, &format!("planned state of {name}"))?,
+                config: decode(req.config, &format!("configuration of {name}"))?,
+                planned_private: req.planned_private.to_vec(),
+                stop,
+                checkpoint: checkpoint.clone(),
+            })
+        })();
+        let typed = match decoded {
+            Ok(t) => t,
+            Err(d) => return fail(d),
+        };
+        match catch(self.inner.apply(typed)).await {
+            Ok(out) => {
+                let mut diagnostics = out.diagnostics;
+                let new_state = match encode(out.new_state.as_ref(), &self.ty, &format!("new state of {name}")) {
+                    Ok(v) => v,
+                    Err(d) => {
+                        // Keep track of what exists rather than losing it.
+                        diagnostics.extend(d);
+                        checkpoint.saved().unwrap_or_else(|| req.prior_state.clone())
+                    }
+                };
+                raw::StateResponse {
+                    new_state,
+                    private: out.private.unwrap_or_else(|| req.planned_private.to_vec()),
+                    diagnostics,
+                }
+            }
+            Err(msg) => {
+                let (new_state, after) = match checkpoint.saved() {
+                    Some(v) => (v, "The state records what had been done when it failed. "),
+                    None => (req.prior_state.clone(), "The state is left as it was before this apply. "),
+                };
+                raw::StateResponse {
+                    new_state,
+                    private: req.planned_private.to_vec(),
+                    diagnostics: panic_diagnostics(&format!("applying changes to {name}"), &msg, after),
+                }
+            }
+        }
+    }
+
+    async fn read(&self, current: &Value, private: &[u8], stop: StopToken) -> raw::StateResponse {
+        let name = self.name;
+        let keep = |diagnostics: Diagnostics| raw::StateResponse {
+            new_state: current.clone(),
+            private: private.to_vec(),
+            diagnostics,
+        };
+        let model = match decode::<R::Model>(current, &format!("current state of {name}")) {
+            Ok(Some(m)) => m,
+            Ok(None) => return keep(Diagnostics::new()),
+            Err(d) => return keep(d),
+        };
+        let req = ReadRequest { current: model, private: private.to_vec(), stop };
+        match guard(&format!("reading {name}"), self.inner.read(req)).await {
+            Ok(out) => {
+                let mut diagnostics = out.diagnostics;
+                let new_state = match encode(out.new_state.as_ref(), &self.ty, &format!("new state of {name}")) {
+                    Ok(v) => v,
+                    Err(d) => {
+                        diagnostics.extend(d);
+                        current.clone()
+                    }
+                };
+                raw::StateResponse { new_state, private: out.private.unwrap_or_else(|| private.to_vec()), diagnostics }
+            }
+            Err(d) => keep(d),
+        }
+    }
+
+    async fn import(&self, id: &str) -> (Vec<ImportedResource>, Diagnostics) {
+        let name = self.name;
+        let (models, mut diagnostics) = match guard(&format!("importing {name}"), self.inner.import(id)).await {
+            Ok(out) => out,
+            Err(d) => return (Vec::new(), d),
+        };
+        let mut imported = Vec::with_capacity(models.len());
+        for m in &models {
+            match encode(Some(m), &self.ty, &format!("imported state of {name}")) {
+                Ok(state) => {
+                    imported.push(ImportedResource { type_name: name.to_string(), state, private: Vec::new() })
+                }
+                Err(d) => diagnostics.extend(d),
+            }
+        }
+        (imported, diagnostics)
+    }
+
+    async fn upgrade(&self, version: i64, decoded: Value) -> (Value, Diagnostics) {
+        let name = self.name;
+        let fallback = decoded.clone();
+        let (upgraded, mut diagnostics) =
+            match guard(&format!("upgrading the state of {name}"), self.inner.upgrade(version, decoded)).await {
+                Ok(out) => out,
+                Err(d) => return (fallback, d),
+            };
+        if !diagnostics.has_errors() {
+            if let Err(d) = decode::<R::Model>(&upgraded, &format!("upgraded state of {name} (version {version})")) {
+                diagnostics.extend(d);
+            }
+        }
+        (upgraded, diagnostics)
+    }
+
+    fn check(&self) -> Vec<String> {
+        check_model::<R::Model>(&format!("resource {}", self.name), &self.schema, Kind::Resource)
+    }
+}
+
+struct TypedDataSource<D> {
+    inner: D,
+    name: &'static str,
+    schema: Schema,
+    ty: Type,
+}
+
+#[tonic::async_trait]
+impl<D: DataSource> DynDataSource for TypedDataSource<D> {
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    async fn validate(&self, config: &Value) -> Diagnostics {
+        let name = self.name;
+        let config = or_empty_object(config, &self.ty);
+        match decode_required::<D::Model>(&config, &format!("configuration of {name}")) {
+            Ok(m) => guard(&format!("validating {name}"), self.inner.validate(m)).await.unwrap_or_else(|d| d),
+            Err(d) => d,
+        }
+    }
+
+    async fn read(&self, config: &Value, stop: StopToken) -> (Value, Diagnostics) {
+        let name = self.name;
+        let config = or_empty_object(config, &self.ty);
+        let model = match decode_required::<D::Model>(&config, &format!("configuration of {name}")) {
+            Ok(m) => m,
+            Err(d) => return (Value::Null, d),
+        };
+        let (out, mut diagnostics) = match guard(&format!("reading {name}"), self.inner.read(model, stop)).await {
+            Ok(out) => out,
+            Err(d) => return (Value::Null, d),
+        };
+        match encode(out.as_ref(), &self.ty, &format!("state of {name}")) {
+            Ok(v) => (v, diagnostics),
+            Err(d) => {
+                diagnostics.extend(d);
+                (Value::Null, diagnostics)
+            }
+        }
+    }
+
+    fn check(&self) -> Vec<String> {
+        check_model::<D::Model>(&format!("data source {}", self.name), &self.schema, Kind::Config)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// check_models
+// ---------------------------------------------------------------------------
+
+/// Which attributes may be unknown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A resource: any attribute (computed ones are unknown in plans).
+    Resource,
+    /// A data source or the provider block: the attributes configuration sets.
+    Config,
+}
+
+/// A value of type `ty` with everything known and non-null.
+fn sample(ty: &Type) -> Value {
+    match ty {
+        Type::String => Value::string("x"),
+        Type::Number => Value::int(1),
+        Type::Bool => Value::bool(true),
+        Type::Dynamic => Value::dynamic(Type::String, Value::string("x")),
+        Type::List(t) | Type::Set(t) => Value::list(vec![sample(t)]),
+        Type::Map(t) => Value::map([("k", sample(t))]),
+        Type::Object(attrs) => Value::Map(attrs.iter().map(|(k, t)| (k.clone(), sample(t))).collect()),
+        Type::Tuple(ts) => Value::list(ts.iter().map(sample).collect()),
+    }
+}
+
+fn at_mut<'v>(v: &'v mut Value, path: &[PathStep]) -> Option<&'v mut Value> {
+    let Some((step, rest)) = path.split_first() else { return Some(v) };
+    let next = match (v, step) {
+        (Value::Map(m), PathStep::Attr(k) | PathStep::Key(k)) => m.get_mut(k)?,
+        (Value::List(items), PathStep::Index(i)) => items.get_mut(usize::try_from(*i).ok()?)?,
+        (Value::Dynamic(inner), _) => return at_mut(&mut inner.1, path),
+        _ => return None,
+    };
+    at_mut(next, rest)
+}
+
+/// `v` with the value at `path` replaced; `None` when there is no such position.
+fn replaced(v: &Value, path: &AttrPath, with: Value) -> Option<Value> {
+    let mut out = v.clone();
+    *at_mut(&mut out, &path.0)? = with;
+    Some(out)
+}
+
+/// Positions that may be null and positions that may be unknown.
+fn positions(block: &Block, base: &AttrPath, kind: Kind, nullable: &mut Vec<AttrPath>, unknowable: &mut Vec<AttrPath>) {
+    for a in &block.attributes {
+        let p = base.clone().then(a.name.clone());
+        if !a.required {
+            nullable.push(p.clone());
+        }
+        if kind == Kind::Resource || a.required || a.optional {
+            unknowable.push(p.clone());
+            element_positions(&a.ty, &p, unknowable);
+        }
+    }
+    for b in &block.blocks {
+        let p = base.clone().then(b.type_name.clone());
+        if b.nesting == Nesting::Single && b.min_items == 0 {
+            nullable.push(p.clone());
+        }
+        let inner = match b.nesting {
+            Nesting::Single | Nesting::Group => p,
+            Nesting::List | Nesting::Set => p.index(0),
+            Nesting::Map => p.key("k"),
+        };
+        positions(&b.block, &inner, kind, nullable, unknowable);
+    }
+}
+
+fn element_positions(ty: &Type, p: &AttrPath, out: &mut Vec<AttrPath>) {
+    let mut push = |q: AttrPath, t: &Type| {
+        out.push(q.clone());
+        element_positions(t, &q, out);
+    };
+    match ty {
+        Type::List(t) | Type::Set(t) => push(p.clone().index(0), t),
+        Type::Map(t) => push(p.clone().key("k"), t),
+        Type::Object(attrs) => attrs.iter().for_each(|(k, t)| push(p.clone().then(k.clone()), t)),
+        Type::Tuple(ts) => ts.iter().enumerate().for_each(|(i, t)| push(p.clone().index(i), t)),
+        Type::String | Type::Number | Type::Bool | Type::Dynamic => {}
+    }
+}
+
+fn is_primitive(v: &Value) -> bool {
+    matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))
+}
+
+/// A type mismatch, as opposed to a type of the model refusing a sample it parses
+/// (an enum refusing "x").
+fn is_mismatch(e: &TypedError) -> bool {
+    e.message.starts_with("expected ")
+        || e.message.starts_with("invalid type")
+        || e.message.starts_with("is missing")
+        || e.message.starts_with("is not a field")
+}
+
+fn check_model<M: Serialize + DeserializeOwned>(label: &str, schema: &Schema, kind: Kind) -> Vec<String> {
+    let ty = schema.value_type();
+    let mut sample = sample(&ty);
+    let mut problems = Vec::new();
+
+    // Round trip. A primitive the model parses and refuses ("x" as an enum) is
+    // made unknown and tried again; a position of the wrong type is reported and
+    // made null, so that one run names every problem it can.
+    let mut model = None;
+    for _ in 0..1000 {
+        match from_value::<M>(&sample) {
+            Ok(m) => {
+                model = Some(m);
+                break;
+            }
+            Err(e) => {
+                let target = if e.path.0.is_empty() { None } else { at_mut(&mut sample, &e.path.0) };
+                match target {
+                    Some(v) if !is_mismatch(&e) && is_primitive(v) => *v = Value::Unknown,
+                    Some(v) if !v.is_null() => {
+                        problems.push(format!("{label}: the schema's sample value does not fit the model: {e}"));
+                        *v = Value::Null;
+                    }
+                    _ => {
+                        problems.push(format!("{label}: the schema's sample value does not fit the model: {e}"));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let Some(model) = model else { return problems };
+    let before = problems.len();
+    match to_value_untyped(&model) {
+        Err(e) => problems.push(format!("{label}: the model cannot be written as a value: {e}")),
+        Ok(back) => diff(&sample, &back, &ty, &AttrPath::default(), label, &mut problems),
+    }
+    if problems.len() == before {
+        if let Err(e) = to_value(&model, &ty) {
+            problems.push(format!("{label}: the model does not fit the schema: {e}"));
+        }
+    }
+
+    let (mut nullable, mut unknowable) = (Vec::new(), Vec::new());
+    positions(&schema.block, &AttrPath::default(), kind, &mut nullable, &mut unknowable);
+    for p in nullable {
+        if let Some(Err(e)) = replaced(&sample, &p, Value::Null).map(|v| from_value::<M>(&v)) {
+            problems.push(format!(
+                "{label}: attribute `{p}` is not required, so it may be null, but the model cannot hold null: \
+                 {e}; make the field an Option<...> or a Tf<...>"
+            ));
+        }
+    }
+    for p in unknowable {
+        if let Some(Err(e)) = replaced(&sample, &p, Value::Unknown).map(|v| from_value::<M>(&v)) {
+            problems.push(format!(
+                "{label}: attribute `{p}` may be unknown while planning, but the model cannot hold an unknown \
+                 value: {e}"
+            ));
+        }
+    }
+    problems
+}
+
+/// Reports where `back` (the sample after a round trip) differs from `sample`.
+fn diff(sample: &Value, back: &Value, ty: &Type, path: &AttrPath, label: &str, out: &mut Vec<String>) {
+    match (ty, sample.concrete(), back.concrete()) {
+        (Type::Object(attrs), Value::Map(a), Value::Map(b)) => {
+            for k in b.keys().filter(|k| !attrs.contains_key(*k)) {
+                out.push(format!(
+                    "{label}: field `{}` of the model is not an attribute in the schema",
+                    path.clone().then(k.clone())
+                ));
+            }
+            for (k, t) in attrs {
+                let (x, y) = (a.get(k).unwrap_or(&Value::Null), b.get(k).unwrap_or(&Value::Null));
+                diff(x, y, t, &path.clone().then(k.clone()), label, out);
+            }
+        }
+        (Type::Map(t), Value::Map(a), Value::Map(b)) if a.len() == b.len() => {
+            for (k, x) in a {
+                diff(x, b.get(k).unwrap_or(&Value::Null), t, &path.clone().key(k.clone()), label, out);
+            }
+        }
+        (Type::List(t) | Type::Set(t), Value::List(a), Value::List(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                diff(x, y, t, &path.clone().index(i), label, out);
+            }
+        }
+        (Type::Tuple(ts), Value::List(a), Value::List(b)) if a.len() == b.len() => {
+            for (i, ((x, y), t)) in a.iter().zip(b).zip(ts).enumerate() {
+                diff(x, y, t, &path.clone().index(i), label, out);
+            }
+        }
+        (_, a, b) if a == b => {}
+        (_, _, Value::Null) => out.push(format!(
+            "{label}: attribute `{path}` is in the schema but not in the model (a sample value came back null)"
+        )),
+        (_, a, b) => out.push(format!(
+            "{label}: attribute `{path}` does not round-trip: {} came back as {}; the model's field has another type",
+            describe(a),
+            describe(b)
+        )),
+    }
+}
