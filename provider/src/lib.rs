@@ -8,6 +8,7 @@
 //! - [`data_sources`], [`resources`]: one module per Terraform type.
 //! - [`provider`]: the provider block, and the registry of types.
 
+pub mod args;
 pub mod aws;
 pub mod data_sources;
 pub mod provider;

@@ -40,7 +40,7 @@ fn main() -> ExitCode {
                 tracing::debug!(target: "hybridnet::main", "interrupt received; waiting for Terraform's Stop");
             }
         });
-        handshake::serve(Arc::new(hybridnet::provider::Hybridnet::new()), env).await
+        handshake::serve(Arc::new(hybridnet::provider::registry()), env).await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

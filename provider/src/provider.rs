@@ -1,68 +1,99 @@
-//! The hybridnet provider: its schemas, its configuration, and the dispatch from
-//! protocol calls to the resource and data source modules.
+//! The hybridnet provider: its block (AWS settings), and the registry of its types —
+//! one line per resource or data source.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+use tfplugin5::typed::{Provider, Registry, Tf};
+use tfplugin5::{AttrPath, Diagnostics, Schema};
 use tokio::sync::RwLock;
 
-use crate::aws::{AssumeRole, Aws, AwsSettings, StopToken};
-use crate::data_sources::cidr_plan;
-use crate::resources::cluster_network;
-use tfplugin5::provider::{
-    ApplyRequest, ImportedResource, PlanRequest, PlanResponse, ProviderLogic, ProviderSchemas, StateResponse,
-};
-use tfplugin5::{AttrPath, Diagnostics, Value};
+use crate::aws::{AssumeRole, Aws, AwsSettings};
+use crate::data_sources::cidr_plan::CidrPlan;
+use crate::resources::cluster_network::{ClusterNetwork, ClusterNetworkAudit};
 
-/// The provider's state between calls: AWS settings from Configure, and clients
-/// made on first use (so configurations using only `hybridnet_cidr_plan` need no
-/// credentials).
-pub struct Hybridnet {
+pub use hybridnet_schema::provider_schema;
+
+/// Every type of the provider, served as one `ProviderLogic`.
+pub fn registry() -> Registry<Hybridnet> {
+    let shared = Arc::new(Shared::default());
+    Registry::new(Hybridnet { shared: shared.clone() })
+        .data_source(CidrPlan)
+        .data_source(ClusterNetworkAudit::new(shared.clone()))
+        .resource(ClusterNetwork::new(shared))
+}
+
+/// What the types share: the AWS settings from Configure, and clients made on first
+/// use (so configurations using only `hybridnet_cidr_plan` need no credentials).
+pub struct Shared {
     aws: RwLock<Arc<Aws>>,
-    /// Cancelled by Terraform's Stop; this instance's applies watch it.
-    stop: StopToken,
 }
 
-impl Default for Hybridnet {
+impl Default for Shared {
     fn default() -> Self {
-        Hybridnet { aws: RwLock::new(Arc::new(Aws::new(AwsSettings::default()))), stop: StopToken::new() }
+        Shared { aws: RwLock::new(Arc::new(Aws::new(AwsSettings::default()))) }
     }
 }
 
-impl Hybridnet {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    async fn aws(&self) -> Arc<Aws> {
+impl Shared {
+    /// The AWS clients of the current configuration.
+    pub async fn aws(&self) -> Arc<Aws> {
         self.aws.read().await.clone()
     }
 }
 
-pub use hybridnet_schema::provider_schema;
-
-fn first_block(config: &Value, name: &str) -> Option<Value> {
-    config.get_attr(name).and_then(Value::as_list).and_then(|l| l.first()).cloned()
+/// The provider block.
+pub struct Hybridnet {
+    shared: Arc<Shared>,
 }
 
-fn settings_from(config: &Value, diags: &mut Diagnostics) -> AwsSettings {
-    let s = |v: &Value, k: &str| v.get_attr(k).and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty());
-    let max_retries = match config.get_attr("max_retries").filter(|v| !v.is_null()) {
-        None => None,
-        Some(v) => match v.as_i64() {
-            Some(n) if (0..=25).contains(&n) => Some(n as u32),
-            _ => {
-                diags.error(
-                    "Invalid max_retries",
-                    "max_retries must be a whole number from 0 to 25.",
-                    Some(AttrPath::attr("max_retries")),
-                );
-                None
-            }
-        },
+/// The provider block's model (see `hybridnet_schema::provider_schema`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ProviderModel {
+    pub region: Tf<String>,
+    pub profile: Tf<String>,
+    pub max_retries: Tf<f64>,
+    pub assume_role: Tf<Vec<AssumeRoleModel>>,
+    pub endpoints: Tf<Vec<EndpointsModel>>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct AssumeRoleModel {
+    pub role_arn: Tf<String>,
+    pub session_name: Tf<String>,
+    pub external_id: Tf<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct EndpointsModel {
+    pub ec2: Tf<String>,
+    pub eks: Tf<String>,
+}
+
+/// A known, non-empty string.
+fn text(v: &Tf<String>) -> Option<String> {
+    v.known().filter(|s| !s.is_empty()).cloned()
+}
+
+fn first<T: Clone>(v: &Tf<Vec<T>>) -> Option<T> {
+    v.known().and_then(|l| l.first()).cloned()
+}
+
+fn settings_from(config: &ProviderModel, diags: &mut Diagnostics) -> AwsSettings {
+    let max_retries = match config.max_retries {
+        Tf::Known(n) if n.fract() == 0.0 && (0.0..=25.0).contains(&n) => Some(n as u32),
+        Tf::Known(_) => {
+            diags.error(
+                "Invalid max_retries",
+                "max_retries must be a whole number from 0 to 25.",
+                Some(AttrPath::attr("max_retries")),
+            );
+            None
+        }
+        _ => None,
     };
-    let assume_role = first_block(config, "assume_role").and_then(|b| {
-        let role_arn = s(&b, "role_arn")?;
+    let assume_role = first(&config.assume_role).and_then(|b| {
+        let role_arn = text(&b.role_arn)?;
         if !role_arn.starts_with("arn:") {
             diags.error(
                 "Invalid role ARN",
@@ -70,11 +101,11 @@ fn settings_from(config: &Value, diags: &mut Diagnostics) -> AwsSettings {
                 Some(AttrPath::attr("assume_role").index(0).then("role_arn")),
             );
         }
-        Some(AssumeRole { role_arn, session_name: s(&b, "session_name"), external_id: s(&b, "external_id") })
+        Some(AssumeRole { role_arn, session_name: text(&b.session_name), external_id: text(&b.external_id) })
     });
-    let endpoints = first_block(config, "endpoints").unwrap_or(Value::Null);
-    for k in ["ec2", "eks"] {
-        if let Some(url) = s(&endpoints, k) {
+    let endpoints = first(&config.endpoints).unwrap_or_default();
+    for (k, url) in [("ec2", text(&endpoints.ec2)), ("eks", text(&endpoints.eks))] {
+        if let Some(url) = url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 diags.error(
                     "Invalid endpoint URL",
@@ -85,127 +116,48 @@ fn settings_from(config: &Value, diags: &mut Diagnostics) -> AwsSettings {
         }
     }
     AwsSettings {
-        region: s(config, "region"),
-        profile: s(config, "profile"),
+        region: text(&config.region),
+        profile: text(&config.profile),
         assume_role,
-        endpoint_ec2: s(&endpoints, "ec2"),
-        endpoint_eks: s(&endpoints, "eks"),
+        endpoint_ec2: text(&endpoints.ec2),
+        endpoint_eks: text(&endpoints.eks),
         max_retries,
     }
 }
 
-fn unknown(kind: &str, name: &str) -> Diagnostics {
-    Diagnostics::from_error(
-        format!("Unknown {kind} type"),
-        format!("The hybridnet provider has no {kind} named {name:?}. Check the spelling and the provider version."),
-        None,
-    )
-}
-
 #[tonic::async_trait]
-impl ProviderLogic for Hybridnet {
+impl Provider for Hybridnet {
+    type Model = ProviderModel;
+
     fn name(&self) -> &str {
         "hybridnet"
     }
 
-    fn schemas(&self) -> ProviderSchemas {
-        let mut data_sources = BTreeMap::new();
-        data_sources.insert(cidr_plan::TYPE_NAME.to_string(), cidr_plan::schema());
-        data_sources.insert(cluster_network::TYPE_NAME.to_string(), cluster_network::schema::data_source_schema());
-        let mut resources = BTreeMap::new();
-        resources.insert(cluster_network::TYPE_NAME.to_string(), cluster_network::schema::resource_schema());
-        ProviderSchemas { provider: provider_schema(), resources, data_sources }
+    fn schema(&self) -> Schema {
+        provider_schema()
     }
 
-    async fn validate_provider_config(&self, config: &Value) -> Diagnostics {
+    async fn validate(&self, config: ProviderModel) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        if config.is_fully_known() {
-            settings_from(config, &mut diags);
-        }
+        settings_from(&config, &mut diags);
         diags
     }
 
-    async fn configure(&self, config: &Value, terraform_version: &str) -> Diagnostics {
+    async fn configure(&self, config: ProviderModel, terraform_version: &str) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        let settings = settings_from(config, &mut diags);
+        let settings = settings_from(&config, &mut diags);
         tracing::debug!(target: "hybridnet::provider", terraform_version, region = ?settings.region, profile = ?settings.profile, "configured");
-        *self.aws.write().await = Arc::new(Aws::new(settings));
+        *self.shared.aws.write().await = Arc::new(Aws::new(settings));
         diags
     }
+}
 
-    async fn validate_resource_config(&self, type_name: &str, config: &Value) -> Diagnostics {
-        match type_name {
-            cluster_network::TYPE_NAME => cluster_network::validate(config),
-            other => unknown("resource", other),
-        }
-    }
-
-    async fn validate_data_source_config(&self, type_name: &str, config: &Value) -> Diagnostics {
-        match type_name {
-            cidr_plan::TYPE_NAME => cidr_plan::validate(config),
-            cluster_network::TYPE_NAME => Diagnostics::new(),
-            other => unknown("data source", other),
-        }
-    }
-
-    async fn read_data_source(&self, type_name: &str, config: &Value) -> (Value, Diagnostics) {
-        match type_name {
-            cidr_plan::TYPE_NAME => cidr_plan::read(config),
-            cluster_network::TYPE_NAME => cluster_network::data_source::read(&*self.aws().await, config).await,
-            other => (Value::Null, unknown("data source", other)),
-        }
-    }
-
-    async fn read_resource(&self, type_name: &str, current: &Value, _private: &[u8]) -> StateResponse {
-        match type_name {
-            cluster_network::TYPE_NAME => cluster_network::read(&*self.aws().await, current).await,
-            other => StateResponse {
-                new_state: current.clone(),
-                private: Vec::new(),
-                diagnostics: unknown("resource", other),
-            },
-        }
-    }
-
-    async fn plan_resource_change(&self, req: PlanRequest<'_>) -> PlanResponse {
-        match req.type_name {
-            cluster_network::TYPE_NAME => cluster_network::plan(&*self.aws().await, req).await,
-            other => PlanResponse {
-                planned_state: Value::Null,
-                requires_replace: Vec::new(),
-                planned_private: Vec::new(),
-                diagnostics: unknown("resource", other),
-            },
-        }
-    }
-
-    async fn apply_resource_change(&self, req: ApplyRequest<'_>) -> StateResponse {
-        match req.type_name {
-            cluster_network::TYPE_NAME => cluster_network::apply(&*self.aws().await, req, &self.stop).await,
-            other => StateResponse {
-                new_state: req.prior_state.clone(),
-                private: Vec::new(),
-                diagnostics: unknown("resource", other),
-            },
-        }
-    }
-
-    fn stop(&self) {
-        tracing::info!(target: "hybridnet::provider", "stop requested: in-flight applies return what exists");
-        self.stop.cancel();
-    }
-
-    async fn upgrade_resource_state(&self, type_name: &str, _version: i64, decoded: Value) -> (Value, Diagnostics) {
-        match type_name {
-            cluster_network::TYPE_NAME => cluster_network::upgrade(decoded),
-            _ => (decoded, Diagnostics::new()),
-        }
-    }
-
-    async fn import_resource_state(&self, type_name: &str, id: &str) -> (Vec<ImportedResource>, Diagnostics) {
-        match type_name {
-            cluster_network::TYPE_NAME => cluster_network::import(id).await,
-            other => (Vec::new(), unknown("resource", other)),
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_model_fits_its_schema() {
+        if let Err(problems) = super::registry().check_models() {
+            panic!("models and schemas disagree:\n{}", problems.join("\n"));
         }
     }
 }

@@ -4,9 +4,10 @@
 use crate::aws::{ec2, eks, AwsError, Clients};
 use hybridnet_rules::{self as cidr, Ipv4Net, Network, RemoteCidr};
 use hybridnet_schema::list_attr;
-use tfplugin5::{AttrPath, Diagnostics, Value};
+use tfplugin5::{AttrPath, Diagnostics};
 
-use super::model::{desired_routes, strings_value, Desired, RouteEntry};
+use super::model::{desired_routes, tf_strings, ClusterNetworkModel, Desired, RouteEntry};
+use tfplugin5::typed::Tf;
 
 /// The cluster and its VPC, as AWS reports them.
 #[derive(Clone, Debug)]
@@ -21,19 +22,15 @@ pub struct ClusterContext {
 impl ClusterContext {
     /// Sets the computed attributes that come from the surroundings: `vpc_id`,
     /// `vpc_cidrs`, `service_cidr` and `security_group_id`.
-    pub fn set_attrs(&self, v: &mut Value) {
-        v.set_attr("vpc_id", Value::string(self.vpc.id.clone()));
-        v.set_attr("vpc_cidrs", strings_value(&self.vpc.cidrs));
-        v.set_attr("service_cidr", Value::string(self.service_cidr.clone()));
-        v.set_attr("security_group_id", self.security_group_id.clone().map(Value::string).unwrap_or(Value::Null));
+    pub fn set_attrs(&self, v: &mut ClusterNetworkModel) {
+        v.vpc_id = Tf::Known(self.vpc.id.clone());
+        v.vpc_cidrs = tf_strings(&self.vpc.cidrs);
+        v.service_cidr = Tf::Known(self.service_cidr.clone());
+        v.security_group_id = self.security_group_id.clone().into();
     }
 }
 
-/// Turns an AWS error into an error diagnostic.
-pub fn aws_diag(err: &AwsError, path: Option<AttrPath>) -> Diagnostics {
-    let (summary, detail) = err.summary_and_detail();
-    Diagnostics::from_error(summary, detail, path)
-}
+pub use crate::resources::shared::aws_diag;
 
 /// The one diagnostic for a cluster that does not exist, on `cluster_name`.
 pub fn cluster_not_found(name: &str, region: &str) -> Diagnostics {

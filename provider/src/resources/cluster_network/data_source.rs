@@ -1,66 +1,149 @@
 //! Data source `hybridnet_cluster_network`: reads a cluster's hybrid networking and
 //! lists what the EKS Hybrid Nodes requirements need but AWS lacks.
 
+use std::sync::Arc;
+
+use crate::args::{cidr_list, read_port_list, unique};
 use crate::aws::{ec2, Aws};
-use hybridnet_rules::{self as cidr, Direction, Ipv4Net};
-use tfplugin5::{AttrPath, Diagnostics, Value};
+use crate::data_sources::cidr_plan::FirewallRuleModel;
+use crate::provider::Shared;
+use hybridnet_rules::{self as cidr, Direction};
+use serde::{Deserialize, Serialize};
+use tfplugin5::typed::{DataSource, StopToken, Tf};
+use tfplugin5::value::Number;
+use tfplugin5::{Diagnostics, Schema};
 
 use super::context::{aws_diag, cluster_not_found, find_context};
 use super::matching::{routed_gateway, satisfying_rule};
-use super::model::{str_attr, strings_attr, strings_value, unique};
+use super::model::tf_strings;
 
-pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
+/// The whole `hybridnet_cluster_network` data source object (see
+/// [`hybridnet_schema::cluster_network::data_source_schema`]): arguments, then
+/// computed attributes.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ClusterNetworkAuditModel {
+    /// Computed: the cluster name.
+    pub id: Tf<String>,
+    pub cluster_name: Tf<String>,
+    /// Optional and computed: default the cluster's remote node networks.
+    pub remote_node_cidrs: Tf<Vec<Tf<String>>>,
+    /// Optional and computed: default the cluster's remote pod networks.
+    pub remote_pod_cidrs: Tf<Vec<Tf<String>>>,
+    /// Optional and computed: default true.
+    pub pod_network_routable: Tf<bool>,
+    /// Optional and computed: default the cluster security group.
+    pub security_group_id: Tf<String>,
+    /// Numbers as Terraform sent them, so that a fraction or an out-of-range value
+    /// is a diagnostic on its element rather than a decoding error.
+    pub webhook_ports: Tf<Vec<Tf<Number>>>,
+    /// Optional and computed: default the route tables routing the remote CIDRs.
+    pub route_table_ids: Tf<Vec<Tf<String>>>,
+    pub gateway_id: Tf<String>,
+    pub missing: Tf<Vec<String>>,
+    pub vpc_id: Tf<String>,
+    pub vpc_cidrs: Tf<Vec<String>>,
+    pub service_cidr: Tf<String>,
+    pub attachment_id: Tf<String>,
+    /// Always null for the data source (the resource's dedicated route table).
+    pub route_table_id: Tf<String>,
+    pub routes: Tf<Vec<AuditRouteModel>>,
+    pub security_group_rule_ids: Tf<Vec<String>>,
+    pub eks_network_interface_ips: Tf<Vec<String>>,
+    pub onprem_firewall_rules: Tf<Vec<FirewallRuleModel>>,
+}
+
+/// An element of `routes` ([`hybridnet_schema::cluster_network::route_type`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRouteModel {
+    pub route_table_id: String,
+    pub destination_cidr: String,
+    pub target_id: String,
+    /// `node` or `pod`.
+    pub network: String,
+}
+
+/// The `hybridnet_cluster_network` data source: an audit, read-only.
+pub struct ClusterNetworkAudit {
+    shared: Arc<Shared>,
+}
+
+impl ClusterNetworkAudit {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        ClusterNetworkAudit { shared }
+    }
+}
+
+#[tonic::async_trait]
+impl DataSource for ClusterNetworkAudit {
+    type Model = ClusterNetworkAuditModel;
+
+    fn type_name(&self) -> &'static str {
+        hybridnet_schema::cluster_network::TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        hybridnet_schema::cluster_network::data_source_schema()
+    }
+
+    async fn read(
+        &self,
+        config: ClusterNetworkAuditModel,
+        _stop: StopToken,
+    ) -> (Option<ClusterNetworkAuditModel>, Diagnostics) {
+        let aws = self.shared.aws().await;
+        read(&aws, &config).await
+    }
+}
+
+/// The known strings of a list (unknown and null elements left out; an unknown or
+/// null list is empty).
+fn known_strings(list: &Tf<Vec<Tf<String>>>) -> Vec<String> {
+    list.known().map(|items| items.iter().filter_map(|i| i.known().cloned()).collect()).unwrap_or_default()
+}
+
+/// The list when set (not null), else `default`.
+fn or_default(list: &Tf<Vec<Tf<String>>>, default: &[String]) -> Vec<String> {
+    if list.is_null() {
+        default.to_vec()
+    } else {
+        known_strings(list)
+    }
+}
+
+/// The CIDRs of `list` (the configuration's, or the cluster's), each malformed one an
+/// error on `attr[i]`.
+fn parse_cidrs(attr: &str, list: &[String], diags: &mut Diagnostics) -> Vec<cidr::Ipv4Net> {
+    cidr_list(&tf_strings(list), attr, diags)
+}
+
+/// ReadDataSource: the cluster's networking as AWS has it, and what is missing.
+pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<ClusterNetworkAuditModel>, Diagnostics) {
     let clients = match aws.clients().await {
         Ok(c) => c,
-        Err(e) => return (Value::Null, aws_diag(&e, None)),
+        Err(e) => return (None, aws_diag(&e, None)),
     };
     let ec2 = &clients.ec2;
-    let name = str_attr(config, "cluster_name").unwrap_or_default();
-    let ctx = match find_context(clients, &name, str_attr(config, "security_group_id").as_deref()).await {
+    let name = config.cluster_name.known().cloned().unwrap_or_default();
+    let ctx = match find_context(clients, &name, config.security_group_id.known().map(String::as_str)).await {
         Ok(Some(c)) => c,
-        Ok(None) => return (Value::Null, cluster_not_found(&name, &clients.region)),
-        Err(e) => return (Value::Null, aws_diag(&clients.explain(e), None)),
+        Ok(None) => return (None, cluster_not_found(&name, &clients.region)),
+        Err(e) => return (None, aws_diag(&clients.explain(e), None)),
     };
     let mut diags = Diagnostics::new();
-    let pick = |attr: &str, default: &[String]| -> Vec<String> {
-        match config.get_attr(attr) {
-            Some(v) if !v.is_null() => strings_attr(config, attr),
-            _ => default.to_vec(),
-        }
-    };
-    let nodes_s = pick("remote_node_cidrs", &ctx.cluster.remote_node_cidrs);
-    let pods_s = pick("remote_pod_cidrs", &ctx.cluster.remote_pod_cidrs);
-    let parse = |attr: &str, list: &[String], diags: &mut Diagnostics| -> Vec<Ipv4Net> {
-        let mut out = Vec::new();
-        for (i, s) in list.iter().enumerate() {
-            match cidr::parse_ipv4_cidr(s) {
-                Ok(n) => out.push(n),
-                Err(e) => diags.error(e.summary(), e.detail(), Some(AttrPath::attr(attr).index(i))),
-            }
-        }
-        out
-    };
-    let mut webhook_ports = Vec::new();
-    for (i, p) in config.get_attr("webhook_ports").and_then(Value::as_list).unwrap_or_default().iter().enumerate() {
-        match p.as_i64().and_then(|p| u16::try_from(p).ok()).filter(|p| *p > 0) {
-            Some(p) => webhook_ports.push(p),
-            None => diags.error(
-                "Invalid webhook port",
-                format!("webhook_ports[{i}] must be a whole number from 1 to 65535 (a TCP port)."),
-                Some(AttrPath::attr("webhook_ports").index(i)),
-            ),
-        }
-    }
-    let nodes = parse("remote_node_cidrs", &nodes_s, &mut diags);
-    let pods = parse("remote_pod_cidrs", &pods_s, &mut diags);
+    let nodes_s = or_default(&config.remote_node_cidrs, &ctx.cluster.remote_node_cidrs);
+    let pods_s = or_default(&config.remote_pod_cidrs, &ctx.cluster.remote_pod_cidrs);
+    let webhook_ports = read_port_list(&config.webhook_ports, &mut diags).values();
+    let nodes = parse_cidrs("remote_node_cidrs", &nodes_s, &mut diags);
+    let pods = parse_cidrs("remote_pod_cidrs", &pods_s, &mut diags);
     if diags.has_errors() {
-        return (Value::Null, diags);
+        return (None, diags);
     }
     let all: Vec<String> = unique(nodes.iter().chain(pods.iter()).map(|n| n.to_string()));
 
-    let route_tables = match config.get_attr("route_table_ids") {
-        Some(v) if !v.is_null() => ec2::find_route_tables(ec2, &strings_attr(config, "route_table_ids")).await,
-        _ => ec2::find_route_tables_routing(ec2, &ctx.vpc.id, &all).await,
+    let route_tables = if config.route_table_ids.is_null() {
+        ec2::find_route_tables_routing(ec2, &ctx.vpc.id, &all).await
+    } else {
+        ec2::find_route_tables(ec2, &known_strings(&config.route_table_ids)).await
     };
     let sg = ctx.security_group_id.clone();
     let (rules, ips) = tokio::join!(
@@ -74,11 +157,11 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
     );
     let (route_tables, rules, ips) = match (route_tables, rules, ips) {
         (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return (Value::Null, aws_diag(&clients.explain(e), None)),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return (None, aws_diag(&clients.explain(e), None)),
     };
 
     let gateway = routed_gateway(&route_tables, &all);
-    let routable = config.get_attr("pod_network_routable").and_then(Value::as_bool).unwrap_or(true);
+    let routable = config.pod_network_routable.known().copied().unwrap_or(true);
 
     let mut missing = Vec::new();
     if !ctx.vpc.dns_hostnames {
@@ -103,7 +186,7 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
                 }
                 a
             }
-            Err(e) => return (Value::Null, aws_diag(&clients.explain(e), None)),
+            Err(e) => return (None, aws_diag(&clients.explain(e), None)),
         },
     };
     let mut routes = Vec::new();
@@ -115,12 +198,12 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
             match t.routes.iter().find(|r| &r.destination_cidr == c) {
                 Some(r) => {
                     let network = if nodes.iter().any(|n| n.to_string() == *c) { "node" } else { "pod" };
-                    routes.push(Value::object([
-                        ("route_table_id", Value::string(t.id.clone())),
-                        ("destination_cidr", Value::string(c.clone())),
-                        ("target_id", Value::string(r.target_id.clone())),
-                        ("network", Value::string(network)),
-                    ]));
+                    routes.push(AuditRouteModel {
+                        route_table_id: t.id.clone(),
+                        destination_cidr: c.clone(),
+                        target_id: r.target_id.clone(),
+                        network: network.to_string(),
+                    });
                     if gateway.as_ref().is_some_and(|g| &r.target_id != g) {
                         missing.push(format!("route {c} in {} to {gw_text} (it points at {})", t.id, r.target_id));
                     }
@@ -151,35 +234,62 @@ pub async fn read(aws: &Aws, config: &Value) -> (Value, Diagnostics) {
     let rule_ids = unique(rule_ids);
     let fw: Vec<std::net::Ipv4Addr> = ips.iter().filter_map(|s| s.parse().ok()).collect();
     let firewall = cidr::onprem_firewall_rules(&nodes, &pods, routable, &webhook_ports, Some(&fw));
-    let state = Value::object([
-        ("id", Value::string(name.clone())),
-        ("cluster_name", Value::string(name.clone())),
-        ("remote_node_cidrs", strings_value(&nodes_s)),
-        ("remote_pod_cidrs", strings_value(&pods_s)),
-        ("pod_network_routable", Value::Bool(routable)),
-        (
-            "webhook_ports",
-            match config.get_attr("webhook_ports") {
-                Some(v) if !v.is_null() => v.clone(),
-                _ => Value::Null,
-            },
-        ),
-        ("security_group_id", sg.clone().map(Value::string).unwrap_or(Value::Null)),
-        ("route_table_ids", strings_value(&route_tables.iter().map(|t| t.id.clone()).collect::<Vec<_>>())),
-        ("gateway_id", gateway.clone().map(Value::string).unwrap_or(Value::Null)),
-        ("missing", strings_value(&missing)),
-        ("vpc_id", Value::string(ctx.vpc.id.clone())),
-        ("vpc_cidrs", strings_value(&ctx.vpc.cidrs)),
-        ("service_cidr", Value::string(ctx.service_cidr.clone())),
-        ("attachment_id", attachment.map(|a| Value::string(a.id)).unwrap_or(Value::Null)),
-        ("route_table_id", Value::Null),
-        ("routes", Value::list(routes)),
-        ("security_group_rule_ids", strings_value(&rule_ids)),
-        ("eks_network_interface_ips", strings_value(&ips)),
-        (
-            "onprem_firewall_rules",
-            Value::list(firewall.into_iter().map(crate::data_sources::cidr_plan::firewall_rule_value).collect()),
-        ),
-    ]);
-    (state, diags)
+    let known = |items: Vec<String>| Tf::Known(items.into_iter().map(Tf::Known).collect());
+    let state = ClusterNetworkAuditModel {
+        id: Tf::Known(name.clone()),
+        cluster_name: Tf::Known(name),
+        remote_node_cidrs: known(nodes_s),
+        remote_pod_cidrs: known(pods_s),
+        pod_network_routable: Tf::Known(routable),
+        webhook_ports: config.webhook_ports.clone(),
+        security_group_id: sg.into(),
+        route_table_ids: known(route_tables.iter().map(|t| t.id.clone()).collect()),
+        gateway_id: gateway.into(),
+        missing: Tf::Known(missing),
+        vpc_id: Tf::Known(ctx.vpc.id.clone()),
+        vpc_cidrs: Tf::Known(ctx.vpc.cidrs.clone()),
+        service_cidr: Tf::Known(ctx.service_cidr.clone()),
+        attachment_id: attachment.map(|a| a.id).into(),
+        route_table_id: Tf::Null,
+        routes: Tf::Known(routes),
+        security_group_rule_ids: Tf::Known(rule_ids),
+        eks_network_interface_ips: Tf::Known(ips),
+        onprem_firewall_rules: Tf::Known(firewall.into_iter().map(FirewallRuleModel::from).collect()),
+    };
+    (Some(state), diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_lists_win_over_the_cluster_defaults() {
+        let default = ["10.80.0.0/16".to_string()];
+        assert_eq!(or_default(&Tf::Null, &default), default);
+        let set = Tf::Known(vec![Tf::Known("10.90.0.0/16".to_string()), Tf::Unknown, Tf::Null]);
+        assert_eq!(or_default(&set, &default), ["10.90.0.0/16"]);
+        assert!(or_default(&Tf::Unknown, &default).is_empty());
+    }
+
+    #[test]
+    fn ports_and_cidrs_are_reported_on_their_element() {
+        let mut d = Diagnostics::new();
+        let ports = Tf::Known(vec![
+            Tf::Known(Number::from(443i64)),
+            Tf::Known(Number::from(0i64)),
+            Tf::Known(Number::from(2.5)),
+            Tf::Null,
+            Tf::Known(Number::from(65536i64)),
+        ]);
+        assert_eq!(read_port_list(&ports, &mut d).values(), [443]);
+        let nets = parse_cidrs("remote_pod_cidrs", &["10.1.0.0/16".into(), "x".into()], &mut d);
+        assert_eq!(nets.len(), 1);
+        let paths: Vec<String> = d.0.iter().map(|d| d.path.as_ref().unwrap().to_string()).collect();
+        assert_eq!(
+            paths,
+            ["webhook_ports[1]", "webhook_ports[2]", "webhook_ports[3]", "webhook_ports[4]", "remote_pod_cidrs[1]"]
+        );
+        assert!(d.0[..4].iter().all(|d| d.summary == "Invalid webhook port"));
+    }
 }

@@ -5,36 +5,109 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hybridnet_rules::{self as cidr, Ipv4Net, Network};
-use tfplugin5::{AttrPath, Diagnostics, Value};
+use serde::{Deserialize, Serialize};
+use tfplugin5::typed::Tf;
+use tfplugin5::value::Number;
+use tfplugin5::{AttrPath, Diagnostics};
 
 /// Marks our own objects: security group rules and route tables carry this tag
 /// with the cluster name as value; rule descriptions start with "hybridnet:".
 pub const OWNER_TAG: &str = "hybridnet:cluster-network";
 
-pub fn str_attr(v: &Value, name: &str) -> Option<String> {
-    v.get_attr(name).and_then(|x| x.as_str()).map(str::to_string)
+/// The resource's configuration and state (`hybridnet_schema::cluster_network::resource_schema`).
+/// Every field may be null or unknown (a plan leaves what apply learns unknown).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClusterNetworkModel {
+    pub id: Tf<String>,
+    pub cluster_name: Tf<String>,
+    pub remote_node_cidrs: Tf<Vec<Tf<String>>>,
+    pub remote_pod_cidrs: Tf<Vec<Tf<String>>>,
+    pub pod_network_routable: Tf<bool>,
+    pub transit_gateway_id: Tf<String>,
+    pub vpn_gateway_id: Tf<String>,
+    pub attachment_subnet_ids: Tf<Vec<Tf<String>>>,
+    pub manage_attachment: Tf<bool>,
+    pub route_table_ids: Tf<Vec<Tf<String>>>,
+    pub create_route_table: Tf<bool>,
+    pub route_table_subnet_ids: Tf<Vec<Tf<String>>>,
+    pub manage_security_group_rules: Tf<bool>,
+    pub security_group_id: Tf<String>,
+    pub webhook_ports: Tf<Vec<Tf<Number>>>,
+    pub tags: Tf<BTreeMap<String, Tf<String>>>,
+    pub timeouts: Tf<TimeoutsModel>,
+    pub vpc_id: Tf<String>,
+    pub vpc_cidrs: Tf<Vec<Tf<String>>>,
+    pub service_cidr: Tf<String>,
+    pub attachment_id: Tf<String>,
+    pub route_table_id: Tf<String>,
+    pub routes: Tf<Vec<Tf<RouteModel>>>,
+    pub security_group_rule_ids: Tf<Vec<Tf<String>>>,
+    pub eks_network_interface_ips: Tf<Vec<Tf<String>>>,
+    pub onprem_firewall_rules: Tf<Vec<Tf<FirewallRuleModel>>>,
 }
 
-pub fn bool_attr(v: &Value, name: &str, default: bool) -> bool {
-    v.get_attr(name).and_then(|x| x.as_bool()).unwrap_or(default)
+/// The `timeouts` block.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimeoutsModel {
+    pub create: Tf<String>,
+    pub update: Tf<String>,
+    pub delete: Tf<String>,
 }
 
-pub fn strings_attr(v: &Value, name: &str) -> Vec<String> {
-    v.get_attr(name)
-        .and_then(|x| x.as_list())
-        .map(|items| items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
-        .unwrap_or_default()
+/// One element of `routes`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteModel {
+    pub route_table_id: Tf<String>,
+    pub destination_cidr: Tf<String>,
+    pub target_id: Tf<String>,
+    pub network: Tf<String>,
 }
 
-pub fn map_attr(v: &Value, name: &str) -> Vec<(String, String)> {
-    v.get_attr(name)
-        .and_then(|x| x.as_map())
-        .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect())
-        .unwrap_or_default()
+pub use crate::data_sources::cidr_plan::FirewallRuleModel;
+
+/// A known string, if it is one.
+pub fn text(v: &Tf<String>) -> Option<String> {
+    v.known().cloned()
 }
 
-pub fn strings_value(items: &[String]) -> Value {
-    Value::list(items.iter().map(|s| Value::string(s.clone())).collect())
+/// The known elements of a list of strings.
+pub fn strings(v: &Tf<Vec<Tf<String>>>) -> Vec<String> {
+    v.known().map(|l| l.iter().filter_map(|x| x.known().cloned()).collect()).unwrap_or_default()
+}
+
+/// A list of known strings.
+pub fn tf_strings(items: &[String]) -> Tf<Vec<Tf<String>>> {
+    Tf::Known(items.iter().cloned().map(Tf::Known).collect())
+}
+
+/// Whether every element of a list is known (and the list itself).
+pub fn list_known<T>(v: &Tf<Vec<Tf<T>>>) -> bool {
+    v.known().is_some_and(|l| l.iter().all(Tf::is_known))
+}
+
+impl ClusterNetworkModel {
+    /// Whether nothing in the model is unknown.
+    pub fn is_fully_known(&self) -> bool {
+        tfplugin5::typed::to_value_untyped(self).is_ok_and(|v| v.is_fully_known())
+    }
+
+    /// The gateway the configuration names.
+    pub fn gateway(&self) -> Option<String> {
+        text(&self.transit_gateway_id).or_else(|| text(&self.vpn_gateway_id)).filter(|s| !s.is_empty())
+    }
+
+    /// The routes recorded in state.
+    pub fn route_entries(&self) -> Vec<RouteEntry> {
+        self.routes
+            .known()
+            .map(|l| l.iter().filter_map(|r| r.known().and_then(RouteEntry::from_model)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The routes, as state.
+    pub fn set_routes(&mut self, routes: &[RouteEntry]) {
+        self.routes = Tf::Known(routes.iter().map(|r| Tf::Known(r.to_model())).collect());
+    }
 }
 
 /// Parses "30m", "1h30m", "90s", "45" (seconds).
@@ -96,46 +169,22 @@ pub struct Desired {
     pub timeouts: Timeouts,
 }
 
-fn cidr_list(v: &Value, attr: &str, diags: &mut Diagnostics) -> Vec<Ipv4Net> {
-    let mut out = Vec::new();
-    for (i, s) in strings_attr_with_nulls(v, attr).into_iter().enumerate() {
-        let path = AttrPath::attr(attr).index(i);
-        match s {
-            None => diags.error(
-                "Missing CIDR",
-                format!("Element {i} of {attr} is null. Remove it or set it to an IPv4 CIDR such as \"10.80.0.0/16\"."),
-                Some(path),
-            ),
-            Some(s) => match cidr::parse_ipv4_cidr(&s) {
-                Ok(n) => out.push(n),
-                Err(e) => diags.error(e.summary(), e.detail(), Some(path)),
-            },
-        }
-    }
-    out
-}
-
-fn strings_attr_with_nulls(v: &Value, name: &str) -> Vec<Option<String>> {
-    v.get_attr(name)
-        .and_then(|x| x.as_list())
-        .map(|items| items.iter().map(|i| i.as_str().map(str::to_string)).collect())
-        .unwrap_or_default()
-}
+pub use crate::args::{cidr_list, unique};
 
 impl Desired {
     /// Reads a fully known configuration (or planned state). Shape errors go to `diags`.
-    pub fn from_value(v: &Value, diags: &mut Diagnostics) -> Desired {
-        let nodes = cidr_list(v, "remote_node_cidrs", diags);
-        if v.get_attr("remote_node_cidrs").and_then(|x| x.as_list()).is_some_and(|l| l.is_empty()) {
+    pub fn from_model(v: &ClusterNetworkModel, diags: &mut Diagnostics) -> Desired {
+        let nodes = cidr_list(&v.remote_node_cidrs, "remote_node_cidrs", diags);
+        if v.remote_node_cidrs.known().is_some_and(|l| l.is_empty()) {
             diags.error(
                 "No remote node CIDRs",
                 "remote_node_cidrs needs at least one on-premises node CIDR, e.g. [\"10.80.0.0/16\"].",
                 Some(AttrPath::attr("remote_node_cidrs")),
             );
         }
-        let pods = cidr_list(v, "remote_pod_cidrs", diags);
-        let tgw = str_attr(v, "transit_gateway_id").filter(|s| !s.is_empty());
-        let vgw = str_attr(v, "vpn_gateway_id").filter(|s| !s.is_empty());
+        let pods = cidr_list(&v.remote_pod_cidrs, "remote_pod_cidrs", diags);
+        let tgw = text(&v.transit_gateway_id).filter(|s| !s.is_empty());
+        let vgw = text(&v.vpn_gateway_id).filter(|s| !s.is_empty());
         let gateway = match (&tgw, &vgw) {
             (Some(t), None) => {
                 if !t.starts_with("tgw-") {
@@ -178,23 +227,11 @@ impl Desired {
                 String::new()
             }
         };
-        let mut webhook_ports = Vec::new();
-        if let Some(items) = v.get_attr("webhook_ports").and_then(|x| x.as_list()) {
-            for (i, p) in items.iter().enumerate() {
-                match p.as_i64() {
-                    Some(p) if (1..=65535).contains(&p) => webhook_ports.push(p as u16),
-                    _ => diags.error(
-                        "Invalid webhook port",
-                        format!("webhook_ports[{i}] must be a whole number from 1 to 65535 (a TCP port)."),
-                        Some(AttrPath::attr("webhook_ports").index(i)),
-                    ),
-                }
-            }
-        }
-        let timeouts_v = v.get_attr("timeouts").cloned().unwrap_or(Value::Null);
-        let mut timeout = |name: &str| -> Duration {
+        let webhook_ports = crate::args::read_port_list(&v.webhook_ports, diags).values();
+        let timeouts_v = v.timeouts.known().cloned().unwrap_or_default();
+        let mut timeout = |name: &str, value: &Tf<String>| -> Duration {
             let default = Duration::from_secs(30 * 60);
-            match str_attr(&timeouts_v, name) {
+            match text(value) {
                 None => default,
                 Some(s) => parse_duration(&s).unwrap_or_else(|| {
                     diags.error(
@@ -206,9 +243,13 @@ impl Desired {
                 }),
             }
         };
-        let timeouts = Timeouts { create: timeout("create"), update: timeout("update"), delete: timeout("delete") };
-        let create_route_table = bool_attr(v, "create_route_table", false);
-        let route_table_ids = strings_attr(v, "route_table_ids");
+        let timeouts = Timeouts {
+            create: timeout("create", &timeouts_v.create),
+            update: timeout("update", &timeouts_v.update),
+            delete: timeout("delete", &timeouts_v.delete),
+        };
+        let create_route_table = v.create_route_table.known().copied().unwrap_or(false);
+        let route_table_ids = strings(&v.route_table_ids);
         if route_table_ids.is_empty() && !create_route_table {
             diags.error(
                 "No route tables",
@@ -217,21 +258,26 @@ impl Desired {
                 Some(AttrPath::attr("route_table_ids")),
             );
         }
-        let mut tags = map_attr(v, "tags");
+        let mut tags: Vec<(String, String)> = v
+            .tags
+            .known()
+            .map(|m| m.iter().filter_map(|(k, x)| x.known().map(|x| (k.clone(), x.clone()))).collect())
+            .unwrap_or_default();
         tags.retain(|(k, _)| k != OWNER_TAG);
+        let flag = |f: &Tf<bool>, default: bool| f.known().copied().unwrap_or(default);
         Desired {
-            cluster_name: str_attr(v, "cluster_name").unwrap_or_default(),
+            cluster_name: text(&v.cluster_name).unwrap_or_default(),
             nodes,
             pods,
-            routable: bool_attr(v, "pod_network_routable", true),
+            routable: flag(&v.pod_network_routable, true),
             gateway,
-            attachment_subnet_ids: strings_attr(v, "attachment_subnet_ids"),
-            manage_attachment: bool_attr(v, "manage_attachment", true),
+            attachment_subnet_ids: strings(&v.attachment_subnet_ids),
+            manage_attachment: flag(&v.manage_attachment, true),
             route_table_ids,
             create_route_table,
-            route_table_subnet_ids: strings_attr(v, "route_table_subnet_ids"),
-            manage_rules: bool_attr(v, "manage_security_group_rules", true),
-            security_group_id: str_attr(v, "security_group_id").filter(|s| !s.is_empty()),
+            route_table_subnet_ids: strings(&v.route_table_subnet_ids),
+            manage_rules: flag(&v.manage_security_group_rules, true),
+            security_group_id: text(&v.security_group_id).filter(|s| !s.is_empty()),
             webhook_ports,
             tags,
             timeouts,
@@ -271,34 +317,23 @@ pub struct RouteEntry {
 }
 
 impl RouteEntry {
-    pub fn to_value(&self) -> Value {
-        Value::object([
-            ("route_table_id", Value::string(self.route_table_id.clone())),
-            ("destination_cidr", Value::string(self.destination_cidr.clone())),
-            ("target_id", Value::string(self.target_id.clone())),
-            ("network", Value::string(self.network.clone())),
-        ])
+    pub fn to_model(&self) -> RouteModel {
+        RouteModel {
+            route_table_id: Tf::Known(self.route_table_id.clone()),
+            destination_cidr: Tf::Known(self.destination_cidr.clone()),
+            target_id: Tf::Known(self.target_id.clone()),
+            network: Tf::Known(self.network.clone()),
+        }
     }
 
-    pub fn from_value(v: &Value) -> Option<RouteEntry> {
+    pub fn from_model(v: &RouteModel) -> Option<RouteEntry> {
         Some(RouteEntry {
-            route_table_id: str_attr(v, "route_table_id")?,
-            destination_cidr: str_attr(v, "destination_cidr")?,
-            target_id: str_attr(v, "target_id").unwrap_or_default(),
-            network: str_attr(v, "network").unwrap_or_default(),
+            route_table_id: text(&v.route_table_id)?,
+            destination_cidr: text(&v.destination_cidr)?,
+            target_id: text(&v.target_id).unwrap_or_default(),
+            network: text(&v.network).unwrap_or_default(),
         })
     }
-}
-
-pub fn routes_attr(v: &Value) -> Vec<RouteEntry> {
-    v.get_attr("routes")
-        .and_then(|x| x.as_list())
-        .map(|items| items.iter().filter_map(RouteEntry::from_value).collect())
-        .unwrap_or_default()
-}
-
-pub fn routes_value(routes: &[RouteEntry]) -> Value {
-    Value::list(routes.iter().map(RouteEntry::to_value).collect())
 }
 
 /// The routes `d` needs, given the route tables to manage.
@@ -329,42 +364,17 @@ pub fn managed_route_tables(d: &Desired, created: Option<&str>) -> Vec<String> {
 }
 
 /// Firewall rules with the EKS IPs filled in.
-pub fn firewall_value(d: &Desired, eks_ips: &[String]) -> Value {
+pub fn firewall_rules(d: &Desired, eks_ips: &[String]) -> Tf<Vec<Tf<FirewallRuleModel>>> {
     let ips: Vec<std::net::Ipv4Addr> = eks_ips.iter().filter_map(|s| s.parse().ok()).collect();
     let rules = cidr::onprem_firewall_rules(&d.nodes, &d.pods, d.routable, &d.webhook_ports, Some(&ips));
-    Value::list(rules.into_iter().map(crate::data_sources::cidr_plan::firewall_rule_value).collect())
-}
-
-/// Attributes of a state object, as a map for in-place edits.
-pub fn set_all(state: &mut Value, pairs: Vec<(&str, Value)>) {
-    for (k, v) in pairs {
-        state.set_attr(k, v);
-    }
-}
-
-/// Whether two values differ in the given attributes.
-pub fn differs(a: &Value, b: &Value, attrs: &[&str]) -> bool {
-    attrs.iter().any(|k| a.get_attr(k) != b.get_attr(k))
+    Tf::Known(rules.into_iter().map(|r| Tf::Known(FirewallRuleModel::from(r))).collect())
 }
 
 pub type Tags = BTreeMap<String, String>;
 
-/// `items` without repeats, in the order of first appearance (`Vec::dedup` only drops
-/// adjacent repeats, which misses them in an unsorted list).
-pub fn unique<T: Ord + Clone>(items: impl IntoIterator<Item = T>) -> Vec<T> {
-    let mut seen = std::collections::BTreeSet::new();
-    items.into_iter().filter(|x| seen.insert(x.clone())).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unique_drops_repeats_that_are_not_adjacent() {
-        let ids = ["sgr-b", "sgr-a", "sgr-b", "sgr-c", "sgr-a"].map(String::from);
-        assert_eq!(unique(ids), ["sgr-b", "sgr-a", "sgr-c"].map(String::from));
-    }
 
     #[test]
     fn durations() {

@@ -1,0 +1,471 @@
+//! ApplyResourceChange for a create or an update: `converge` brings AWS to the plan in
+//! named steps — attachment, route table, routes, retired objects, rules, tags, EKS
+//! network interfaces — recording each object in `Progress` the moment it exists, so
+//! a failure, a stop or a panic part-way still returns the state of what exists.
+
+use std::collections::BTreeSet;
+
+use hybridnet_rules::Direction;
+use tfplugin5::typed::{ApplyRequest, StateResponse, Tf};
+use tfplugin5::Diagnostics;
+
+use super::context::{self, aws_diag};
+use super::delete;
+use super::matching::{is_ours, satisfying_rule};
+use super::model::{
+    desired_routes, firewall_rules, list_known, managed_route_tables, strings, tf_strings, ClusterNetworkModel,
+    Desired, RouteEntry, OWNER_TAG,
+};
+use crate::aws::{check_stop, ec2, Aws, AwsError, Clients, StopToken};
+use crate::resources::shared::{run_batch, run_guarded};
+
+pub async fn apply(aws: &Aws, req: ApplyRequest<ClusterNetworkModel>) -> StateResponse<ClusterNetworkModel> {
+    let stop = req.stop.cancellation_token().clone();
+    let clients = match aws.clients().await {
+        Ok(c) => c,
+        Err(e) => return StateResponse::new(req.prior).with_diagnostics(aws_diag(&e, None)),
+    };
+    let Some(planned) = req.planned else {
+        return delete::delete(clients, req.prior, &stop).await;
+    };
+    let d = Desired::from_model(&planned, &mut Diagnostics::new());
+    let prior = req.prior.as_ref();
+    let mut state = planned.clone();
+    let mut progress = Progress::default();
+    let step = Converge::new(clients, &d, prior, &stop, &state);
+    match run_guarded(&stop, step.run(&mut state, &mut progress)).await {
+        Ok(()) => StateResponse::new(Some(state)),
+        Err(e) => {
+            // Record what exists so nothing is orphaned; the next apply converges.
+            progress.fill(&mut state, prior);
+            tracing::warn!(target: "hybridnet::cluster_network", error = %e, "apply stopped part-way");
+            StateResponse::new(Some(state)).with_diagnostics(aws_diag(&clients.explain(e), None))
+        }
+    }
+}
+
+/// What an apply has established so far, for partial-failure state.
+#[derive(Default)]
+pub struct Progress {
+    pub attachment_id: Option<String>,
+    pub route_table_id: Option<String>,
+    pub routes: Vec<RouteEntry>,
+    pub rule_ids: Vec<String>,
+    pub eks_ips: Option<Vec<String>>,
+}
+
+impl Progress {
+    /// Fills what the plan left unknown with what exists: the state of a partial apply.
+    pub fn fill(&self, state: &mut ClusterNetworkModel, prior: Option<&ClusterNetworkModel>) {
+        fn unknown_to<T: Clone>(field: &mut Tf<T>, value: Tf<T>) {
+            if field.is_unknown() {
+                *field = value;
+            }
+        }
+        unknown_to(&mut state.attachment_id, self.attachment_id.clone().into());
+        unknown_to(&mut state.route_table_id, self.route_table_id.clone().into());
+        // Routes and rules: what we know exists, plus what the prior state had.
+        let mut routes: BTreeSet<RouteEntry> =
+            prior.map(ClusterNetworkModel::route_entries).unwrap_or_default().into_iter().collect();
+        routes.extend(self.routes.iter().cloned());
+        state.set_routes(&routes.into_iter().collect::<Vec<_>>());
+        let mut ids: Vec<String> = prior.map(|p| strings(&p.security_group_rule_ids)).unwrap_or_default();
+        for id in &self.rule_ids {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+        state.security_group_rule_ids = tf_strings(&ids);
+        if !list_known(&state.eks_network_interface_ips) {
+            state.eks_network_interface_ips = tf_strings(self.eks_ips.as_deref().unwrap_or(&[]));
+        }
+        if !list_known(&state.onprem_firewall_rules) {
+            state.onprem_firewall_rules = Tf::Known(Vec::new());
+        }
+        unknown_to(&mut state.vpc_id, Tf::Null);
+        unknown_to(&mut state.service_cidr, Tf::Null);
+        unknown_to(&mut state.security_group_id, Tf::Null);
+        if !list_known(&state.vpc_cidrs) {
+            state.vpc_cidrs = Tf::Known(Vec::new());
+        }
+    }
+}
+
+/// One apply's converge, step by step.
+struct Converge<'a> {
+    clients: &'a Clients,
+    d: &'a Desired,
+    prior: Option<&'a ClusterNetworkModel>,
+    prior_d: Option<Desired>,
+    stop: &'a StopToken,
+    vpc_id: String,
+    timeout: std::time::Duration,
+    tags: Vec<(String, String)>,
+}
+
+impl<'a> Converge<'a> {
+    fn new(
+        clients: &'a Clients,
+        d: &'a Desired,
+        prior: Option<&'a ClusterNetworkModel>,
+        stop: &'a StopToken,
+        planned: &ClusterNetworkModel,
+    ) -> Self {
+        Converge {
+            clients,
+            d,
+            prior,
+            prior_d: prior.map(|p| Desired::from_model(p, &mut Diagnostics::new())),
+            stop,
+            vpc_id: planned.vpc_id.known().cloned().unwrap_or_default(),
+            timeout: if prior.is_none() { d.timeouts.create } else { d.timeouts.update },
+            tags: d.object_tags(),
+        }
+    }
+
+    fn ec2(&self) -> &'a aws_sdk_ec2::Client {
+        &self.clients.ec2
+    }
+
+    /// The gateway before a gateway change whose attachment we managed.
+    fn old_gateway(&self) -> Option<String> {
+        self.prior_d.as_ref().filter(|p| p.gateway != self.d.gateway && p.manage_attachment).map(|p| p.gateway.clone())
+    }
+
+    /// The dedicated route table of the prior state.
+    fn prior_route_table(&self) -> Option<String> {
+        self.prior_d.as_ref().filter(|p| p.create_route_table)?;
+        self.prior.and_then(|p| p.route_table_id.known().cloned())
+    }
+
+    async fn run(self, state: &mut ClusterNetworkModel, progress: &mut Progress) -> Result<(), AwsError> {
+        let attachment = self.attachment(state, progress).await?;
+        check_stop(self.stop)?;
+        let route_table = self.route_table(state, progress).await?;
+        check_stop(self.stop)?;
+        self.routes(state, progress, route_table.as_deref()).await?;
+        check_stop(self.stop)?;
+        self.retire_old(route_table.as_deref()).await?;
+        check_stop(self.stop)?;
+        let rule_ids = self.rules(state, progress).await?;
+        check_stop(self.stop)?;
+        self.retag(&attachment, route_table.as_deref(), &rule_ids).await?;
+        self.eks_interfaces(state, progress).await
+    }
+
+    /// 1. The attachment. Two VGWs cannot be attached to one VPC at once: detach the
+    ///    old one first; a TGW is swapped make-before-break.
+    async fn attachment(
+        &self,
+        state: &mut ClusterNetworkModel,
+        progress: &mut Progress,
+    ) -> Result<ec2::Attachment, AwsError> {
+        let (ec2, d, vpc_id) = (self.ec2(), self.d, &self.vpc_id);
+        if let Some(old) = &self.old_gateway() {
+            if !old.starts_with("tgw-") && !d.gateway.starts_with("tgw-") {
+                ec2::delete_attachment(ec2, old, vpc_id, self.timeout).await?;
+            }
+        }
+        let attachment = if d.manage_attachment {
+            ec2::ensure_attachment(ec2, &d.gateway, vpc_id, &d.attachment_subnet_ids, &self.tags, self.timeout).await?
+        } else {
+            ec2::find_attachment(ec2, &d.gateway, vpc_id).await?.ok_or_else(|| AwsError::Api {
+                operation: "ec2:DescribeTransitGatewayVpcAttachments",
+                code: "AttachmentNotFound".into(),
+                message: format!("manage_attachment is false but VPC {vpc_id} is not attached to {}", d.gateway),
+            })?
+        };
+        progress.attachment_id = Some(attachment.id.clone());
+        if d.manage_attachment && d.gateway.starts_with("tgw-") {
+            let want: BTreeSet<&String> = d.attachment_subnet_ids.iter().collect();
+            let have: BTreeSet<&String> = attachment.subnet_ids.iter().collect();
+            let add: Vec<String> = want.difference(&have).map(|s| s.to_string()).collect();
+            let remove: Vec<String> = have.difference(&want).map(|s| s.to_string()).collect();
+            if !have.is_empty() {
+                ec2::modify_attachment_subnets(ec2, &attachment.id, &add, &remove).await?;
+            }
+        }
+        state.attachment_id = Tf::Known(attachment.id.clone());
+        Ok(attachment)
+    }
+
+    /// 2. The dedicated route table, and its subnet associations.
+    async fn route_table(
+        &self,
+        state: &mut ClusterNetworkModel,
+        progress: &mut Progress,
+    ) -> Result<Option<String>, AwsError> {
+        let (ec2, d, vpc_id) = (self.ec2(), self.d, &self.vpc_id);
+        if !d.create_route_table {
+            state.route_table_id = Tf::Null;
+            return Ok(None);
+        }
+        let existing = match &self.prior_route_table() {
+            Some(id) => ec2::find_route_tables(ec2, std::slice::from_ref(id)).await?.into_iter().next(),
+            None => ec2::find_route_tables_by_tag(ec2, vpc_id, OWNER_TAG, &d.cluster_name).await?.into_iter().next(),
+        };
+        let rt = match existing {
+            Some(rt) => rt,
+            None => {
+                let id = ec2::create_route_table(ec2, vpc_id, &self.tags).await?;
+                progress.route_table_id = Some(id.clone());
+                // A retried CreateRouteTable whose first answer was lost leaves a twin:
+                // keep ours, delete tagged twins that are still empty.
+                let tagged = ec2::find_route_tables_by_tag(ec2, vpc_id, OWNER_TAG, &d.cluster_name).await?;
+                for twin in tagged.iter().filter(|t| t.id != id) {
+                    let empty = twin.associations.is_empty() && twin.routes.iter().all(|r| r.target_id == "local");
+                    if empty {
+                        ec2::delete_route_table(ec2, &twin.id).await?;
+                    }
+                }
+                tagged.into_iter().find(|t| t.id == id).unwrap_or(ec2::RouteTable {
+                    id,
+                    vpc_id: vpc_id.clone(),
+                    routes: Vec::new(),
+                    associations: Vec::new(),
+                    tags: Vec::new(),
+                })
+            }
+        };
+        progress.route_table_id = Some(rt.id.clone());
+        for subnet in &d.route_table_subnet_ids {
+            if !rt.associations.iter().any(|(_, s)| s == subnet) {
+                ec2::associate_route_table(ec2, &rt.id, subnet).await?;
+            }
+        }
+        for (assoc, subnet) in &rt.associations {
+            if !d.route_table_subnet_ids.contains(subnet) {
+                ec2::disassociate_route_table(ec2, assoc).await?;
+            }
+        }
+        state.route_table_id = Tf::Known(rt.id.clone());
+        Ok(Some(rt.id))
+    }
+
+    /// 3. Routes: create or re-point what is needed, remove what no longer is (only
+    ///    while it points at our gateway).
+    async fn routes(
+        &self,
+        state: &mut ClusterNetworkModel,
+        progress: &mut Progress,
+        route_table: Option<&str>,
+    ) -> Result<(), AwsError> {
+        let (ec2, d) = (self.ec2(), self.d);
+        let rts = managed_route_tables(d, route_table);
+        let want = desired_routes(d, &rts);
+        let prior_routes = self.prior.map(ClusterNetworkModel::route_entries).unwrap_or_default();
+        let prior_gateway = self.prior_d.as_ref().map(|p| p.gateway.as_str()).filter(|g| !g.is_empty());
+        let mut all_rts: Vec<String> = rts.clone();
+        for r in &prior_routes {
+            if !all_rts.contains(&r.route_table_id) {
+                all_rts.push(r.route_table_id.clone());
+            }
+        }
+        let current = ec2::find_route_tables(ec2, &all_rts).await?;
+        let lookup = |rt: &str, cidr: &str| -> Option<String> {
+            current
+                .iter()
+                .find(|t| t.id == rt)
+                .and_then(|t| t.routes.iter().find(|r| r.destination_cidr == cidr))
+                .map(|r| r.target_id.clone())
+        };
+        // Never take over a route someone else wrote before us (plan names it; this
+        // guards an apply whose surroundings changed since the plan).
+        if let Some((rt, cidr, target)) = context::foreign_routes(d, &current, &prior_routes).into_iter().next() {
+            return Err(AwsError::Api {
+                operation: "ec2:ReplaceRoute",
+                code: "RouteOwnedByAnotherWriter".into(),
+                message: format!(
+                    "route table {rt} routes {cidr} to {target}, which this resource did not create; remove that \
+                     route or leave {rt} out of route_table_ids"
+                ),
+            });
+        }
+        let todo: Vec<RouteEntry> = want
+            .iter()
+            .filter(|r| lookup(&r.route_table_id, &r.destination_cidr).as_deref() != Some(r.target_id.as_str()))
+            .cloned()
+            .collect();
+        progress.routes.extend(want.iter().filter(|r| !todo.contains(r)).cloned());
+        let calls = todo.into_iter().map(|r| async move {
+            ec2::ensure_route(ec2, &r.route_table_id, &r.destination_cidr, &r.target_id).await.map(|()| r)
+        });
+        run_batch(calls, |r| progress.routes.push(r)).await?;
+        let wanted: BTreeSet<(String, String)> =
+            want.iter().map(|r| (r.route_table_id.clone(), r.destination_cidr.clone())).collect();
+        for r in &prior_routes {
+            if wanted.contains(&(r.route_table_id.clone(), r.destination_cidr.clone())) {
+                continue;
+            }
+            // The state records a route's live target, so a route another writer
+            // re-pointed (the hybrid nodes gateway, an appliance) is theirs now.
+            let target = lookup(&r.route_table_id, &r.destination_cidr);
+            if target.as_deref().is_some_and(|t| t == d.gateway || Some(t) == prior_gateway) {
+                ec2::delete_route(ec2, &r.route_table_id, &r.destination_cidr).await?;
+            }
+        }
+        state.set_routes(&want);
+        Ok(())
+    }
+
+    /// 4. The old gateway's attachment, and a dedicated route table no longer wanted.
+    async fn retire_old(&self, route_table: Option<&str>) -> Result<(), AwsError> {
+        let ec2 = self.ec2();
+        if let Some(old) = &self.old_gateway() {
+            ec2::delete_attachment(ec2, old, &self.vpc_id, self.timeout).await?;
+        }
+        if let (Some(old_rt), None) = (&self.prior_route_table(), route_table) {
+            ec2::delete_route_table_and_associations(ec2, old_rt).await?;
+        }
+        Ok(())
+    }
+
+    /// 5. Security group rules: reuse what satisfies a requirement, create the rest,
+    ///    revoke ours that are no longer needed.
+    async fn rules(&self, state: &mut ClusterNetworkModel, progress: &mut Progress) -> Result<Vec<String>, AwsError> {
+        let (ec2, d) = (self.ec2(), self.d);
+        let sg = state.security_group_id.known().cloned();
+        let prior_sg = self.prior.and_then(|p| p.security_group_id.known().cloned());
+        let prior_ids = self.prior.map(|p| strings(&p.security_group_rule_ids)).unwrap_or_default();
+        if let (Some(old_sg), true) = (&prior_sg, self.prior_d.as_ref().is_some_and(|p| p.manage_rules)) {
+            if !d.manage_rules || sg.as_ref() != Some(old_sg) {
+                revoke_ours(ec2, old_sg, &prior_ids, &d.cluster_name, &[]).await?;
+            }
+        }
+        let mut rule_ids = Vec::new();
+        if let (true, Some(sg)) = (d.manage_rules, &sg) {
+            let existing = ec2::find_security_group_rules(ec2, sg).await?;
+            let rules = d.rules();
+            let mut missing = Vec::new();
+            for (i, r) in rules.iter().enumerate() {
+                match satisfying_rule(&existing, r, &d.cluster_name) {
+                    Some(x) => rule_ids.push((i, x.id.clone())),
+                    None => missing.push((i, r.clone())),
+                }
+            }
+            progress.rule_ids.extend(rule_ids.iter().map(|(_, id)| id.clone()));
+            let tags = &self.tags;
+            let calls = missing.into_iter().map(|(i, r)| async move {
+                let rule = ec2::NewRule {
+                    egress: r.direction == Direction::Egress,
+                    from_port: i32::from(r.from_port),
+                    to_port: i32::from(r.to_port),
+                    cidr: r.cidr.to_string(),
+                    description: r.description.clone(),
+                };
+                ec2::authorize_rule(ec2, sg, &rule, tags).await.map(|id| (i, id))
+            });
+            run_batch(calls, |(i, id)| {
+                progress.rule_ids.push(id.clone());
+                rule_ids.push((i, id));
+            })
+            .await?;
+            rule_ids.sort();
+            let keep: Vec<String> = rule_ids.iter().map(|(_, id)| id.clone()).collect();
+            // Rules we made for CIDRs or ports no longer configured.
+            if prior_sg.as_ref() == Some(sg) {
+                revoke_ours(ec2, sg, &prior_ids, &d.cluster_name, &keep).await?;
+            }
+        }
+        let ids: Vec<String> = rule_ids.into_iter().map(|(_, id)| id).collect();
+        if !list_known(&state.security_group_rule_ids) {
+            // Planned known means unchanged: keep the plan's value.
+            state.security_group_rule_ids = tf_strings(&ids);
+        }
+        Ok(ids)
+    }
+
+    /// 6. Tags on what we own, when they changed.
+    async fn retag(
+        &self,
+        attachment: &ec2::Attachment,
+        route_table: Option<&str>,
+        rule_ids: &[String],
+    ) -> Result<(), AwsError> {
+        let d = self.d;
+        let Some(p) = &self.prior_d else { return Ok(()) };
+        if p.tags == d.tags {
+            return Ok(());
+        }
+        let mut owned: Vec<String> = rule_ids.to_vec();
+        if d.manage_attachment && d.gateway.starts_with("tgw-") {
+            owned.push(attachment.id.clone());
+        }
+        if let Some(rt) = route_table {
+            owned.push(rt.to_string());
+        }
+        let new_keys: BTreeSet<&String> = d.tags.iter().map(|(k, _)| k).collect();
+        let removed: Vec<String> = p.tags.iter().map(|(k, _)| k).filter(|k| !new_keys.contains(k)).cloned().collect();
+        ec2::retag(self.ec2(), &owned, &d.object_tags(), &removed).await
+    }
+
+    /// 7. The EKS network interfaces and the firewall table.
+    async fn eks_interfaces(&self, state: &mut ClusterNetworkModel, progress: &mut Progress) -> Result<(), AwsError> {
+        if list_known(&state.eks_network_interface_ips) {
+            return Ok(());
+        }
+        let ips = ec2::find_eks_interface_ips(self.ec2(), &self.vpc_id, &self.d.cluster_name).await?;
+        progress.eks_ips = Some(ips.clone());
+        state.onprem_firewall_rules = firewall_rules(self.d, &ips);
+        state.eks_network_interface_ips = tf_strings(&ips);
+        Ok(())
+    }
+}
+
+/// Revokes, among `ids`, the rules we created (tagged for this cluster) that are not in `keep`.
+pub async fn revoke_ours(
+    ec2: &aws_sdk_ec2::Client,
+    sg: &str,
+    ids: &[String],
+    cluster: &str,
+    keep: &[String],
+) -> Result<(), AwsError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let existing = ec2::find_security_group_rules(ec2, sg).await?;
+    let (mut ingress, mut egress) = (Vec::new(), Vec::new());
+    for r in existing.iter().filter(|r| ids.contains(&r.id) && !keep.contains(&r.id) && is_ours(r, cluster)) {
+        if r.egress {
+            egress.push(r.id.clone());
+        } else {
+            ingress.push(r.id.clone());
+        }
+    }
+    ec2::revoke_rules(ec2, sg, &ingress, &egress).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_part_way_through_apply_keeps_what_progress_recorded() {
+        let mut progress = Progress::default();
+        let route = RouteEntry {
+            route_table_id: "rtb-1".into(),
+            destination_cidr: "192.168.0.0/22".into(),
+            target_id: "tgw-1".into(),
+            network: "node".into(),
+        };
+        let fut = async {
+            progress.attachment_id = Some("tgw-attach-1".into());
+            progress.routes.push(route.clone());
+            if progress.routes.len() == 1 {
+                panic!("a bug after the first route");
+            }
+            Ok(())
+        };
+        let err = run_guarded(&StopToken::new(), fut).await.expect_err("the panic is an error");
+        assert!(matches!(&err, AwsError::Bug { message } if message == "a bug after the first route"), "{err:?}");
+        let (summary, detail) = err.summary_and_detail();
+        assert_eq!(summary, "Internal error in the hybridnet provider");
+        assert!(detail.contains("recorded in the state"), "{detail}");
+
+        let mut state =
+            ClusterNetworkModel { attachment_id: Tf::Unknown, routes: Tf::Unknown, ..ClusterNetworkModel::default() };
+        progress.fill(&mut state, None);
+        assert_eq!(state.attachment_id, Tf::Known("tgw-attach-1".into()));
+        assert_eq!(state.route_entries(), vec![route]);
+    }
+}

@@ -1,0 +1,150 @@
+//! PlanResourceChange: defaults, replacement, plan-time checks against AWS, and the
+//! computed values that are known now (planned known) or only after apply (unknown).
+
+use tfplugin5::typed::{PlanRequest, PlanResponse, Tf};
+use tfplugin5::{AttrPath, Diagnostics};
+
+use super::context::{self, aws_diag, check_cidrs, check_cluster, check_surroundings, find_context};
+use super::model::{
+    desired_routes, firewall_rules, list_known, managed_route_tables, strings, ClusterNetworkModel, Desired,
+};
+use crate::aws::{ec2, Aws};
+
+/// Arguments with a default, filled in when null (as plan and upgrade both do).
+pub fn fill_defaults(m: &mut ClusterNetworkModel) {
+    for (field, default) in [
+        (&mut m.pod_network_routable, true),
+        (&mut m.manage_attachment, true),
+        (&mut m.create_route_table, false),
+        (&mut m.manage_security_group_rules, true),
+    ] {
+        if field.is_null() {
+            *field = Tf::Known(default);
+        }
+    }
+}
+
+/// Whether the inputs of the security group rules differ.
+fn rule_inputs_differ(a: &ClusterNetworkModel, b: &ClusterNetworkModel) -> bool {
+    a.remote_node_cidrs != b.remote_node_cidrs
+        || a.remote_pod_cidrs != b.remote_pod_cidrs
+        || a.pod_network_routable != b.pod_network_routable
+        || a.webhook_ports != b.webhook_ports
+        || a.security_group_id != b.security_group_id
+        || a.manage_security_group_rules != b.manage_security_group_rules
+}
+
+pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanResponse<ClusterNetworkModel> {
+    let Some(mut planned) = req.proposed else { return PlanResponse::new(None) };
+    let prior = req.prior;
+    fill_defaults(&mut planned);
+    let mut requires_replace = Vec::new();
+    if prior.as_ref().is_some_and(|p| p.cluster_name != planned.cluster_name) {
+        requires_replace.push(AttrPath::attr("cluster_name"));
+    }
+    // The state the plan builds on: none when creating or replacing.
+    let base = if requires_replace.is_empty() { prior.clone() } else { None };
+    planned.id = planned.cluster_name.clone().or(Tf::Unknown);
+    let respond = |planned: ClusterNetworkModel, diagnostics: Diagnostics| {
+        let mut r = PlanResponse::new(Some(planned)).with_diagnostics(diagnostics);
+        r.requires_replace = requires_replace.clone();
+        r
+    };
+
+    let mut diags = Diagnostics::new();
+    if !planned.is_fully_known() {
+        // Something comes from a resource not created yet: check what we can at
+        // apply, and plan every result as unknown.
+        planned.vpc_id = base.as_ref().map(|b| b.vpc_id.clone()).unwrap_or(Tf::Unknown);
+        planned.service_cidr = base.as_ref().map(|b| b.service_cidr.clone()).unwrap_or(Tf::Unknown);
+        planned.vpc_cidrs = base.as_ref().map(|b| b.vpc_cidrs.clone()).unwrap_or(Tf::Unknown);
+        planned.attachment_id = Tf::Unknown;
+        planned.route_table_id = Tf::Unknown;
+        planned.routes = Tf::Unknown;
+        planned.security_group_rule_ids = Tf::Unknown;
+        planned.eks_network_interface_ips = Tf::Unknown;
+        planned.onprem_firewall_rules = Tf::Unknown;
+        if planned.security_group_id.is_null() {
+            planned.security_group_id = Tf::Unknown;
+        }
+        return respond(planned, diags);
+    }
+
+    let d = Desired::from_model(&planned, &mut diags);
+    if diags.has_errors() {
+        return PlanResponse::error(diags);
+    }
+    let clients = match aws.clients().await {
+        Ok(c) => c,
+        Err(e) => return PlanResponse::error(aws_diag(&e, None)),
+    };
+    let ctx = match find_context(clients, &d.cluster_name, d.security_group_id.as_deref()).await {
+        Ok(Some(ctx)) => ctx,
+        Ok(None) => return PlanResponse::error(context::cluster_not_found(&d.cluster_name, &clients.region)),
+        Err(e) => return PlanResponse::error(aws_diag(&clients.explain(e), None)),
+    };
+    check_cidrs(&d, &ctx, &mut diags);
+    check_cluster(&d, &ctx, &mut diags);
+    let ours = prior.as_ref().map(ClusterNetworkModel::route_entries).unwrap_or_default();
+    if let Err(e) = check_surroundings(clients, &d, &ctx, &ours, &mut diags).await {
+        diags.extend(aws_diag(&clients.explain(e), None));
+    }
+    if diags.has_errors() {
+        return PlanResponse::error(diags);
+    }
+
+    ctx.set_attrs(&mut planned);
+
+    let same_gateway = base.as_ref().is_some_and(|b| b.gateway().as_deref() == Some(d.gateway.as_str()));
+    let prior_attachment = base.as_ref().and_then(|b| b.attachment_id.known().cloned());
+    planned.attachment_id = match (same_gateway, prior_attachment, d.manage_attachment) {
+        (true, Some(a), _) => Tf::Known(a),
+        (_, _, false) => match ec2::find_attachment(&clients.ec2, &d.gateway, &ctx.vpc.id).await {
+            Ok(Some(a)) => Tf::Known(a.id),
+            _ => Tf::Unknown,
+        },
+        _ => Tf::Unknown,
+    };
+
+    planned.route_table_id = if d.create_route_table {
+        match base.as_ref().filter(|b| b.create_route_table == Tf::Known(true)).and_then(|b| b.route_table_id.known()) {
+            Some(id) => Tf::Known(id.clone()),
+            None => Tf::Unknown,
+        }
+    } else {
+        Tf::Null
+    };
+    match &planned.route_table_id {
+        Tf::Unknown => planned.routes = Tf::Unknown,
+        rt => {
+            let routes = desired_routes(&d, &managed_route_tables(&d, rt.known().map(String::as_str)));
+            planned.set_routes(&routes);
+        }
+    }
+
+    planned.security_group_rule_ids = if !d.manage_rules {
+        Tf::Known(Vec::new())
+    } else {
+        match &base {
+            Some(b)
+                if b.security_group_rule_ids.known().map(Vec::len) == Some(d.rules().len())
+                    && !rule_inputs_differ(b, &planned) =>
+            {
+                b.security_group_rule_ids.clone()
+            }
+            _ => Tf::Unknown,
+        }
+    };
+
+    match base.as_ref().map(|b| &b.eks_network_interface_ips).filter(|ips| list_known(ips)) {
+        Some(ips) => {
+            planned.onprem_firewall_rules = firewall_rules(&d, &strings(ips));
+            planned.eks_network_interface_ips = ips.clone();
+        }
+        None => {
+            planned.eks_network_interface_ips = Tf::Unknown;
+            planned.onprem_firewall_rules = Tf::Unknown;
+        }
+    }
+    respond(planned, diags)
+}
