@@ -6,9 +6,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tfplugin5::typed::{Provider, Registry, Tf};
 use tfplugin5::{AttrPath, Diagnostics, Schema};
-use tokio::sync::RwLock;
 
-use crate::aws::{AssumeRole, Aws, AwsSettings};
+use crate::aws::{AssumeRole, AwsSettings, ConfiguredAws};
 use crate::data_sources::cidr_plan::CidrPlan;
 use crate::resources::cluster_network::{ClusterNetwork, ClusterNetworkAudit};
 
@@ -16,35 +15,16 @@ pub use hybridnet_schema::provider_schema;
 
 /// Every type of the provider, served as one `ProviderLogic`.
 pub fn registry() -> Registry<Hybridnet> {
-    let shared = Arc::new(Shared::default());
+    let shared = Arc::new(ConfiguredAws::default());
     Registry::new(Hybridnet { shared: shared.clone() })
         .data_source(CidrPlan)
         .data_source(ClusterNetworkAudit::new(shared.clone()))
         .resource(ClusterNetwork::new(shared))
 }
 
-/// What the types share: the AWS settings from Configure, and clients made on first
-/// use (so configurations using only `hybridnet_cidr_plan` need no credentials).
-pub struct Shared {
-    aws: RwLock<Arc<Aws>>,
-}
-
-impl Default for Shared {
-    fn default() -> Self {
-        Shared { aws: RwLock::new(Arc::new(Aws::new(AwsSettings::default()))) }
-    }
-}
-
-impl Shared {
-    /// The AWS clients of the current configuration.
-    pub async fn aws(&self) -> Arc<Aws> {
-        self.aws.read().await.clone()
-    }
-}
-
 /// The provider block.
 pub struct Hybridnet {
-    shared: Arc<Shared>,
+    shared: Arc<ConfiguredAws>,
 }
 
 /// The provider block's model (see `hybridnet_schema::provider_schema`).
@@ -147,7 +127,7 @@ impl Provider for Hybridnet {
         let mut diags = Diagnostics::new();
         let settings = settings_from(&config, &mut diags);
         tracing::debug!(target: "hybridnet::provider", terraform_version, region = ?settings.region, profile = ?settings.profile, "configured");
-        *self.shared.aws.write().await = Arc::new(Aws::new(settings));
+        self.shared.configure(settings).await;
         diags
     }
 }

@@ -46,10 +46,7 @@ impl DataSource for Echo {
 }
 
 fn config(cidrs: &[&str]) -> Value {
-    Value::object([
-        ("cidrs", Value::list(cidrs.iter().map(|c| Value::string(*c)).collect())),
-        ("count", Value::Null),
-    ])
+    Value::object([("cidrs", Value::list(cidrs.iter().map(|c| Value::string(*c)).collect())), ("count", Value::Null)])
 }
 
 #[tokio::test]
@@ -65,7 +62,8 @@ async fn one_file_and_one_line_add_a_data_source() {
     let err = diags.iter().next().expect("one error");
     assert_eq!(err.path, Some(AttrPath::attr("cidrs").index(1)));
 
-    let (state, diags) = provider.read_data_source("hybridnet_test_echo", &config(&["10.80.0.0/16", "10.81.0.0/16"])).await;
+    let (state, diags) =
+        provider.read_data_source("hybridnet_test_echo", &config(&["10.80.0.0/16", "10.81.0.0/16"])).await;
     assert!(!diags.has_errors(), "{diags:?}");
     assert_eq!(state.get_attr("count").and_then(Value::as_i64), Some(2));
 

@@ -170,11 +170,11 @@ mod tests {
     fn line_has_hclog_keys_and_timestamp_format() {
         let mut fields = serde_json::Map::new();
         fields.insert("rpc".into(), "GetSchema".into());
-        let line = format_line(&Level::DEBUG, "hybridnet::protocol::server", "served", fields);
+        let line = format_line(&Level::DEBUG, "my_provider::protocol::server", "served", fields);
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["@level"], "debug");
         assert_eq!(v["@message"], "served");
-        assert_eq!(v["@module"], "hybridnet.protocol::server");
+        assert_eq!(v["@module"], "my_provider.protocol::server");
         assert_eq!(v["rpc"], "GetSchema");
         let ts = v["@timestamp"].as_str().unwrap();
         // 2006-01-02T15:04:05.000000Z

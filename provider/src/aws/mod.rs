@@ -167,6 +167,31 @@ pub struct Aws {
     clients: OnceCell<Clients>,
 }
 
+/// The AWS settings of the current provider configuration, shared by every type: set
+/// by Configure, clients made on first use (so configurations using only
+/// `hybridnet_cidr_plan` need no credentials).
+pub struct ConfiguredAws {
+    aws: tokio::sync::RwLock<std::sync::Arc<Aws>>,
+}
+
+impl Default for ConfiguredAws {
+    fn default() -> Self {
+        ConfiguredAws { aws: tokio::sync::RwLock::new(std::sync::Arc::new(Aws::new(AwsSettings::default()))) }
+    }
+}
+
+impl ConfiguredAws {
+    /// The AWS clients of the current configuration.
+    pub async fn aws(&self) -> std::sync::Arc<Aws> {
+        self.aws.read().await.clone()
+    }
+
+    /// Configure: new settings, clients made again on first use.
+    pub async fn configure(&self, settings: AwsSettings) {
+        *self.aws.write().await = std::sync::Arc::new(Aws::new(settings));
+    }
+}
+
 /// What went wrong talking to AWS, in terms a user can act on.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AwsError {

@@ -10,7 +10,6 @@ use tfplugin5::typed::{ApplyRequest, StateResponse, Tf};
 use tfplugin5::Diagnostics;
 
 use super::context::{self, aws_diag};
-use super::delete;
 use super::matching::{is_ours, satisfying_rule};
 use super::model::{
     desired_routes, firewall_rules, list_known, managed_route_tables, strings, tf_strings, ClusterNetworkModel,
@@ -25,9 +24,8 @@ pub async fn apply(aws: &Aws, req: ApplyRequest<ClusterNetworkModel>) -> StateRe
         Ok(c) => c,
         Err(e) => return StateResponse::new(req.prior).with_diagnostics(aws_diag(&e, None)),
     };
-    let Some(planned) = req.planned else {
-        return delete::delete(clients, req.prior, &stop).await;
-    };
+    // A destroy goes to `delete` (see `mod.rs`); without a plan there is nothing to do.
+    let Some(planned) = req.planned else { return StateResponse::new(req.prior) };
     let d = Desired::from_model(&planned, &mut Diagnostics::new());
     let prior = req.prior.as_ref();
     let mut state = planned.clone();

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use crate::args::{cidr_list, read_port_list, unique};
+use crate::aws::ConfiguredAws;
 use crate::aws::{ec2, Aws};
 use crate::data_sources::cidr_plan::FirewallRuleModel;
-use crate::provider::Shared;
 use hybridnet_rules::{self as cidr, Direction};
 use serde::{Deserialize, Serialize};
 use tfplugin5::typed::{DataSource, StopToken, Tf};
@@ -64,11 +64,11 @@ pub struct AuditRouteModel {
 
 /// The `hybridnet_cluster_network` data source: an audit, read-only.
 pub struct ClusterNetworkAudit {
-    shared: Arc<Shared>,
+    shared: Arc<ConfiguredAws>,
 }
 
 impl ClusterNetworkAudit {
-    pub fn new(shared: Arc<Shared>) -> Self {
+    pub fn new(shared: Arc<ConfiguredAws>) -> Self {
         ClusterNetworkAudit { shared }
     }
 }

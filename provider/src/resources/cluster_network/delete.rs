@@ -3,22 +3,22 @@
 
 use std::collections::BTreeSet;
 
-use tfplugin5::typed::StateResponse;
+use tfplugin5::typed::{ApplyRequest, StateResponse};
 use tfplugin5::Diagnostics;
 
 use super::apply::revoke_ours;
 use super::context::aws_diag;
 use super::model::{strings, ClusterNetworkModel, Desired, RouteEntry};
-use crate::aws::{ec2, unless_stopped, AwsError, Clients, StopToken};
+use crate::aws::{ec2, unless_stopped, Aws, AwsError, Clients};
 use crate::resources::shared::run_batch;
 
-pub async fn delete(
-    clients: &Clients,
-    prior: Option<ClusterNetworkModel>,
-    stop: &StopToken,
-) -> StateResponse<ClusterNetworkModel> {
-    let Some(prior) = prior else { return StateResponse::new(None) };
-    match unless_stopped(stop, delete_all(clients, &prior)).await {
+pub async fn delete(aws: &Aws, req: ApplyRequest<ClusterNetworkModel>) -> StateResponse<ClusterNetworkModel> {
+    let Some(prior) = req.prior else { return StateResponse::new(None) };
+    let clients = match aws.clients().await {
+        Ok(c) => c,
+        Err(e) => return StateResponse::new(Some(prior)).with_diagnostics(aws_diag(&e, None)),
+    };
+    match unless_stopped(req.stop.cancellation_token(), delete_all(clients, &prior)).await {
         Ok(()) => StateResponse::new(None),
         Err(e) => StateResponse::new(Some(prior)).with_diagnostics(aws_diag(&clients.explain(e), None)),
     }

@@ -105,7 +105,10 @@ mod tests {
         let ours = rule(false, "tcp", 443, 443, "192.168.0.0/22", &[(OWNER_TAG, "edge")]);
         let both = [eks.clone(), ours.clone()];
         assert_eq!(satisfying_rule(&both, &w, "edge"), Some(&ours));
-        assert!(satisfying_rule(std::slice::from_ref(&eks), &w, "edge") == Some(&eks), "an identical foreign rule is used");
+        assert!(
+            satisfying_rule(std::slice::from_ref(&eks), &w, "edge") == Some(&eks),
+            "an identical foreign rule is used"
+        );
         let wanted = [w.clone(), want(Direction::Egress, "tcp", 10250, "192.168.0.0/22")];
         let allow_all = rule(true, "-1", -1, -1, "0.0.0.0/0", &[]);
         let missing = missing_rules(&[eks, allow_all], &wanted);

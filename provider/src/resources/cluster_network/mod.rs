@@ -28,15 +28,15 @@ pub use data_source::ClusterNetworkAudit;
 pub use hybridnet_schema::cluster_network::{self as schema, TYPE_NAME};
 pub use model::ClusterNetworkModel;
 
-use crate::provider::Shared;
+use crate::aws::ConfiguredAws;
 
 /// The resource type.
 pub struct ClusterNetwork {
-    shared: Arc<Shared>,
+    shared: Arc<ConfiguredAws>,
 }
 
 impl ClusterNetwork {
-    pub fn new(shared: Arc<Shared>) -> Self {
+    pub fn new(shared: Arc<ConfiguredAws>) -> Self {
         ClusterNetwork { shared }
     }
 }
@@ -62,7 +62,11 @@ impl Resource for ClusterNetwork {
     }
 
     async fn apply(&self, req: ApplyRequest<ClusterNetworkModel>) -> StateResponse<ClusterNetworkModel> {
-        apply::apply(&*self.shared.aws().await, req).await
+        let aws = self.shared.aws().await;
+        match req.planned {
+            None => delete::delete(&aws, req).await,
+            Some(_) => apply::apply(&aws, req).await,
+        }
     }
 
     async fn read(&self, req: ReadRequest<ClusterNetworkModel>) -> StateResponse<ClusterNetworkModel> {
