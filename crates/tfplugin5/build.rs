@@ -5,7 +5,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
     std::env::set_var("PROTOC", protoc);
     let include = protoc_bin_vendored::include_path()?;
-    let proto_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("proto");
+    // Read at run time: a build script binary reused from another checkout of the same
+    // sources must not look for the protos there.
+    let proto_dir = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("proto");
     let files = ["tfplugin5.proto", "grpc_controller.proto", "grpc_stdio.proto"].map(|f| proto_dir.join(f));
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());

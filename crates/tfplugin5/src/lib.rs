@@ -41,6 +41,15 @@ pub mod pb {
 }
 
 pub use diag::{AttrPath, Diagnostic, Diagnostics, Severity};
+
+/// The message of a caught panic (`&str` or `String` payloads), for diagnostics.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
 pub use schema::{Attribute, Block, Nesting, Schema};
 pub use types::Type;
 pub use value::Value;

@@ -73,11 +73,7 @@ where
     match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
         Ok(resp) => Ok(Response::new(resp)),
         Err(panic) => {
-            let msg = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
+            let msg = crate::panic_message(&*panic);
             tracing::error!(target: "tfplugin5::server", rpc, panic = %msg, "handler panicked");
             Ok(Response::new(T::from_diagnostics(&Diagnostics::from_error(
                 format!("Internal error in the {provider} provider"),

@@ -443,11 +443,7 @@ pub async fn catch_panic<T>(fut: impl std::future::Future<Output = Result<T, Aws
     match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
         Ok(r) => r,
         Err(panic) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
+            let message = tfplugin5::panic_message(&*panic);
             tracing::error!(target: "hybridnet::aws", panic = %message, "panic part-way through an operation");
             Err(AwsError::Bug { message })
         }

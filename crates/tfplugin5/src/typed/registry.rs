@@ -13,7 +13,6 @@
 //! does not fit is an error diagnostic naming the attribute), the typed method runs
 //! under a panic guard, and the answer is encoded against the schema.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -28,6 +27,7 @@ use super::{
     ApplyRequest, Checkpoint, DataSource, PlanRequest, Provider, ReadRequest, Resource, StopToken, TypedError,
 };
 use crate::diag::{AttrPath, Diagnostics, PathStep};
+use crate::panic_message;
 use crate::provider::{self as raw, ImportedResource, ProviderLogic, ProviderSchemas};
 use crate::schema::{Block, Nesting, Schema};
 use crate::types::Type;
@@ -295,13 +295,6 @@ fn or_empty_object(v: &Value, ty: &Type) -> Value {
         (Value::Null, Type::Object(attrs)) => Value::Map(attrs.keys().map(|k| (k.clone(), Value::Null)).collect()),
         _ => v.clone(),
     }
-}
-
-fn panic_message(p: &(dyn Any + Send)) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string())
 }
 
 fn panic_diagnostics(doing: &str, msg: &str, after: &str) -> Diagnostics {
