@@ -15,7 +15,7 @@ use tfplugin5::{Diagnostics, Schema};
 
 use super::context::{aws_diag, cluster_not_found, find_context};
 use super::matching::{routed_gateway, satisfying_rule};
-use super::model::tf_strings;
+use super::model::{firewall_table, strings, tf_strings};
 
 /// The whole `hybridnet_cluster_network` data source object (see
 /// [`hybridnet_schema::cluster_network::data_source_schema`]): arguments, then
@@ -95,18 +95,11 @@ impl DataSource for ClusterNetworkAudit {
     }
 }
 
-/// The known strings of a list (unknown and null elements left out; an unknown or
-/// null list is empty).
-fn known_strings(list: &Tf<Vec<Tf<String>>>) -> Vec<String> {
-    list.known().map(|items| items.iter().filter_map(|i| i.known().cloned()).collect()).unwrap_or_default()
-}
-
-/// The list when set (not null), else `default`.
 fn or_default(list: &Tf<Vec<Tf<String>>>, default: &[String]) -> Vec<String> {
     if list.is_null() {
         default.to_vec()
     } else {
-        known_strings(list)
+        strings(list)
     }
 }
 
@@ -143,7 +136,7 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
     let route_tables = if config.route_table_ids.is_null() {
         ec2::find_route_tables_routing(ec2, &ctx.vpc.id, &all).await
     } else {
-        ec2::find_route_tables(ec2, &known_strings(&config.route_table_ids)).await
+        ec2::find_route_tables(ec2, &strings(&config.route_table_ids)).await
     };
     let sg = ctx.security_group_id.clone();
     let (rules, ips) = tokio::join!(
@@ -232,18 +225,16 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
         }
     }
     let rule_ids = unique(rule_ids);
-    let fw: Vec<std::net::Ipv4Addr> = ips.iter().filter_map(|s| s.parse().ok()).collect();
-    let firewall = cidr::onprem_firewall_rules(&nodes, &pods, routable, &webhook_ports, Some(&fw));
-    let known = |items: Vec<String>| Tf::Known(items.into_iter().map(Tf::Known).collect());
+    let firewall = firewall_table(&nodes, &pods, routable, &webhook_ports, &ips);
     let state = ClusterNetworkAuditModel {
         id: Tf::Known(name.clone()),
         cluster_name: Tf::Known(name),
-        remote_node_cidrs: known(nodes_s),
-        remote_pod_cidrs: known(pods_s),
+        remote_node_cidrs: tf_strings(&nodes_s),
+        remote_pod_cidrs: tf_strings(&pods_s),
         pod_network_routable: Tf::Known(routable),
         webhook_ports: config.webhook_ports.clone(),
         security_group_id: sg.into(),
-        route_table_ids: known(route_tables.iter().map(|t| t.id.clone()).collect()),
+        route_table_ids: tf_strings(&route_tables.iter().map(|t| t.id.clone()).collect::<Vec<_>>()),
         gateway_id: gateway.into(),
         missing: Tf::Known(missing),
         vpc_id: Tf::Known(ctx.vpc.id.clone()),
@@ -254,7 +245,7 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
         routes: Tf::Known(routes),
         security_group_rule_ids: Tf::Known(rule_ids),
         eks_network_interface_ips: Tf::Known(ips),
-        onprem_firewall_rules: Tf::Known(firewall.into_iter().map(FirewallRuleModel::from).collect()),
+        onprem_firewall_rules: Tf::Known(firewall),
     };
     (Some(state), diags)
 }

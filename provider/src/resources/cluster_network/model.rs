@@ -363,14 +363,25 @@ pub fn managed_route_tables(d: &Desired, created: Option<&str>) -> Vec<String> {
     rts
 }
 
-/// Firewall rules with the EKS IPs filled in.
-pub fn firewall_rules(d: &Desired, eks_ips: &[String]) -> Tf<Vec<Tf<FirewallRuleModel>>> {
+/// The on-premises firewall table with the EKS cluster IPs filled in (resource and
+/// data source alike).
+pub fn firewall_table(
+    nodes: &[Ipv4Net],
+    pods: &[Ipv4Net],
+    routable: bool,
+    webhook_ports: &[u16],
+    eks_ips: &[String],
+) -> Vec<FirewallRuleModel> {
     let ips: Vec<std::net::Ipv4Addr> = eks_ips.iter().filter_map(|s| s.parse().ok()).collect();
-    let rules = cidr::onprem_firewall_rules(&d.nodes, &d.pods, d.routable, &d.webhook_ports, Some(&ips));
-    Tf::Known(rules.into_iter().map(|r| Tf::Known(FirewallRuleModel::from(r))).collect())
+    let rules = cidr::onprem_firewall_rules(nodes, pods, routable, webhook_ports, Some(&ips));
+    rules.into_iter().map(FirewallRuleModel::from).collect()
 }
 
-pub type Tags = BTreeMap<String, String>;
+/// The resource's firewall table for `d`.
+pub fn firewall_rules(d: &Desired, eks_ips: &[String]) -> Tf<Vec<Tf<FirewallRuleModel>>> {
+    let table = firewall_table(&d.nodes, &d.pods, d.routable, &d.webhook_ports, eks_ips);
+    Tf::Known(table.into_iter().map(Tf::Known).collect())
+}
 
 #[cfg(test)]
 mod tests {
