@@ -565,71 +565,107 @@ pub async fn security_group_exists(ec2: &aws_sdk_ec2::Client, group_id: &str) ->
     }
 }
 
-/// A rule to authorize.
+/// A TCP rule to authorize (its direction is the request's).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewRule {
-    pub egress: bool,
     pub from_port: i32,
     pub to_port: i32,
     pub cidr: String,
     pub description: String,
 }
 
-/// Authorizes one rule and returns its ID; a duplicate is looked up instead.
-pub async fn authorize_rule(
+/// Whether `r` is the rule `want` asks for (direction, protocol, ports, CIDR).
+fn is_rule(r: &SgRule, egress: bool, want: &NewRule) -> bool {
+    r.egress == egress
+        && r.protocol == "tcp"
+        && r.from_port == want.from_port
+        && r.to_port == want.to_port
+        && r.cidr.as_deref() == Some(want.cidr.as_str())
+}
+
+/// Attempts of [`authorize_rules`] that may each find some rules already there.
+const AUTHORIZE_ATTEMPTS: usize = 3;
+
+/// Authorizes `rules`, all inbound or all outbound (`egress`), in one request, and
+/// reports each rule's ID through `done(index into rules, id)` as it is known.
+///
+/// EC2 refuses the whole request when one permission already exists
+/// (`InvalidPermission.Duplicate`: it appeared meanwhile, or an interrupted attempt
+/// went through): then the group is read again, what is there is reported, and only
+/// the rest is sent again. So nothing is created twice.
+pub async fn authorize_rules(
     ec2: &aws_sdk_ec2::Client,
     group_id: &str,
-    rule: &NewRule,
+    egress: bool,
+    rules: &[NewRule],
     tags: &Tags,
-) -> Result<String, AwsError> {
-    let perm = IpPermission::builder()
-        .ip_protocol("tcp")
-        .from_port(rule.from_port)
-        .to_port(rule.to_port)
-        .ip_ranges(IpRange::builder().cidr_ip(&rule.cidr).description(&rule.description).build())
-        .build();
-    let spec = tag_spec(ResourceType::SecurityGroupRule, tags);
-    let operation = if rule.egress { "ec2:AuthorizeSecurityGroupEgress" } else { "ec2:AuthorizeSecurityGroupIngress" };
-    let first_id = |rules: &[aws_sdk_ec2::types::SecurityGroupRule]| {
-        rules.first().and_then(|r| r.security_group_rule_id()).map(str::to_string)
-    };
-    // Two operations with one shape: the SDK gives each its own builder type.
-    let result = if rule.egress {
-        let req = ec2.authorize_security_group_egress().group_id(group_id).ip_permissions(perm);
-        let sent = req.tag_specifications(spec).send().await;
-        sent.map(|o| first_id(o.security_group_rules())).map_err(|e| sdk_error(operation, e))
-    } else {
-        let req = ec2.authorize_security_group_ingress().group_id(group_id).ip_permissions(perm);
-        let sent = req.tag_specifications(spec).send().await;
-        sent.map(|o| first_id(o.security_group_rules())).map_err(|e| sdk_error(operation, e))
-    };
-    match result {
-        Ok(Some(id)) => Ok(id),
-        Ok(None) | Err(AwsError::Api { .. }) => {
-            if let Err(e) = &result {
-                if e.code() != Some("InvalidPermission.Duplicate") {
-                    return Err(e.clone());
-                }
-            }
-            // Created by an interrupted run, or the answer lacked the ID: find it.
-            let rules = find_security_group_rules(ec2, group_id).await?;
-            rules
-                .into_iter()
-                .find(|r| {
-                    r.egress == rule.egress
-                        && r.protocol == "tcp"
-                        && r.from_port == rule.from_port
-                        && r.to_port == rule.to_port
-                        && r.cidr.as_deref() == Some(rule.cidr.as_str())
-                })
-                .map(|r| r.id)
-                .ok_or_else(|| AwsError::Api {
-                    operation,
-                    code: "InvalidPermission.Duplicate".into(),
-                    message: format!("rule for {} reported as duplicate but not found", rule.cidr),
-                })
+    mut done: impl FnMut(usize, String),
+) -> Result<(), AwsError> {
+    let operation = if egress { "ec2:AuthorizeSecurityGroupEgress" } else { "ec2:AuthorizeSecurityGroupIngress" };
+    let mut pending: Vec<usize> = (0..rules.len()).collect();
+    for _ in 0..AUTHORIZE_ATTEMPTS {
+        if pending.is_empty() {
+            return Ok(());
         }
-        Err(e) => Err(e),
+        let perms: Vec<IpPermission> = pending
+            .iter()
+            .filter_map(|&i| rules.get(i))
+            .map(|r| {
+                IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(r.from_port)
+                    .to_port(r.to_port)
+                    .ip_ranges(IpRange::builder().cidr_ip(&r.cidr).description(&r.description).build())
+                    .build()
+            })
+            .collect();
+        let spec = tag_spec(ResourceType::SecurityGroupRule, tags);
+        // Two operations with one shape: the SDK gives each its own builder type.
+        let result = if egress {
+            let req = ec2.authorize_security_group_egress().group_id(group_id).set_ip_permissions(Some(perms));
+            let sent = req.tag_specifications(spec).send().await;
+            sent.map(|o| o.security_group_rules().iter().map(sg_rule_of).collect::<Vec<_>>())
+                .map_err(|e| sdk_error(operation, e))
+        } else {
+            let req = ec2.authorize_security_group_ingress().group_id(group_id).set_ip_permissions(Some(perms));
+            let sent = req.tag_specifications(spec).send().await;
+            sent.map(|o| o.security_group_rules().iter().map(sg_rule_of).collect::<Vec<_>>())
+                .map_err(|e| sdk_error(operation, e))
+        };
+        let created = match result {
+            Ok(created) => created,
+            Err(e) if e.code() == Some("InvalidPermission.Duplicate") => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        // The answer names each new rule; match them to what was asked.
+        let mut report = |found: &[SgRule], pending: &mut Vec<usize>| {
+            pending.retain(|&i| {
+                let Some(want) = rules.get(i) else { return false };
+                match found.iter().find(|r| is_rule(r, egress, want)) {
+                    Some(r) => {
+                        done(i, r.id.clone());
+                        false
+                    }
+                    None => true,
+                }
+            });
+        };
+        report(&created, &mut pending);
+        if !pending.is_empty() {
+            // A duplicate, or an answer without the IDs: see what the group holds.
+            report(&find_security_group_rules(ec2, group_id).await?, &mut pending);
+        }
+    }
+    match pending.first().and_then(|&i| rules.get(i)) {
+        None => Ok(()),
+        Some(r) => Err(AwsError::Api {
+            operation,
+            code: "InvalidPermission.Duplicate".into(),
+            message: format!(
+                "the rule for {} port {} was reported as a duplicate {AUTHORIZE_ATTEMPTS} times but is not in {group_id}",
+                r.cidr, r.from_port
+            ),
+        }),
     }
 }
 

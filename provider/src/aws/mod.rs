@@ -6,6 +6,7 @@
 
 pub mod ec2;
 pub mod eks;
+pub mod handover;
 
 use std::time::Duration;
 
@@ -52,6 +53,8 @@ pub struct Clients {
     pub eks_endpoint: String,
     /// Attempts per call, retries included (`max_retries` + 1).
     pub max_attempts: u32,
+    /// What one phase read, for the next phase of this process.
+    pub handover: handover::Handover,
 }
 
 impl Clients {
@@ -408,6 +411,7 @@ async fn build_clients(s: &AwsSettings) -> Result<Clients, AwsError> {
         eks_endpoint,
         max_attempts: attempts,
         region,
+        handover: handover::Handover::default(),
     })
 }
 
@@ -485,6 +489,7 @@ mod tests {
             ec2_endpoint: "http://127.0.0.1:4566".into(),
             eks_endpoint: "https://eks.eu-west-1.amazonaws.com".into(),
             max_attempts: 6,
+            handover: handover::Handover::default(),
         }
     }
 

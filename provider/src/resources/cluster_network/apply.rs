@@ -15,6 +15,7 @@ use super::model::{
     desired_routes, firewall_rules, list_known, managed_route_tables, strings, tf_strings, ClusterNetworkModel,
     Desired, RouteEntry, OWNER_TAG,
 };
+use crate::aws::handover::Phase;
 use crate::aws::{check_stop, ec2, Aws, AwsError, Clients, StopToken};
 use crate::resources::shared::{run_batch, run_guarded};
 
@@ -167,10 +168,12 @@ impl<'a> Converge<'a> {
         let attachment = if d.manage_attachment {
             ec2::ensure_attachment(ec2, &d.gateway, vpc_id, &d.attachment_subnet_ids, &self.tags, self.timeout).await?
         } else {
-            ec2::find_attachment(ec2, &d.gateway, vpc_id).await?.ok_or_else(|| AwsError::Api {
-                operation: "ec2:DescribeTransitGatewayVpcAttachments",
-                code: "AttachmentNotFound".into(),
-                message: format!("manage_attachment is false but VPC {vpc_id} is not attached to {}", d.gateway),
+            self.clients.handover.attachment(ec2, &d.gateway, vpc_id, Phase::Apply).await?.ok_or_else(|| {
+                AwsError::Api {
+                    operation: "ec2:DescribeTransitGatewayVpcAttachments",
+                    code: "AttachmentNotFound".into(),
+                    message: format!("manage_attachment is false but VPC {vpc_id} is not attached to {}", d.gateway),
+                }
             })?
         };
         progress.attachment_id = Some(attachment.id.clone());
@@ -259,7 +262,7 @@ impl<'a> Converge<'a> {
                 all_rts.push(r.route_table_id.clone());
             }
         }
-        let current = ec2::find_route_tables(ec2, &all_rts).await?;
+        let current = self.clients.handover.route_tables(ec2, &all_rts, Phase::Apply).await?;
         let lookup = |rt: &str, cidr: &str| -> Option<String> {
             current
                 .iter()
@@ -326,43 +329,67 @@ impl<'a> Converge<'a> {
         let prior_sg = self.prior.and_then(|p| p.security_group_id.known().cloned());
         let prior_ids = self.prior.map(|p| strings(&p.security_group_rule_ids)).unwrap_or_default();
         if let (Some(old_sg), true) = (&prior_sg, self.prior_d.as_ref().is_some_and(|p| p.manage_rules)) {
-            if !d.manage_rules || sg.as_ref() != Some(old_sg) {
-                revoke_ours(ec2, old_sg, &prior_ids, &d.cluster_name, &[]).await?;
+            if (!d.manage_rules || sg.as_ref() != Some(old_sg)) && !prior_ids.is_empty() {
+                let existing = self.clients.handover.rules(ec2, old_sg, Phase::Apply).await?;
+                revoke_ours(ec2, old_sg, &existing, &prior_ids, &d.cluster_name, &[]).await?;
             }
         }
         let mut rule_ids = Vec::new();
         if let (true, Some(sg)) = (d.manage_rules, &sg) {
-            let existing = ec2::find_security_group_rules(ec2, sg).await?;
+            let existing = self.clients.handover.rules(ec2, sg, Phase::Apply).await?;
             let rules = d.rules();
-            let mut missing = Vec::new();
+            let (mut ingress, mut egress) = (Vec::new(), Vec::new());
             for (i, r) in rules.iter().enumerate() {
                 match satisfying_rule(&existing, r, &d.cluster_name) {
                     Some(x) => rule_ids.push((i, x.id.clone())),
-                    None => missing.push((i, r.clone())),
+                    None => {
+                        let new = ec2::NewRule {
+                            from_port: i32::from(r.from_port),
+                            to_port: i32::from(r.to_port),
+                            cidr: r.cidr.to_string(),
+                            description: r.description.clone(),
+                        };
+                        if r.direction == Direction::Egress { &mut egress } else { &mut ingress }.push((i, new));
+                    }
                 }
             }
             progress.rule_ids.extend(rule_ids.iter().map(|(_, id)| id.clone()));
+            // One request per direction, whatever the number of rules; both at once.
+            // Each ID is recorded the moment it is known: a stop or a failure of the
+            // other request keeps it in the state.
             let tags = &self.tags;
-            let calls = missing.into_iter().map(|(i, r)| async move {
-                let rule = ec2::NewRule {
-                    egress: r.direction == Direction::Egress,
-                    from_port: i32::from(r.from_port),
-                    to_port: i32::from(r.to_port),
-                    cidr: r.cidr.to_string(),
-                    description: r.description.clone(),
-                };
-                ec2::authorize_rule(ec2, sg, &rule, tags).await.map(|id| (i, id))
-            });
-            run_batch(calls, |(i, id)| {
+            let found = std::sync::Mutex::new((&mut *progress, Vec::new()));
+            let record = |i: usize, id: String| {
+                let mut guard = found.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let (progress, ids) = &mut *guard;
                 progress.rule_ids.push(id.clone());
-                rule_ids.push((i, id));
-            })
-            .await?;
+                ids.push((i, id));
+            };
+            let authorize = |egress: bool, wanted: Vec<(usize, ec2::NewRule)>| {
+                let record = &record;
+                async move {
+                    if wanted.is_empty() {
+                        return Ok(());
+                    }
+                    let (index, new): (Vec<usize>, Vec<ec2::NewRule>) = wanted.into_iter().unzip();
+                    ec2::authorize_rules(ec2, sg, egress, &new, tags, |k, id| {
+                        if let Some(&i) = index.get(k) {
+                            record(i, id);
+                        }
+                    })
+                    .await
+                }
+            };
+            let (in_result, out_result) = tokio::join!(authorize(false, ingress), authorize(true, egress));
+            let (_, created) = found.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+            rule_ids.extend(created);
+            in_result?;
+            out_result?;
             rule_ids.sort();
             let keep: Vec<String> = rule_ids.iter().map(|(_, id)| id.clone()).collect();
             // Rules we made for CIDRs or ports no longer configured.
             if prior_sg.as_ref() == Some(sg) {
-                revoke_ours(ec2, sg, &prior_ids, &d.cluster_name, &keep).await?;
+                revoke_ours(ec2, sg, &existing, &prior_ids, &d.cluster_name, &keep).await?;
             }
         }
         let ids: Vec<String> = rule_ids.into_iter().map(|(_, id)| id).collect();
@@ -410,18 +437,16 @@ impl<'a> Converge<'a> {
     }
 }
 
-/// Revokes, among `ids`, the rules we created (tagged for this cluster) that are not in `keep`.
+/// Revokes, among `ids`, the rules we created (tagged for this cluster) that are not
+/// in `keep`, as `existing` (the group's rules, read by the caller) shows them.
 pub async fn revoke_ours(
     ec2: &aws_sdk_ec2::Client,
     sg: &str,
+    existing: &[ec2::SgRule],
     ids: &[String],
     cluster: &str,
     keep: &[String],
 ) -> Result<(), AwsError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let existing = ec2::find_security_group_rules(ec2, sg).await?;
     let (mut ingress, mut egress) = (Vec::new(), Vec::new());
     for r in existing.iter().filter(|r| ids.contains(&r.id) && !keep.contains(&r.id) && is_ours(r, cluster)) {
         if r.egress {

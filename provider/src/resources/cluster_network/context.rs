@@ -1,6 +1,7 @@
 //! What the resource needs to know about the cluster's AWS surroundings, and the
 //! plan-time checks against it.
 
+use crate::aws::handover::Phase;
 use crate::aws::{ec2, eks, AwsError, Clients};
 use hybridnet_rules::{self as cidr, Ipv4Net, Network, RemoteCidr};
 use hybridnet_schema::list_attr;
@@ -17,6 +18,8 @@ pub struct ClusterContext {
     pub service_cidr: String,
     /// The security group the rules go in (configured, else the cluster's).
     pub security_group_id: Option<String>,
+    /// The subnets asked for that exist (and the cluster's, when EKS names no VPC).
+    pub subnets: Vec<ec2::Subnet>,
 }
 
 impl ClusterContext {
@@ -44,16 +47,25 @@ pub fn cluster_not_found(name: &str, region: &str) -> Diagnostics {
 }
 
 /// Reads the cluster, its VPC (from EKS, else from the cluster's subnets), the VPC's
-/// CIDRs and DNS attributes. `Ok(None)` when the cluster does not exist.
+/// CIDRs and DNS attributes, and the subnets `subnet_ids` (with the cluster's, in one
+/// DescribeSubnets). `Ok(None)` when the cluster does not exist.
 pub async fn find_context(
     clients: &Clients,
     cluster_name: &str,
     security_group_id: Option<&str>,
+    subnet_ids: &[String],
 ) -> Result<Option<ClusterContext>, AwsError> {
     let Some(cluster) = eks::find_cluster(&clients.eks, cluster_name).await? else { return Ok(None) };
+    let mut ids: Vec<String> = subnet_ids.to_vec();
+    if cluster.vpc_id.is_none() {
+        ids.extend(cluster.subnet_ids.iter().cloned());
+    }
+    ids.sort();
+    ids.dedup();
+    let subnets = ec2::find_subnets(&clients.ec2, &ids).await?;
     let vpc_id = match &cluster.vpc_id {
         Some(v) => Some(v.clone()),
-        None => ec2::find_subnets(&clients.ec2, &cluster.subnet_ids).await?.into_iter().map(|s| s.vpc_id).next(),
+        None => cluster.subnet_ids.iter().find_map(|id| subnets.iter().find(|s| &s.id == id)).map(|s| s.vpc_id.clone()),
     };
     let Some(vpc_id) = vpc_id else {
         return Err(AwsError::Api {
@@ -74,7 +86,7 @@ pub async fn find_context(
         cidr::default_service_cidr(&nets).to_string()
     });
     let security_group_id = security_group_id.map(str::to_string).or_else(|| cluster.cluster_security_group_id.clone());
-    Ok(Some(ClusterContext { cluster, vpc, service_cidr, security_group_id }))
+    Ok(Some(ClusterContext { cluster, vpc, service_cidr, security_group_id, subnets }))
 }
 
 /// The CIDR rules of `hybridnet_cidr_plan`, with the VPC and service CIDRs from AWS.
@@ -164,14 +176,8 @@ pub async fn check_surroundings(
     ours: &[RouteEntry],
     diags: &mut Diagnostics,
 ) -> Result<(), AwsError> {
-    let mut ids: Vec<String> = d.attachment_subnet_ids.clone();
-    ids.extend(d.route_table_subnet_ids.iter().cloned());
-    ids.sort();
-    ids.dedup();
-    let (subnets, route_tables) =
-        tokio::join!(ec2::find_subnets(&clients.ec2, &ids), ec2::find_route_tables(&clients.ec2, &d.route_table_ids),);
-    let subnets = subnets?;
-    let route_tables = route_tables?;
+    let subnets = &ctx.subnets;
+    let route_tables = clients.handover.route_tables(&clients.ec2, &d.route_table_ids, Phase::Plan).await?;
 
     // These are sets: Terraform hands them over sorted, so an element index would
     // not match the configuration; the diagnostic names the ID and points at the set.
@@ -262,7 +268,9 @@ pub async fn check_surroundings(
         );
         return Ok(());
     }
-    if !d.manage_attachment && ec2::find_attachment(&clients.ec2, &d.gateway, &ctx.vpc.id).await?.is_none() {
+    if !d.manage_attachment
+        && clients.handover.attachment(&clients.ec2, &d.gateway, &ctx.vpc.id, Phase::Plan).await?.is_none()
+    {
         let attr = if is_tgw { "transit_gateway_id" } else { "vpn_gateway_id" };
         diags.error(
             "No attachment to the gateway",
@@ -283,7 +291,10 @@ pub async fn check_surroundings(
                 Some(AttrPath::attr("security_group_id")),
             ),
             Some(sg) => {
-                if !ec2::security_group_exists(&clients.ec2, sg).await? {
+                // Every security group has rules of its own (a new one allows all
+                // outbound), so only a group without any needs the existence check.
+                let rules = clients.handover.rules(&clients.ec2, sg, Phase::Plan).await?;
+                if rules.is_empty() && !ec2::security_group_exists(&clients.ec2, sg).await? {
                     diags.error(
                         "Security group not found",
                         format!(
@@ -292,7 +303,6 @@ pub async fn check_surroundings(
                         Some(AttrPath::attr("security_group_id")),
                     );
                 } else {
-                    let rules = ec2::find_security_group_rules(&clients.ec2, sg).await?;
                     let desired = d.rules();
                     let new_inbound = super::matching::missing_rules(&rules, &desired)
                         .into_iter()

@@ -117,7 +117,7 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
     };
     let ec2 = &clients.ec2;
     let name = config.cluster_name.known().cloned().unwrap_or_default();
-    let ctx = match find_context(clients, &name, config.security_group_id.known().map(String::as_str)).await {
+    let ctx = match find_context(clients, &name, config.security_group_id.known().map(String::as_str), &[]).await {
         Ok(Some(c)) => c,
         Ok(None) => return (None, cluster_not_found(&name, &clients.region)),
         Err(e) => return (None, aws_diag(&clients.explain(e), None)),

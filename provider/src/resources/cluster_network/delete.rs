@@ -9,6 +9,7 @@ use tfplugin5::Diagnostics;
 use super::apply::revoke_ours;
 use super::context::aws_diag;
 use super::model::{strings, ClusterNetworkModel, Desired, RouteEntry};
+use crate::aws::handover::Phase;
 use crate::aws::{ec2, unless_stopped, Aws, AwsError, Clients};
 use crate::resources::shared::run_batch;
 
@@ -28,13 +29,15 @@ async fn delete_all(clients: &Clients, prior: &ClusterNetworkModel) -> Result<()
     let ec2 = &clients.ec2;
     let d = Desired::from_model(prior, &mut Diagnostics::new());
     let vpc_id = prior.vpc_id.known().cloned().unwrap_or_default();
-    if let (Some(sg), true) = (prior.security_group_id.known(), d.manage_rules) {
-        revoke_ours(ec2, sg, &strings(&prior.security_group_rule_ids), &d.cluster_name, &[]).await?;
+    let ids = strings(&prior.security_group_rule_ids);
+    if let (Some(sg), true, false) = (prior.security_group_id.known(), d.manage_rules, ids.is_empty()) {
+        let existing = clients.handover.rules(ec2, sg, Phase::Apply).await?;
+        revoke_ours(ec2, sg, &existing, &ids, &d.cluster_name, &[]).await?;
     }
     let routes = prior.route_entries();
     let rts: Vec<String> =
         routes.iter().map(|r| r.route_table_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-    let current = ec2::find_route_tables(ec2, &rts).await?;
+    let current = clients.handover.route_tables(ec2, &rts, Phase::Apply).await?;
     let to_delete: Vec<&RouteEntry> = routes
         .iter()
         .filter(|r| {

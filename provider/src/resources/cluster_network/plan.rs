@@ -8,7 +8,8 @@ use super::context::{self, aws_diag, check_cidrs, check_cluster, check_surroundi
 use super::model::{
     desired_routes, firewall_rules, list_known, managed_route_tables, strings, ClusterNetworkModel, Desired,
 };
-use crate::aws::{ec2, Aws};
+use crate::aws::handover::Phase;
+use crate::aws::Aws;
 
 /// Arguments with a default, filled in when null (as plan and upgrade both do).
 pub fn fill_defaults(m: &mut ClusterNetworkModel) {
@@ -78,7 +79,9 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
         Ok(c) => c,
         Err(e) => return PlanResponse::error(aws_diag(&e, None)),
     };
-    let ctx = match find_context(clients, &d.cluster_name, d.security_group_id.as_deref()).await {
+    let mut subnet_ids = d.attachment_subnet_ids.clone();
+    subnet_ids.extend(d.route_table_subnet_ids.iter().cloned());
+    let ctx = match find_context(clients, &d.cluster_name, d.security_group_id.as_deref(), &subnet_ids).await {
         Ok(Some(ctx)) => ctx,
         Ok(None) => return PlanResponse::error(context::cluster_not_found(&d.cluster_name, &clients.region)),
         Err(e) => return PlanResponse::error(aws_diag(&clients.explain(e), None)),
@@ -99,7 +102,7 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
     let prior_attachment = base.as_ref().and_then(|b| b.attachment_id.known().cloned());
     planned.attachment_id = match (same_gateway, prior_attachment, d.manage_attachment) {
         (true, Some(a), _) => Tf::Known(a),
-        (_, _, false) => match ec2::find_attachment(&clients.ec2, &d.gateway, &ctx.vpc.id).await {
+        (_, _, false) => match clients.handover.attachment(&clients.ec2, &d.gateway, &ctx.vpc.id, Phase::Plan).await {
             Ok(Some(a)) => Tf::Known(a.id),
             _ => Tf::Unknown,
         },

@@ -13,6 +13,7 @@ use super::model::{
     desired_routes, firewall_rules, managed_route_tables, tf_strings, ClusterNetworkModel, Desired, RouteEntry,
     OWNER_TAG,
 };
+use crate::aws::handover::Phase;
 use crate::aws::{ec2, Aws, AwsError, Clients};
 
 pub async fn read(aws: &Aws, req: ReadRequest<ClusterNetworkModel>) -> StateResponse<ClusterNetworkModel> {
@@ -43,7 +44,7 @@ async fn refresh(clients: &Clients, current: &ClusterNetworkModel) -> Result<Opt
     if !state.vpc_id.is_known() || !state.vpc_cidrs.is_known() || !state.service_cidr.is_known() {
         let cluster_name = state.cluster_name.known().cloned().unwrap_or_default();
         let security_group_id = state.security_group_id.known().cloned();
-        if let Some(ctx) = find_context(clients, &cluster_name, security_group_id.as_deref()).await? {
+        if let Some(ctx) = find_context(clients, &cluster_name, security_group_id.as_deref(), &[]).await? {
             ctx.set_attrs(&mut state);
         }
     }
@@ -57,12 +58,13 @@ async fn refresh(clients: &Clients, current: &ClusterNetworkModel) -> Result<Opt
         }
     }
     let sg = state.security_group_id.known().cloned();
+    let handover = &clients.handover;
     let (tables, attachment, rules, ips) = tokio::join!(
-        ec2::find_route_tables(ec2, &rts),
-        ec2::find_attachment(ec2, &d.gateway, &vpc_id),
+        handover.route_tables(ec2, &rts, Phase::Refresh),
+        handover.attachment(ec2, &d.gateway, &vpc_id, Phase::Refresh),
         async {
             match (&sg, d.manage_rules) {
-                (Some(sg), true) => ec2::find_security_group_rules(ec2, sg).await,
+                (Some(sg), true) => handover.rules(ec2, sg, Phase::Refresh).await,
                 _ => Ok(Vec::new()),
             }
         },
@@ -115,7 +117,7 @@ async fn refresh(clients: &Clients, current: &ClusterNetworkModel) -> Result<Opt
 /// Rebuilds the full state from AWS for an imported cluster name.
 async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Option<ClusterNetworkModel>, AwsError> {
     let ec2 = &clients.ec2;
-    let Some(ctx) = find_context(clients, cluster_name, None).await? else { return Ok(None) };
+    let Some(ctx) = find_context(clients, cluster_name, None, &[]).await? else { return Ok(None) };
     let nodes = ctx.cluster.remote_node_cidrs.clone();
     let pods = ctx.cluster.remote_pod_cidrs.clone();
     let mut cidrs = nodes.clone();
