@@ -31,6 +31,7 @@
 #![warn(missing_docs)]
 
 mod index;
+mod mode;
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod oracle;
@@ -44,11 +45,12 @@ use std::net::Ipv4Addr;
 
 pub use ipnet::Ipv4Net;
 
+pub use mode::{PodNetworkMode, VXLAN_PORT};
 pub use parse::{parse_ipv4_cidr, CidrError};
 pub use tables::{
-    cluster_security_group_rules, onprem_firewall_rules, vpc_routes, Direction, FirewallRule, SecurityGroupRule,
-    VpcRoute, AWS_IAM_ROLES_ANYWHERE_ENDPOINTS, AWS_SSM_ENDPOINTS, AWS_STS_ENDPOINT, EKS_AUTH_ENDPOINT,
-    EKS_CLUSTER_IPS, MAX_SG_DESCRIPTION_LEN,
+    cluster_security_group_rules, gateway_firewall_rules, gateway_security_group_rules, onprem_firewall_rules,
+    vpc_routes, Direction, FirewallRule, SecurityGroupRule, VpcRoute, AWS_IAM_ROLES_ANYWHERE_ENDPOINTS,
+    AWS_SSM_ENDPOINTS, AWS_STS_ENDPOINT, EKS_AUTH_ENDPOINT, EKS_CLUSTER_IPS, GATEWAY_NODE_IPS, MAX_SG_DESCRIPTION_LEN,
 };
 pub use validate::{validate_remote_cidrs, RemoteCidr, Violation, ViolationKind, MAX_REMOTE_PREFIX, MIN_REMOTE_PREFIX};
 pub use warnings::{unroutable_pod_warnings, Cni};

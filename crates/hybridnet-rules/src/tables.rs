@@ -10,6 +10,7 @@ use std::hash::Hash;
 use std::net::Ipv4Addr;
 
 use super::{Ipv4Net, Network};
+use crate::mode::VXLAN_PORT;
 
 /// A route the VPC route tables need, towards the hybrid network gateway.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -63,12 +64,12 @@ impl std::fmt::Display for Direction {
 /// The longest description EC2 accepts on a security group rule.
 pub const MAX_SG_DESCRIPTION_LEN: usize = 255;
 
-/// A rule of the EKS cluster security group.
+/// A rule of the EKS cluster security group (or of the gateway nodes' group).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SecurityGroupRule {
     /// Ingress or egress.
     pub direction: Direction,
-    /// Always `tcp`.
+    /// `tcp`, or `udp` for the gateway's VXLAN rules.
     pub protocol: &'static str,
     /// First port.
     pub from_port: u16,
@@ -135,6 +136,63 @@ pub fn cluster_security_group_rules(
     let mut seen = HashSet::new();
     rules.retain(|r| seen.insert((r.direction, r.from_port, r.cidr)));
     rules
+}
+
+/// The rules of the EKS Hybrid Nodes gateway's security group (the group of its EC2
+/// nodes): UDP [`VXLAN_PORT`] inbound from each remote node CIDR, then outbound to each
+/// (the VXLAN tunnel runs between the hybrid nodes' and the gateway nodes' IPs).
+pub fn gateway_security_group_rules(nodes: &[Ipv4Net]) -> Vec<SecurityGroupRule> {
+    let nodes = unique(nodes.iter().map(Ipv4Net::trunc));
+    let mut rules = Vec::new();
+    for (direction, purpose) in [
+        (Direction::Ingress, "VXLAN from hybrid nodes to the EKS Hybrid Nodes gateway"),
+        (Direction::Egress, "VXLAN from the EKS Hybrid Nodes gateway to hybrid nodes"),
+    ] {
+        for &cidr in &nodes {
+            rules.push(SecurityGroupRule {
+                direction,
+                protocol: UDP,
+                from_port: VXLAN_PORT,
+                to_port: VXLAN_PORT,
+                cidr,
+                network: Network::Node,
+                description: sg_description(&format!("hybridnet: {purpose}, remote node CIDR {cidr}")),
+            });
+        }
+    }
+    rules
+}
+
+/// Stands in for the gateway nodes' IPs when they are not given.
+pub const GATEWAY_NODE_IPS: &str = "gateway node IPs";
+
+/// The on-premises firewall rows the EKS Hybrid Nodes gateway adds: UDP [`VXLAN_PORT`]
+/// outbound from the node CIDRs to the gateway node IPs and inbound from them (`a.b.c.d/32`
+/// each; the placeholder [`GATEWAY_NODE_IPS`] when none are given).
+pub fn gateway_firewall_rules(nodes: &[Ipv4Net], gateway_ips: Option<&[Ipv4Addr]>) -> Vec<FirewallRule> {
+    let nodes: Vec<String> = unique(nodes.iter().map(Ipv4Net::trunc)).iter().map(ToString::to_string).collect();
+    let gateway: Vec<String> = match gateway_ips {
+        Some(ips) if !ips.is_empty() => unique(ips.iter().copied()).iter().map(|ip| format!("{ip}/32")).collect(),
+        _ => vec![GATEWAY_NODE_IPS.to_string()],
+    };
+    let mut table = Table::default();
+    table.rows(
+        &[OUTBOUND],
+        &[UDP],
+        &[VXLAN_PORT],
+        &nodes,
+        &gateway,
+        "VXLAN from hybrid nodes to the EKS Hybrid Nodes gateway",
+    );
+    table.rows(
+        &[INBOUND],
+        &[UDP],
+        &[VXLAN_PORT],
+        &gateway,
+        &nodes,
+        "VXLAN from the EKS Hybrid Nodes gateway to hybrid nodes",
+    );
+    table.0
 }
 
 /// Keeps EC2's rule description character set (`a-zA-Z0-9`, space and
@@ -335,6 +393,41 @@ mod tests {
 
     fn nets(s: &[&str]) -> Vec<Ipv4Net> {
         s.iter().map(|s| net(s)).collect()
+    }
+
+    #[test]
+    fn gateway_rules_are_vxlan_both_ways_per_node_cidr() {
+        let nodes = nets(&["10.80.0.0/16", "10.81.0.1/16", "10.80.0.0/16"]);
+        let rules = gateway_security_group_rules(&nodes);
+        let rows: Vec<(Direction, &str, u16, u16, String)> =
+            rules.iter().map(|r| (r.direction, r.protocol, r.from_port, r.to_port, r.cidr.to_string())).collect();
+        assert_eq!(
+            rows,
+            [
+                (Direction::Ingress, "udp", 8472, 8472, "10.80.0.0/16".to_string()),
+                (Direction::Ingress, "udp", 8472, 8472, "10.81.0.0/16".to_string()),
+                (Direction::Egress, "udp", 8472, 8472, "10.80.0.0/16".to_string()),
+                (Direction::Egress, "udp", 8472, 8472, "10.81.0.0/16".to_string()),
+            ]
+        );
+        assert!(rules.iter().all(|r| r.description.starts_with("hybridnet: VXLAN")), "{rules:?}");
+
+        let ips = [Ipv4Addr::new(10, 0, 1, 5), Ipv4Addr::new(10, 0, 2, 6)];
+        let fw = gateway_firewall_rules(&nets(&["10.80.0.0/16"]), Some(&ips));
+        let rows: Vec<(&str, &str, u16, &str, &str)> =
+            fw.iter().map(|r| (r.direction, r.protocol, r.port, r.source.as_str(), r.destination.as_str())).collect();
+        assert_eq!(
+            rows,
+            [
+                ("outbound", "udp", 8472, "10.80.0.0/16", "10.0.1.5/32"),
+                ("outbound", "udp", 8472, "10.80.0.0/16", "10.0.2.6/32"),
+                ("inbound", "udp", 8472, "10.0.1.5/32", "10.80.0.0/16"),
+                ("inbound", "udp", 8472, "10.0.2.6/32", "10.80.0.0/16"),
+            ]
+        );
+        let placeholder = gateway_firewall_rules(&nets(&["10.80.0.0/16"]), None);
+        assert_eq!(placeholder[0].destination, GATEWAY_NODE_IPS);
+        assert_eq!(placeholder[1].source, GATEWAY_NODE_IPS);
     }
 
     #[test]

@@ -56,12 +56,14 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::optional("remote_pod_cidrs", strings()).description("On-premises pod CIDRs (RemotePodNetwork)."),
         )
-        .attribute(Attribute::optional_computed("pod_network_routable", Type::Bool).description(
-            "Whether the pod CIDRs are routable on the on-premises network (BGP, static routes). Default true.",
-        ))
+        .attribute(crate::pod_network_mode_attribute())
+        .attribute(crate::pod_network_routable_attribute())
         .attribute(
             Attribute::optional("cni", Type::String)
-                .description("The CNI on the hybrid nodes, `cilium` or `calico`; tailors the warnings."),
+                .description(
+                    "The CNI on the hybrid nodes, `cilium` or `calico`; tailors the warnings (the gateway mode \
+                     needs Cilium).",
+                ),
         )
         .attribute(
             Attribute::optional("webhook_ports", Type::list(Type::Number))

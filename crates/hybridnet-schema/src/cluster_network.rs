@@ -45,6 +45,10 @@ fn computed_attributes(b: Block) -> Block {
             "IDs of the cluster security group rules that satisfy the requirements (ours, or identical rules that \
              already existed).",
         ))
+        .attribute(Attribute::computed("gateway_node_ips", strings()).description(
+            "Private IPs of the network interfaces in `gateway_security_group_id` (the EKS Hybrid Nodes gateway \
+             nodes): the VXLAN peers the on-premises firewall must allow. Empty without that group.",
+        ))
         .attribute(Attribute::computed("eks_network_interface_ips", strings()).description(
             "Private IPs of the network interfaces EKS made for the cluster (\"Amazon EKS <cluster_name>\"): the \
              EKS cluster IPs the on-premises firewall must allow.",
@@ -64,10 +68,12 @@ pub fn resource_schema() -> Schema {
     .attribute(Attribute::required("cluster_name", Type::String).description("The EKS cluster. Changing it replaces the resource."))
     .attribute(Attribute::required("remote_node_cidrs", strings()).description("On-premises node CIDRs."))
     .attribute(Attribute::optional("remote_pod_cidrs", strings()).description("On-premises pod CIDRs."))
-    .attribute(
-        Attribute::optional_computed("pod_network_routable", Type::Bool)
-            .description("Whether pod CIDRs are routable on premises (default true): routes and rules for pods."),
-    )
+    .attribute(crate::pod_network_mode_attribute())
+    .attribute(crate::pod_network_routable_attribute())
+    .attribute(Attribute::optional("gateway_security_group_id", Type::String).description(
+        "With `pod_network_mode = \"gateway\"`: the security group of the EKS Hybrid Nodes gateway nodes, which gets \
+         UDP 8472 (VXLAN) inbound from and outbound to each remote node CIDR.",
+    ))
     .attribute(Attribute::optional("transit_gateway_id", Type::String).description("The transit gateway to on premises. Exactly one of this and `vpn_gateway_id`."))
     .attribute(Attribute::optional("vpn_gateway_id", Type::String).description("The virtual private gateway to on premises."))
     .attribute(Attribute::optional("attachment_subnet_ids", id_set()).description(
@@ -123,11 +129,11 @@ pub fn data_source_schema() -> Schema {
         Attribute::optional_computed("remote_pod_cidrs", strings())
             .description("Pod CIDRs to check; default the cluster's remote pod networks."),
     )
-    .attribute(
-        Attribute::optional_computed("pod_network_routable", Type::Bool).description(
-            "Whether pod CIDRs should be routable (routes and rules for pods are required); default true.",
-        ),
-    )
+    .attribute(crate::pod_network_mode_attribute())
+    .attribute(crate::pod_network_routable_attribute())
+    .attribute(Attribute::optional("gateway_security_group_id", Type::String).description(
+        "With `pod_network_mode = \"gateway\"`: the gateway nodes' security group, whose VXLAN rules are checked.",
+    ))
     .attribute(
         Attribute::optional_computed("security_group_id", Type::String)
             .description("Security group to check; default the cluster security group."),

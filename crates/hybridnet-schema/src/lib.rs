@@ -19,6 +19,26 @@ pub fn list_attr(network: Network) -> &'static str {
     }
 }
 
+/// `pod_network_mode`, shared by every type that takes it.
+pub fn pod_network_mode_attribute() -> Attribute {
+    Attribute::optional_computed("pod_network_mode", Type::String).description(
+        "How pods on hybrid nodes are reached from the VPC: `routable` (default; the on-premises network routes \
+         the pod CIDRs, the VPC routes them to the gateway), `unroutable` (the CNI masquerades pod traffic to node \
+         IPs) or `gateway` (the EKS Hybrid Nodes gateway tunnels VXLAN to Cilium and writes the pod-CIDR routes \
+         itself).",
+    )
+}
+
+/// The deprecated boolean that `pod_network_mode` replaces.
+pub fn pod_network_routable_attribute() -> Attribute {
+    Attribute::optional_computed("pod_network_routable", Type::Bool)
+        .description(
+            "Deprecated: use `pod_network_mode`. `true` is `\"routable\"`, `false` is `\"unroutable\"`; set only one \
+             of the two.",
+        )
+        .deprecated()
+}
+
 /// The provider block.
 pub fn provider_schema() -> Schema {
     Schema::new(

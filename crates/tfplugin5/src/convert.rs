@@ -101,6 +101,7 @@ fn block_to_proto(b: &Block) -> pb::schema::Block {
                 optional: a.optional,
                 computed: a.computed,
                 sensitive: a.sensitive,
+                deprecated: a.deprecated,
                 description_kind: pb::StringKind::Markdown as i32,
                 ..Default::default()
             })

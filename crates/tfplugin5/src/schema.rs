@@ -15,6 +15,8 @@ pub struct Attribute {
     pub optional: bool,
     pub computed: bool,
     pub sensitive: bool,
+    /// Terraform may warn when a deprecated attribute is set (1.0 does not).
+    pub deprecated: bool,
 }
 
 impl Attribute {
@@ -27,6 +29,7 @@ impl Attribute {
             optional: false,
             computed: false,
             sensitive: false,
+            deprecated: false,
         }
     }
     /// An argument the user must set.
@@ -48,6 +51,10 @@ impl Attribute {
     }
     pub fn description(mut self, text: &str) -> Self {
         self.description = text.to_string();
+        self
+    }
+    pub fn deprecated(mut self) -> Self {
+        self.deprecated = true;
         self
     }
     pub fn sensitive(mut self) -> Self {

@@ -565,9 +565,11 @@ pub async fn security_group_exists(ec2: &aws_sdk_ec2::Client, group_id: &str) ->
     }
 }
 
-/// A TCP rule to authorize (its direction is the request's).
+/// A rule to authorize (its direction is the request's).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewRule {
+    /// `tcp` or `udp`.
+    pub protocol: String,
     pub from_port: i32,
     pub to_port: i32,
     pub cidr: String,
@@ -577,7 +579,7 @@ pub struct NewRule {
 /// Whether `r` is the rule `want` asks for (direction, protocol, ports, CIDR).
 fn is_rule(r: &SgRule, egress: bool, want: &NewRule) -> bool {
     r.egress == egress
-        && r.protocol == "tcp"
+        && r.protocol == want.protocol
         && r.from_port == want.from_port
         && r.to_port == want.to_port
         && r.cidr.as_deref() == Some(want.cidr.as_str())
@@ -612,7 +614,7 @@ pub async fn authorize_rules(
             .filter_map(|&i| rules.get(i))
             .map(|r| {
                 IpPermission::builder()
-                    .ip_protocol("tcp")
+                    .ip_protocol(&r.protocol)
                     .from_port(r.from_port)
                     .to_port(r.to_port)
                     .ip_ranges(IpRange::builder().cidr_ip(&r.cidr).description(&r.description).build())
@@ -735,6 +737,48 @@ pub async fn find_eks_interface_ips(
     ips.sort_by_key(|ip| ip.parse::<std::net::Ipv4Addr>().map(u32::from).unwrap_or(u32::MAX));
     ips.dedup();
     Ok(ips)
+}
+
+/// A network interface, as the gateway checks need it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Interface {
+    pub id: String,
+    pub private_ips: Vec<String>,
+    /// EC2's source/destination check (the gateway needs it off).
+    pub source_dest_check: bool,
+}
+
+/// The network interfaces in security group `group_id` (one paginated, filtered call),
+/// by ID.
+pub async fn find_interfaces_in_group(ec2: &aws_sdk_ec2::Client, group_id: &str) -> Result<Vec<Interface>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages =
+        ec2.describe_network_interfaces().filters(filter("group-id", [group_id])).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("ec2:DescribeNetworkInterfaces", e))?;
+        for ni in page.network_interfaces() {
+            let mut private_ips: Vec<String> =
+                ni.private_ip_addresses().iter().filter_map(|a| a.private_ip_address().map(str::to_string)).collect();
+            if private_ips.is_empty() {
+                private_ips.extend(ni.private_ip_address().map(str::to_string));
+            }
+            out.push(Interface {
+                id: ni.network_interface_id().unwrap_or_default().to_string(),
+                private_ips,
+                source_dest_check: ni.source_dest_check().unwrap_or(true),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+/// The private IPs of `interfaces`, sorted by address, each once.
+pub fn interface_ips(interfaces: &[Interface]) -> Vec<String> {
+    let mut ips: Vec<String> = interfaces.iter().flat_map(|i| i.private_ips.iter().cloned()).collect();
+    ips.sort_by_key(|ip| ip.parse::<std::net::Ipv4Addr>().map(u32::from).unwrap_or(u32::MAX));
+    ips.dedup();
+    ips
 }
 
 /// Changes the subnets of a transit gateway attachment in place.

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::ec2::{self, Attachment, RouteTable, SgRule};
+use super::ec2::{self, Attachment, Interface, RouteTable, SgRule};
 use super::AwsError;
 
 /// Which phase reads, and so whether the read is left for the next one.
@@ -41,6 +41,7 @@ pub struct Handover {
     route_tables: Mutex<HashMap<String, RouteTable>>,
     rules: Mutex<HashMap<String, Vec<SgRule>>>,
     attachments: Mutex<HashMap<(String, String), Option<Attachment>>>,
+    interfaces: Mutex<HashMap<String, Vec<Interface>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -114,6 +115,26 @@ impl Handover {
         };
         if phase.leaves_handover() {
             lock(&self.attachments).insert(key, found.clone());
+        }
+        Ok(found)
+    }
+}
+
+impl Handover {
+    /// The network interfaces in security group `group_id`.
+    pub async fn interfaces(
+        &self,
+        ec2: &aws_sdk_ec2::Client,
+        group_id: &str,
+        phase: Phase,
+    ) -> Result<Vec<Interface>, AwsError> {
+        let handed = lock(&self.interfaces).remove(group_id).filter(|_| phase.uses_handover());
+        let found = match handed {
+            Some(i) => i,
+            None => ec2::find_interfaces_in_group(ec2, group_id).await?,
+        };
+        if phase.leaves_handover() {
+            lock(&self.interfaces).insert(group_id.to_string(), found.clone());
         }
         Ok(found)
     }

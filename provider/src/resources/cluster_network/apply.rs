@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use hybridnet_rules::Direction;
+use hybridnet_rules::{Direction, PodNetworkMode};
 use tfplugin5::typed::{ApplyRequest, StateResponse, Tf};
 use tfplugin5::Diagnostics;
 
@@ -51,6 +51,7 @@ pub struct Progress {
     pub routes: Vec<RouteEntry>,
     pub rule_ids: Vec<String>,
     pub eks_ips: Option<Vec<String>>,
+    pub gateway_ips: Option<Vec<String>>,
 }
 
 impl Progress {
@@ -77,6 +78,9 @@ impl Progress {
         state.security_group_rule_ids = tf_strings(&ids);
         if !list_known(&state.eks_network_interface_ips) {
             state.eks_network_interface_ips = tf_strings(self.eks_ips.as_deref().unwrap_or(&[]));
+        }
+        if !list_known(&state.gateway_node_ips) {
+            state.gateway_node_ips = tf_strings(self.gateway_ips.as_deref().unwrap_or(&[]));
         }
         if !list_known(&state.onprem_firewall_rules) {
             state.onprem_firewall_rules = Tf::Known(Vec::new());
@@ -322,82 +326,100 @@ impl<'a> Converge<'a> {
     }
 
     /// 5. Security group rules: reuse what satisfies a requirement, create the rest,
-    ///    revoke ours that are no longer needed.
+    ///    revoke ours that are no longer needed. In the rules' group, and in gateway
+    ///    mode in the gateway nodes' group too.
     async fn rules(&self, state: &mut ClusterNetworkModel, progress: &mut Progress) -> Result<Vec<String>, AwsError> {
         let (ec2, d) = (self.ec2(), self.d);
         let sg = state.security_group_id.known().cloned();
+        let groups = d.rule_groups(sg.as_deref());
         let prior_sg = self.prior.and_then(|p| p.security_group_id.known().cloned());
+        let prior_groups: Vec<String> =
+            self.prior_d.as_ref().map(|p| p.rule_groups(prior_sg.as_deref())).unwrap_or_default().into_iter().map(|(g, _)| g).collect();
         let prior_ids = self.prior.map(|p| strings(&p.security_group_rule_ids)).unwrap_or_default();
-        if let (Some(old_sg), true) = (&prior_sg, self.prior_d.as_ref().is_some_and(|p| p.manage_rules)) {
-            if (!d.manage_rules || sg.as_ref() != Some(old_sg)) && !prior_ids.is_empty() {
-                let existing = self.clients.handover.rules(ec2, old_sg, Phase::Apply).await?;
-                revoke_ours(ec2, old_sg, &existing, &prior_ids, &d.cluster_name, &[]).await?;
+        // Groups that no longer get rules: revoke ours there.
+        for old in prior_groups.iter().filter(|g| !groups.iter().any(|(x, _)| x == *g)) {
+            if !prior_ids.is_empty() {
+                let existing = self.clients.handover.rules(ec2, old, Phase::Apply).await?;
+                revoke_ours(ec2, old, &existing, &prior_ids, &d.cluster_name, &[]).await?;
             }
         }
-        let mut rule_ids = Vec::new();
-        if let (true, Some(sg)) = (d.manage_rules, &sg) {
-            let existing = self.clients.handover.rules(ec2, sg, Phase::Apply).await?;
-            let rules = d.rules();
-            let (mut ingress, mut egress) = (Vec::new(), Vec::new());
-            for (i, r) in rules.iter().enumerate() {
-                match satisfying_rule(&existing, r, &d.cluster_name) {
-                    Some(x) => rule_ids.push((i, x.id.clone())),
-                    None => {
-                        let new = ec2::NewRule {
-                            from_port: i32::from(r.from_port),
-                            to_port: i32::from(r.to_port),
-                            cidr: r.cidr.to_string(),
-                            description: r.description.clone(),
-                        };
-                        if r.direction == Direction::Egress { &mut egress } else { &mut ingress }.push((i, new));
-                    }
-                }
+        let mut ids = Vec::new();
+        for (group, wanted) in &groups {
+            let keep = self.rules_in_group(group, wanted, progress).await?;
+            // Rules we made there for CIDRs, ports or modes no longer configured.
+            if prior_groups.contains(group) && !prior_ids.is_empty() {
+                let existing = self.clients.handover.rules(ec2, group, Phase::Apply).await?;
+                revoke_ours(ec2, group, &existing, &prior_ids, &d.cluster_name, &keep).await?;
             }
-            progress.rule_ids.extend(rule_ids.iter().map(|(_, id)| id.clone()));
-            // One request per direction, whatever the number of rules; both at once.
-            // Each ID is recorded the moment it is known: a stop or a failure of the
-            // other request keeps it in the state.
-            let tags = &self.tags;
-            let found = std::sync::Mutex::new((&mut *progress, Vec::new()));
-            let record = |i: usize, id: String| {
-                let mut guard = found.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                let (progress, ids) = &mut *guard;
-                progress.rule_ids.push(id.clone());
-                ids.push((i, id));
-            };
-            let authorize = |egress: bool, wanted: Vec<(usize, ec2::NewRule)>| {
-                let record = &record;
-                async move {
-                    if wanted.is_empty() {
-                        return Ok(());
-                    }
-                    let (index, new): (Vec<usize>, Vec<ec2::NewRule>) = wanted.into_iter().unzip();
-                    ec2::authorize_rules(ec2, sg, egress, &new, tags, |k, id| {
-                        if let Some(&i) = index.get(k) {
-                            record(i, id);
-                        }
-                    })
-                    .await
-                }
-            };
-            let (in_result, out_result) = tokio::join!(authorize(false, ingress), authorize(true, egress));
-            let (_, created) = found.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-            rule_ids.extend(created);
-            in_result?;
-            out_result?;
-            rule_ids.sort();
-            let keep: Vec<String> = rule_ids.iter().map(|(_, id)| id.clone()).collect();
-            // Rules we made for CIDRs or ports no longer configured.
-            if prior_sg.as_ref() == Some(sg) {
-                revoke_ours(ec2, sg, &existing, &prior_ids, &d.cluster_name, &keep).await?;
-            }
+            ids.extend(keep);
         }
-        let ids: Vec<String> = rule_ids.into_iter().map(|(_, id)| id).collect();
         if !list_known(&state.security_group_rule_ids) {
             // Planned known means unchanged: keep the plan's value.
             state.security_group_rule_ids = tf_strings(&ids);
         }
         Ok(ids)
+    }
+
+    /// The rules `wanted` in `group`: the IDs of those that exist, then of those
+    /// created, in the order of `wanted`. One authorize request per direction.
+    async fn rules_in_group(
+        &self,
+        group: &str,
+        wanted: &[hybridnet_rules::SecurityGroupRule],
+        progress: &mut Progress,
+    ) -> Result<Vec<String>, AwsError> {
+        let (ec2, d) = (self.ec2(), self.d);
+        let existing = self.clients.handover.rules(ec2, group, Phase::Apply).await?;
+        let mut rule_ids = Vec::new();
+        let (mut ingress, mut egress) = (Vec::new(), Vec::new());
+        for (i, r) in wanted.iter().enumerate() {
+            match satisfying_rule(&existing, r, &d.cluster_name) {
+                Some(x) => rule_ids.push((i, x.id.clone())),
+                None => {
+                    let new = ec2::NewRule {
+                        protocol: r.protocol.to_string(),
+                        from_port: i32::from(r.from_port),
+                        to_port: i32::from(r.to_port),
+                        cidr: r.cidr.to_string(),
+                        description: r.description.clone(),
+                    };
+                    if r.direction == Direction::Egress { &mut egress } else { &mut ingress }.push((i, new));
+                }
+            }
+        }
+        progress.rule_ids.extend(rule_ids.iter().map(|(_, id)| id.clone()));
+        // Both directions at once. Each ID is recorded the moment it is known: a stop
+        // or a failure of the other request keeps it in the state.
+        let tags = &self.tags;
+        let found = std::sync::Mutex::new((&mut *progress, Vec::new()));
+        let record = |i: usize, id: String| {
+            let mut guard = found.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (progress, ids) = &mut *guard;
+            progress.rule_ids.push(id.clone());
+            ids.push((i, id));
+        };
+        let authorize = |egress: bool, wanted: Vec<(usize, ec2::NewRule)>| {
+            let record = &record;
+            async move {
+                if wanted.is_empty() {
+                    return Ok(());
+                }
+                let (index, new): (Vec<usize>, Vec<ec2::NewRule>) = wanted.into_iter().unzip();
+                ec2::authorize_rules(ec2, group, egress, &new, tags, |k, id| {
+                    if let Some(&i) = index.get(k) {
+                        record(i, id);
+                    }
+                })
+                .await
+            }
+        };
+        let (in_result, out_result) = tokio::join!(authorize(false, ingress), authorize(true, egress));
+        let (_, created) = found.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        rule_ids.extend(created);
+        in_result?;
+        out_result?;
+        rule_ids.sort();
+        Ok(rule_ids.into_iter().map(|(_, id)| id).collect())
     }
 
     /// 6. Tags on what we own, when they changed.
@@ -424,15 +446,28 @@ impl<'a> Converge<'a> {
         ec2::retag(self.ec2(), &owned, &d.object_tags(), &removed).await
     }
 
-    /// 7. The EKS network interfaces and the firewall table.
+    /// 7. The EKS network interfaces, the gateway nodes' interfaces, and the
+    ///    firewall table.
     async fn eks_interfaces(&self, state: &mut ClusterNetworkModel, progress: &mut Progress) -> Result<(), AwsError> {
-        if list_known(&state.eks_network_interface_ips) {
-            return Ok(());
+        if !list_known(&state.gateway_node_ips) {
+            let ips = match &self.d.gateway_security_group_id {
+                Some(g) if self.d.mode == PodNetworkMode::Gateway => {
+                    ec2::interface_ips(&self.clients.handover.interfaces(self.ec2(), g, Phase::Apply).await?)
+                }
+                _ => Vec::new(),
+            };
+            state.gateway_node_ips = tf_strings(&ips);
+            progress.gateway_ips = Some(ips);
         }
-        let ips = ec2::find_eks_interface_ips(self.ec2(), &self.vpc_id, &self.d.cluster_name).await?;
-        progress.eks_ips = Some(ips.clone());
-        state.onprem_firewall_rules = firewall_rules(self.d, &ips);
-        state.eks_network_interface_ips = tf_strings(&ips);
+        if !list_known(&state.eks_network_interface_ips) {
+            let ips = ec2::find_eks_interface_ips(self.ec2(), &self.vpc_id, &self.d.cluster_name).await?;
+            progress.eks_ips = Some(ips.clone());
+            state.eks_network_interface_ips = tf_strings(&ips);
+        }
+        if !list_known(&state.onprem_firewall_rules) {
+            state.onprem_firewall_rules =
+                firewall_rules(self.d, &strings(&state.eks_network_interface_ips), &strings(&state.gateway_node_ips));
+        }
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hybridnet_rules::{self as cidr, Ipv4Net, Network};
+use hybridnet_rules::{self as cidr, Ipv4Net, Network, PodNetworkMode};
 use serde::{Deserialize, Serialize};
 use tfplugin5::typed::Tf;
 use tfplugin5::value::Number;
@@ -22,7 +22,9 @@ pub struct ClusterNetworkModel {
     pub cluster_name: Tf<String>,
     pub remote_node_cidrs: Tf<Vec<Tf<String>>>,
     pub remote_pod_cidrs: Tf<Vec<Tf<String>>>,
+    pub pod_network_mode: Tf<String>,
     pub pod_network_routable: Tf<bool>,
+    pub gateway_security_group_id: Tf<String>,
     pub transit_gateway_id: Tf<String>,
     pub vpn_gateway_id: Tf<String>,
     pub attachment_subnet_ids: Tf<Vec<Tf<String>>>,
@@ -42,6 +44,7 @@ pub struct ClusterNetworkModel {
     pub route_table_id: Tf<String>,
     pub routes: Tf<Vec<Tf<RouteModel>>>,
     pub security_group_rule_ids: Tf<Vec<Tf<String>>>,
+    pub gateway_node_ips: Tf<Vec<Tf<String>>>,
     pub eks_network_interface_ips: Tf<Vec<Tf<String>>>,
     pub onprem_firewall_rules: Tf<Vec<Tf<FirewallRuleModel>>>,
 }
@@ -154,7 +157,9 @@ pub struct Desired {
     pub cluster_name: String,
     pub nodes: Vec<Ipv4Net>,
     pub pods: Vec<Ipv4Net>,
-    pub routable: bool,
+    pub mode: PodNetworkMode,
+    /// The gateway nodes' security group (gateway mode).
+    pub gateway_security_group_id: Option<String>,
     pub gateway: String,
     pub attachment_subnet_ids: Vec<String>,
     pub manage_attachment: bool,
@@ -170,6 +175,16 @@ pub struct Desired {
 }
 
 pub use crate::args::{cidr_list, unique};
+
+/// The pod network mode of a planned state or a configuration: `pod_network_mode`,
+/// else the deprecated `pod_network_routable`, else routable.
+pub fn mode_of(v: &ClusterNetworkModel) -> PodNetworkMode {
+    match (v.pod_network_mode.known().and_then(|m| PodNetworkMode::parse(m)), v.pod_network_routable.known()) {
+        (Some(m), _) => m,
+        (None, Some(&r)) => PodNetworkMode::from_routable(r),
+        (None, None) => PodNetworkMode::default(),
+    }
+}
 
 impl Desired {
     /// Reads a fully known configuration (or planned state). Shape errors go to `diags`.
@@ -269,7 +284,8 @@ impl Desired {
             cluster_name: text(&v.cluster_name).unwrap_or_default(),
             nodes,
             pods,
-            routable: flag(&v.pod_network_routable, true),
+            mode: mode_of(v),
+            gateway_security_group_id: text(&v.gateway_security_group_id).filter(|s| !s.is_empty()),
             gateway,
             attachment_subnet_ids: strings(&v.attachment_subnet_ids),
             manage_attachment: flag(&v.manage_attachment, true),
@@ -293,7 +309,7 @@ impl Desired {
 
     /// The (destination, network) pairs every managed route table needs.
     pub fn route_cidrs(&self) -> Vec<(Ipv4Net, Network)> {
-        cidr::vpc_routes(&self.nodes, &self.pods, self.routable)
+        cidr::vpc_routes(&self.nodes, &self.pods, self.mode.routes_pods())
             .into_iter()
             .map(|r| (r.destination_cidr, r.network))
             .collect()
@@ -303,7 +319,33 @@ impl Desired {
         if !self.manage_rules {
             return Vec::new();
         }
-        cidr::cluster_security_group_rules(&self.nodes, &self.pods, self.routable, &self.webhook_ports)
+        cidr::cluster_security_group_rules(&self.nodes, &self.pods, self.mode.pods_reachable(), &self.webhook_ports)
+    }
+
+    /// The VXLAN rules of the gateway nodes' security group (gateway mode with
+    /// `gateway_security_group_id`).
+    pub fn gateway_rules(&self) -> Vec<cidr::SecurityGroupRule> {
+        match (&self.gateway_security_group_id, self.manage_rules, self.mode) {
+            (Some(_), true, PodNetworkMode::Gateway) => cidr::gateway_security_group_rules(&self.nodes),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The security groups and the rules each needs: the rules' group (`sg`, from the
+    /// state) and the gateway nodes' group, merged when they are one group.
+    pub fn rule_groups(&self, sg: Option<&str>) -> Vec<(String, Vec<cidr::SecurityGroupRule>)> {
+        let mut groups: Vec<(String, Vec<cidr::SecurityGroupRule>)> = Vec::new();
+        let mut add = |group: &str, rules: Vec<cidr::SecurityGroupRule>| match groups.iter_mut().find(|(g, _)| g == group) {
+            Some((_, list)) => list.extend(rules),
+            None => groups.push((group.to_string(), rules)),
+        };
+        if let (Some(sg), true) = (sg, self.manage_rules) {
+            add(sg, self.rules());
+        }
+        if let Some(gw) = self.gateway_security_group_id.as_deref().filter(|_| !self.gateway_rules().is_empty()) {
+            add(gw, self.gateway_rules());
+        }
+        groups
     }
 }
 
@@ -368,18 +410,23 @@ pub fn managed_route_tables(d: &Desired, created: Option<&str>) -> Vec<String> {
 pub fn firewall_table(
     nodes: &[Ipv4Net],
     pods: &[Ipv4Net],
-    routable: bool,
+    mode: PodNetworkMode,
     webhook_ports: &[u16],
     eks_ips: &[String],
+    gateway_ips: &[String],
 ) -> Vec<FirewallRuleModel> {
     let ips: Vec<std::net::Ipv4Addr> = eks_ips.iter().filter_map(|s| s.parse().ok()).collect();
-    let rules = cidr::onprem_firewall_rules(nodes, pods, routable, webhook_ports, Some(&ips));
+    let mut rules = cidr::onprem_firewall_rules(nodes, pods, mode.pods_reachable(), webhook_ports, Some(&ips));
+    if mode == PodNetworkMode::Gateway {
+        let gateway: Vec<std::net::Ipv4Addr> = gateway_ips.iter().filter_map(|s| s.parse().ok()).collect();
+        rules.extend(cidr::gateway_firewall_rules(nodes, Some(&gateway)));
+    }
     rules.into_iter().map(FirewallRuleModel::from).collect()
 }
 
 /// The resource's firewall table for `d`.
-pub fn firewall_rules(d: &Desired, eks_ips: &[String]) -> Tf<Vec<Tf<FirewallRuleModel>>> {
-    let table = firewall_table(&d.nodes, &d.pods, d.routable, &d.webhook_ports, eks_ips);
+pub fn firewall_rules(d: &Desired, eks_ips: &[String], gateway_ips: &[String]) -> Tf<Vec<Tf<FirewallRuleModel>>> {
+    let table = firewall_table(&d.nodes, &d.pods, d.mode, &d.webhook_ports, eks_ips, gateway_ips);
     Tf::Known(table.into_iter().map(Tf::Known).collect())
 }
 
