@@ -155,15 +155,16 @@ fn list_or_none(l: &[String]) -> String {
     }
 }
 
-/// Subnet, route table and security group checks (one describe each). `ours` are the
-/// routes the prior state records: only those may be re-pointed at our gateway.
+/// Subnet, route table, gateway and security group checks (one describe each), quotas
+/// included. `ours` are the routes the prior state records: only those may be re-pointed
+/// at our gateway. Returns the gateway, when it exists.
 pub async fn check_surroundings(
     clients: &Clients,
     d: &Desired,
     ctx: &ClusterContext,
     ours: &[RouteEntry],
     diags: &mut Diagnostics,
-) -> Result<(), AwsError> {
+) -> Result<Option<ec2::Gateway>, AwsError> {
     let mut ids: Vec<String> = d.attachment_subnet_ids.clone();
     ids.extend(d.route_table_subnet_ids.iter().cloned());
     ids.sort();
@@ -236,6 +237,7 @@ pub async fn check_surroundings(
             Some(_) => {}
         }
     }
+    super::quotas::check_route_tables(d, &route_tables, ours, diags);
     for (rt, cidr, target) in foreign_routes(d, &route_tables, ours) {
         diags.error(
             "Route belongs to another writer",
@@ -251,7 +253,7 @@ pub async fn check_surroundings(
     }
 
     let gateway_attr = if is_tgw { "transit_gateway_id" } else { "vpn_gateway_id" };
-    if !ec2::gateway_exists(&clients.ec2, &d.gateway).await? {
+    let Some(gateway) = ec2::find_gateway(&clients.ec2, &d.gateway).await? else {
         diags.error(
             if is_tgw { "Transit gateway not found" } else { "Virtual private gateway not found" },
             format!(
@@ -260,9 +262,25 @@ pub async fn check_surroundings(
             ),
             Some(AttrPath::attr(gateway_attr)),
         );
-        return Ok(());
-    }
-    if !d.manage_attachment && ec2::find_attachment(&clients.ec2, &d.gateway, &ctx.vpc.id).await?.is_none() {
+        return Ok(None);
+    };
+    let existing = if d.manage_attachment {
+        None
+    } else {
+        ec2::find_attachment(&clients.ec2, &d.gateway, &ctx.vpc.id).await?
+    };
+    if let Some(a) = existing.as_ref().filter(|a| a.phase == ec2::AttachmentPhase::Failed) {
+        diags.error(
+            format!("Attachment {} is {}", a.id, a.state),
+            format!(
+                "The attachment of VPC {} to {} is {} and will never carry traffic. manage_attachment is false, so \
+                 replace it where it is managed (delete it and attach the VPC again), or set manage_attachment = true \
+                 to let this resource replace it.",
+                ctx.vpc.id, d.gateway, a.state
+            ),
+            Some(AttrPath::attr(gateway_attr)),
+        );
+    } else if !d.manage_attachment && existing.is_none() {
         let attr = if is_tgw { "transit_gateway_id" } else { "vpn_gateway_id" };
         diags.error(
             "No attachment to the gateway",
@@ -293,28 +311,12 @@ pub async fn check_surroundings(
                     );
                 } else {
                     let rules = ec2::find_security_group_rules(&clients.ec2, sg).await?;
-                    let desired = d.rules();
-                    let new_inbound = super::matching::missing_rules(&rules, &desired)
-                        .into_iter()
-                        .filter(|r| r.direction == cidr::Direction::Ingress)
-                        .count();
-                    let inbound = rules.iter().filter(|r| !r.egress).count() + new_inbound;
-                    if inbound > 60 {
-                        diags.warning(
-                            "Security group near its inbound rule limit",
-                            format!(
-                                "Security group {sg} would have {inbound} inbound rules; EC2 allows 60 by default, and \
-                                 rules past the limit may not apply (as the EKS guide warns). Request a higher quota \
-                                 or consolidate the remote CIDRs."
-                            ),
-                            Some(AttrPath::attr("security_group_id")),
-                        );
-                    }
+                    super::quotas::check_security_group(sg, &rules, &d.rules(), diags);
                 }
             }
         }
     }
-    Ok(())
+    Ok(Some(gateway))
 }
 
 /// The routes `d` needs in its configured route tables that exist already, point

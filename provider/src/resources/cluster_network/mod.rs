@@ -8,6 +8,7 @@
 //! Rules come from `hybridnet_rules`, AWS calls from [`crate::aws`].
 
 pub mod apply;
+pub mod attachment;
 pub mod context;
 pub mod data_source;
 pub mod delete;
@@ -15,6 +16,7 @@ pub mod import;
 pub mod matching;
 pub mod model;
 pub mod plan;
+pub mod quotas;
 pub mod read;
 pub mod upgrade;
 pub mod validate;

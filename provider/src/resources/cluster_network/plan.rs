@@ -4,6 +4,7 @@
 use tfplugin5::typed::{PlanRequest, PlanResponse, Tf};
 use tfplugin5::{AttrPath, Diagnostics};
 
+use super::attachment;
 use super::context::{self, aws_diag, check_cidrs, check_cluster, check_surroundings, find_context};
 use super::model::{
     desired_routes, firewall_rules, list_known, managed_route_tables, strings, ClusterNetworkModel, Desired,
@@ -86,9 +87,13 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
     check_cidrs(&d, &ctx, &mut diags);
     check_cluster(&d, &ctx, &mut diags);
     let ours = prior.as_ref().map(ClusterNetworkModel::route_entries).unwrap_or_default();
-    if let Err(e) = check_surroundings(clients, &d, &ctx, &ours, &mut diags).await {
-        diags.extend(aws_diag(&clients.explain(e), None));
-    }
+    let gateway = match check_surroundings(clients, &d, &ctx, &ours, &mut diags).await {
+        Ok(gateway) => gateway,
+        Err(e) => {
+            diags.extend(aws_diag(&clients.explain(e), None));
+            None
+        }
+    };
     if diags.has_errors() {
         return PlanResponse::error(diags);
     }
@@ -120,6 +125,13 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
             let routes = desired_routes(&d, &managed_route_tables(&d, rt.known().map(String::as_str)));
             planned.set_routes(&routes);
         }
+    }
+    // A transit gateway of another account: the attachment may wait for acceptance.
+    if let Err(e) =
+        attachment::plan_acceptance(clients, &d, &ctx, gateway.as_ref(), base.as_ref(), &mut planned, &mut diags).await
+    {
+        diags.extend(aws_diag(&clients.explain(e), None));
+        return PlanResponse::error(diags);
     }
 
     planned.security_group_rule_ids = if !d.manage_rules {

@@ -86,8 +86,10 @@ async fn refresh(clients: &Clients, current: &ClusterNetworkModel) -> Result<Opt
     }
     state.set_routes(&present);
 
-    let attachment = attachment.filter(ec2::Attachment::usable);
-    state.attachment_id = attachment.as_ref().map(|a| a.id.clone()).into();
+    // A failed or rejected attachment is not recorded (the next apply replaces it, so the
+    // plan leaves the ID unknown), but while it exists the resource stays: destroy deletes it.
+    let recorded = attachment.as_ref().filter(|a| a.phase != ec2::AttachmentPhase::Failed);
+    state.attachment_id = recorded.map(|a| a.id.clone()).into();
 
     let mut ids = Vec::new();
     let mut ours = 0usize;
