@@ -184,7 +184,14 @@ impl<'a> Converge<'a> {
             }
         }
         let attachment = if d.manage_attachment {
-            ec2::ensure_attachment(ec2, &d.gateway, vpc_id, &d.attachment_subnet_ids, &self.tags, self.timeout).await?
+            let made = ec2::ensure_attachment(ec2, &d.gateway, vpc_id, &d.attachment_subnet_ids, &self.tags, self.timeout);
+            made.await.inspect_err(|e| {
+                // One AWS will not make usable is still ours: the state records it, so
+                // that destroy or the next apply deletes it.
+                if let AwsError::AttachmentState { id, .. } = e {
+                    progress.attachment_id = Some(id.clone());
+                }
+            })?
         } else {
             ec2::find_attachment(ec2, &d.gateway, vpc_id).await?.ok_or_else(|| AwsError::Api {
                 operation: "ec2:DescribeTransitGatewayVpcAttachments",
