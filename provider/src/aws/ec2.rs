@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{
-    AttachmentStatus, AutoAcceptSharedAttachmentsValue, Filter, IpPermission, IpRange, ResourceType, RouteOrigin, Tag, TagSpecification,
-    TransitGatewayAttachmentState, VpcAttributeName, VpcCidrBlockStateCode,
+    AttachmentStatus, AutoAcceptSharedAttachmentsValue, Filter, IpPermission, IpRange, ResourceType, RouteOrigin, Tag,
+    TagSpecification, TransitGatewayAttachmentState, VpcAttributeName, VpcCidrBlockStateCode,
 };
 
 use super::{sdk_error, wait_until, AwsError};
@@ -464,11 +464,7 @@ impl Attachment {
 
 /// Every attachment of `vpc_id` to `gateway` AWS reports (deleted ones included), best
 /// first (see [`AttachmentPhase`]).
-async fn list_attachments(
-    ec2: &aws_sdk_ec2::Client,
-    gateway: &str,
-    vpc_id: &str,
-) -> Result<Vec<Attachment>, AwsError> {
+async fn list_attachments(ec2: &aws_sdk_ec2::Client, gateway: &str, vpc_id: &str) -> Result<Vec<Attachment>, AwsError> {
     let mut out: Vec<Attachment> = match GatewayKind::of(gateway) {
         GatewayKind::Transit => {
             let out = ec2
@@ -949,4 +945,82 @@ pub async fn retag(
             .map_err(|e| sdk_error("ec2:DeleteTags", e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_attachment_state_has_its_phase() {
+        use AttachmentPhase::*;
+        let transit = [
+            ("initiating", InProgress),
+            ("initiatingRequest", InProgress),
+            ("pendingAcceptance", PendingAcceptance),
+            ("rollingBack", InProgress),
+            ("pending", InProgress),
+            ("available", Usable),
+            ("modifying", Usable),
+            ("deleting", Gone),
+            ("deleted", Gone),
+            ("failing", Failed),
+            ("failed", Failed),
+            ("rejecting", Failed),
+            ("rejected", Failed),
+        ];
+        for (name, phase) in transit {
+            let state = TransitGatewayAttachmentState::from(name);
+            assert!(TransitGatewayAttachmentState::values().contains(&name), "{name} is a documented state");
+            assert_eq!(AttachmentPhase::of_transit(&state), phase, "{name}");
+        }
+        assert_eq!(TransitGatewayAttachmentState::values().len(), transit.len(), "a state AWS added is classified");
+        let vpn = [("attaching", InProgress), ("attached", Usable), ("detaching", Gone), ("detached", Gone)];
+        for (name, phase) in vpn {
+            let state = AttachmentStatus::from(name);
+            assert!(AttachmentStatus::values().contains(&name), "{name} is a documented state");
+            assert_eq!(AttachmentPhase::of_vpn(&state), phase, "{name}");
+        }
+        assert_eq!(AttachmentStatus::values().len(), vpn.len());
+        // A state this release does not know keeps the wait going (bounded by the timeout).
+        assert_eq!(AttachmentPhase::of_transit(&TransitGatewayAttachmentState::from("suspended")), InProgress);
+        // The preference among several attachments of one VPC to one gateway.
+        assert!(Usable < InProgress && InProgress < PendingAcceptance && PendingAcceptance < Failed && Failed < Gone);
+    }
+
+    #[test]
+    fn terminal_states_name_the_attachment_and_say_what_to_do() {
+        let a = |state: &str| Attachment {
+            id: "tgw-attach-1".into(),
+            gateway_id: "tgw-1".into(),
+            state: state.into(),
+            phase: AttachmentPhase::of_transit(&TransitGatewayAttachmentState::from(state)),
+            subnet_ids: Vec::new(),
+            tags: Vec::new(),
+        };
+        for state in ["failed", "failing", "rejected", "rejecting"] {
+            let (summary, detail) = a(state).state_error("vpc-1").summary_and_detail();
+            assert_eq!(summary, format!("Transit gateway attachment tgw-attach-1 is {state}"));
+            assert!(detail.contains("vpc-1") && detail.contains("tgw-1"), "{detail}");
+            assert!(detail.contains("the next apply deletes it") && detail.contains("destroy deletes it"), "{detail}");
+        }
+        let (_, detail) = a("rejected").state_error("vpc-1").summary_and_detail();
+        assert!(detail.contains("rejected the attachment") && detail.contains("auto-accept"), "{detail}");
+        let (summary, detail) = a("deleted").state_error("vpc-1").summary_and_detail();
+        assert_eq!(summary, "Transit gateway attachment tgw-attach-1 is deleted");
+        assert!(!detail.contains("next apply deletes it"), "{detail}");
+        let (summary, _) = a("pendingAcceptance").state_error("vpc-1").summary_and_detail();
+        assert_eq!(summary, "Transit gateway attachment tgw-attach-1 awaits acceptance");
+    }
+
+    #[test]
+    fn only_a_transit_gateway_of_another_account_without_auto_accept_needs_acceptance() {
+        let gw =
+            |id: &str, owner: &str, auto| Gateway { id: id.into(), owner_id: owner.into(), auto_accept_shared: auto };
+        assert!(gw("tgw-1", "210987654321", false).needs_acceptance("123456789012"));
+        assert!(!gw("tgw-1", "210987654321", true).needs_acceptance("123456789012"));
+        assert!(!gw("tgw-1", "123456789012", false).needs_acceptance("123456789012"));
+        assert!(!gw("tgw-1", "", false).needs_acceptance("123456789012"), "an owner AWS did not report");
+        assert!(!gw("vgw-1", "210987654321", false).needs_acceptance("123456789012"));
+    }
 }

@@ -277,7 +277,9 @@ impl AwsError {
                  console; re-running apply resumes where this one stopped."
                     .into(),
             ),
-            AwsError::AttachmentState { id, gateway, vpc_id, state } => attachment_state_text(id, gateway, vpc_id, state),
+            AwsError::AttachmentState { id, gateway, vpc_id, state } => {
+                attachment_state_text(id, gateway, vpc_id, state)
+            }
             AwsError::Cancelled => (
                 "Operation cancelled".into(),
                 "Terraform asked the provider to stop; what was created so far is recorded in the state.".into(),

@@ -184,7 +184,8 @@ impl<'a> Converge<'a> {
             }
         }
         let attachment = if d.manage_attachment {
-            let made = ec2::ensure_attachment(ec2, &d.gateway, vpc_id, &d.attachment_subnet_ids, &self.tags, self.timeout);
+            let made =
+                ec2::ensure_attachment(ec2, &d.gateway, vpc_id, &d.attachment_subnet_ids, &self.tags, self.timeout);
             made.await.inspect_err(|e| {
                 // One AWS will not make usable is still ours: the state records it, so
                 // that destroy or the next apply deletes it.

@@ -264,11 +264,8 @@ pub async fn check_surroundings(
         );
         return Ok(None);
     };
-    let existing = if d.manage_attachment {
-        None
-    } else {
-        ec2::find_attachment(&clients.ec2, &d.gateway, &ctx.vpc.id).await?
-    };
+    let existing =
+        if d.manage_attachment { None } else { ec2::find_attachment(&clients.ec2, &d.gateway, &ctx.vpc.id).await? };
     if let Some(a) = existing.as_ref().filter(|a| a.phase == ec2::AttachmentPhase::Failed) {
         diags.error(
             format!("Attachment {} is {}", a.id, a.state),

@@ -105,3 +105,95 @@ pub fn check_security_group(sg: &str, rules: &[ec2::SgRule], desired: &[Security
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::cluster_network::model::ClusterNetworkModel;
+    use tfplugin5::typed::Tf;
+
+    fn desired() -> Desired {
+        let m = ClusterNetworkModel {
+            cluster_name: Tf::Known("edge".into()),
+            remote_node_cidrs: Tf::Known(vec![Tf::Known("192.168.0.0/22".into())]),
+            remote_pod_cidrs: Tf::Known(vec![Tf::Known("172.16.0.0/16".into())]),
+            transit_gateway_id: Tf::Known("tgw-1".into()),
+            route_table_ids: Tf::Known(vec![Tf::Known("rtb-1".into())]),
+            ..ClusterNetworkModel::default()
+        };
+        let mut diags = Diagnostics::new();
+        let d = Desired::from_model(&m, &mut diags);
+        assert!(!diags.has_errors(), "{diags:?}");
+        d
+    }
+
+    fn route(dest: String, target: &str, propagated: bool) -> ec2::Route {
+        ec2::Route { destination_cidr: dest, target_id: target.into(), state: "active".into(), propagated }
+    }
+
+    #[test]
+    fn routes_count_what_stays_what_is_added_and_not_what_is_propagated() {
+        let d = desired();
+        let mut routes = vec![route("10.0.0.0/16".into(), "local", false)];
+        routes.extend((0..48).map(|i| route(format!("100.64.{i}.0/24"), "igw-1", false)));
+        routes.extend((0..20).map(|i| route(format!("10.200.{i}.0/24"), "vgw-1", true)));
+        // Already routed to us: not added again. A removed CIDR of ours still pointing at us.
+        routes.push(route("192.168.0.0/22".into(), "tgw-1", false));
+        routes.push(route("192.168.8.0/22".into(), "tgw-1", false));
+        let table = ec2::RouteTable {
+            id: "rtb-1".into(),
+            vpc_id: "vpc-1".into(),
+            routes,
+            associations: Vec::new(),
+            tags: Vec::new(),
+        };
+        let ours = [RouteEntry {
+            route_table_id: "rtb-1".into(),
+            destination_cidr: "192.168.8.0/22".into(),
+            target_id: "tgw-1".into(),
+            network: "node".into(),
+        }];
+        let count = route_count(&d, &table, &ours);
+        assert_eq!(count, RouteCount { now: 51, added: 1, removed: 1 });
+        assert_eq!(count.after(), 51);
+        let mut diags = Diagnostics::new();
+        check_route_tables(&d, std::slice::from_ref(&table), &ours, &mut diags);
+        assert!(!diags.has_errors(), "a quota is never an error");
+        let text = format!("{diags:?}");
+        assert!(text.contains("51 non-propagated IPv4 routes") && text.contains("1 to add, 1 to remove"), "{text}");
+        // Nothing to add: no warning, whatever the count (the quota may be raised).
+        let mut full = table.clone();
+        full.routes.push(route("172.16.0.0/16".into(), "tgw-1", false));
+        let mut diags = Diagnostics::new();
+        check_route_tables(&d, &[full], &[], &mut diags);
+        assert_eq!(format!("{diags:?}"), format!("{:?}", Diagnostics::new()));
+    }
+
+    #[test]
+    fn rules_count_per_direction_ipv4_only() {
+        let d = desired();
+        let rule = |i: usize, egress: bool, ipv6: bool| ec2::SgRule {
+            id: format!("sgr-{i}-{egress}-{ipv6}"),
+            egress,
+            protocol: "tcp".into(),
+            from_port: 8000,
+            to_port: 8000,
+            cidr: (!ipv6).then(|| format!("10.200.{i}.0/24")),
+            ipv6,
+            description: String::new(),
+            tags: Vec::new(),
+        };
+        let mut rules: Vec<ec2::SgRule> = (0..60).map(|i| rule(i, true, false)).collect();
+        rules.extend((0..10).map(|i| rule(i, true, true)));
+        rules.extend((0..3).map(|i| rule(i, false, false)));
+        let want = d.rules();
+        assert_eq!(rule_count(&rules, &want, Direction::Egress), (60, 1));
+        assert_eq!(rule_count(&rules, &want, Direction::Ingress), (3, 2));
+        let mut diags = Diagnostics::new();
+        check_security_group("sg-1", &rules, &want, &mut diags);
+        assert!(!diags.has_errors());
+        let text = format!("{diags:?}");
+        assert!(text.contains("61 outbound IPv4 rules") && text.contains("(60 now, 1 to add)"), "{text}");
+        assert!(!text.contains("inbound IPv4"), "{text}");
+    }
+}
