@@ -300,8 +300,14 @@ def test_pending_acceptance_records_the_attachment_then_acceptance_adds_routes_i
     assert w["summary"] == f"Attachment {att_id} awaits acceptance", w
     assert OTHER_ACCOUNT in diag_text(w) and highlighted(w) == json.dumps(tgw)
 
-    # Accepted in the gateway's account: the attachment turns available.
-    proxy.set_rewrite(owner)
+    # A plan made while it waited, applied after acceptance: it keeps its word (no routes);
+    # the next plan adds them.
+    held = tfp.run("plan", "-input=false", "-no-color", "-out=held")
+    assert held.ok, held.stdout[-3000:]
+    proxy.set_rewrite(owner)  # accepted in the gateway's account: the attachment turns available
+    ok(tfp.apply("held"))
+    assert state_values(tfp)["routes"] == [] and routes_to(aws.ec2, s, tgw) == set()
+
     change = plan_document(tfp)["change"]
     assert change["actions"] == ["update"], change
     assert change["before"]["routes"] == [] and change["before"]["attachment_id"] == att_id

@@ -154,7 +154,8 @@ impl<'a> Converge<'a> {
         check_stop(self.stop)?;
         let route_table = self.route_table(state, progress).await?;
         check_stop(self.stop)?;
-        let awaiting = attachment.phase == ec2::AttachmentPhase::PendingAcceptance;
+        let awaiting = attachment.phase == ec2::AttachmentPhase::PendingAcceptance
+            || self.plan_held_routes(state, route_table.as_deref());
         if awaiting {
             self.routes_awaiting_acceptance(state, progress, route_table.as_deref()).await?;
         } else {
@@ -339,6 +340,20 @@ impl<'a> Converge<'a> {
         }
         state.set_routes(&want);
         Ok(())
+    }
+
+    /// Whether the plan kept the routes as they were because the attachment awaited
+    /// acceptance then (planned known, yet not the routes the configuration needs): an
+    /// attachment accepted since gets its routes from the next plan, not from this apply.
+    fn plan_held_routes(&self, state: &ClusterNetworkModel, route_table: Option<&str>) -> bool {
+        if !list_known(&state.routes) {
+            return false;
+        }
+        let mut planned = state.route_entries();
+        let mut want = desired_routes(self.d, &managed_route_tables(self.d, route_table));
+        planned.sort();
+        want.sort();
+        planned != want
     }
 
     /// 3'. Routes while the attachment awaits acceptance: none created, none removed; the
