@@ -21,8 +21,11 @@ change which of four concurrent CreateRoute calls gets a fault, but not how many
 each operation fail, nor how.
 
 It also counts requests (per operation) and faults (per kind), can hold every request for
-a fixed time (the cancellation test), and can call a hook on the k-th request (the crash
-test kills the provider there, see `kill_provider_of`).
+a fixed time (the cancellation test), can call a hook on the k-th request (the crash
+test kills the provider there, see `kill_provider_of`), and can rewrite moto's answers
+(`rewrite`): AWS's states and owners that moto never shows (an attachment `pending` for
+a few seconds, `pendingAcceptance`, `failed`, a transit gateway of another account), for
+the n-th calls of an operation or for a time window (see `set_field_after`).
 
 Loopback only: it listens on 127.0.0.1 and forwards only to a 127.0.0.1 upstream. Every
 wait is bounded, and `stop()` (or leaving the `with` block) ends all of it.
@@ -33,6 +36,7 @@ from __future__ import annotations
 import http.client
 import os
 import random
+import re
 import select
 import signal
 import socket
@@ -61,6 +65,33 @@ EC2_DENIED = (b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><
 EKS_THROTTLE = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
 EKS_INTERNAL = b'{"__type":"ServerException","message":"An internal error has occurred."}'
 EKS_DENIED = b'{"__type":"AccessDeniedException","message":"User is not authorized to perform eks:DescribeCluster"}'
+
+def set_field_after(body: bytes, anchor: str, anchor_value: str | None, field: str, new: str,
+                    only_from: tuple[str, ...] = ()) -> bytes:
+    """EC2 XML with the first `<field>` after each `<anchor>anchor_value</anchor>` (any value
+    when None) set to `new`, within that item (before the next `<anchor>`); only where the
+    current value is in `only_from`, when given.
+
+    E.g. the `<state>` of attachment `tgw-attach-1`: `set_field_after(body,
+    "transitGatewayAttachmentId", "tgw-attach-1", "state", "failed")`."""
+    text = body.decode("utf-8")
+    value = re.escape(anchor_value) if anchor_value is not None else r"[^<]*"
+    opening = f"<{anchor}>"
+    out, pos = [], 0
+    for m in re.finditer(f"<{re.escape(anchor)}>{value}</{re.escape(anchor)}>", text):
+        if m.start() < pos:
+            continue
+        end = text.find(opening, m.end())
+        end = len(text) if end < 0 else end
+        f = re.compile(f"<{re.escape(field)}>([^<]*)</{re.escape(field)}>").search(text, m.end(), end)
+        if f is None or (only_from and f.group(1) not in only_from):
+            continue
+        out.append(text[pos:f.start(1)])
+        out.append(new)
+        pos = f.end(1)
+    out.append(text[pos:])
+    return "".join(out).encode("utf-8")
+
 
 def ec2_error(code: str, message: str) -> bytes:
     """An EC2 error document, as AWS answers a failed query-API call."""
@@ -153,7 +184,8 @@ class FaultProxy:
                   latency: tuple[float, float] = (0.2, 1.0), hold_every_request: float = 0.0,
                   only: Callable[[str], bool] | None = None,
                   hold_if: Callable[[str, int], bool] | None = None,
-                  answer: dict[str, tuple[int, str, str]] | None = None) -> "FaultProxy":
+                  answer: dict[str, tuple[int, str, str]] | None = None,
+                  rewrite: Callable[[str, int, bytes], bytes] | None = None) -> "FaultProxy":
         """Sets the whole fault plan (what is not given takes its default) and starts
         counting afresh: statistics, per-operation streams and the hook are reset.
 
@@ -164,7 +196,10 @@ class FaultProxy:
         `hold_if`: only the requests for which `hold_if(operation, nth call of it)` is true);
         `answer` maps an EC2 operation to the (HTTP status, error code, message) AWS would
         give and moto does not (e.g. `VpnGatewayAttachmentLimitExceeded`): such requests
-        get that answer and never reach moto.
+        get that answer and never reach moto;
+        `rewrite(operation, nth call of it, body)` returns the body of moto's successful
+        answer the provider gets instead (states and owners moto never reports); see
+        `set_rewrite` to change it mid-run.
         """
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"rate {rate} is not within [0, 1]")
@@ -180,6 +215,7 @@ class FaultProxy:
             self.hold_if = hold_if
             self.only = only
             self.answer = dict(answer or {})
+            self.rewrite = rewrite
             self.injecting = self.rate > 0
             self.stats = Stats()
             self._streams: dict[str, random.Random] = {}
@@ -187,6 +223,11 @@ class FaultProxy:
             self.hook_fired: list[tuple[int, str]] = []
             self.log: list[tuple[float, str, str]] = []   # (time, operation, outcome)
         return self
+
+    def set_rewrite(self, rewrite: Callable[[str, int, bytes], bytes] | None) -> None:
+        """Replaces the answer rewriting (None: answers pass unchanged), counts kept."""
+        with self._lock:
+            self.rewrite = rewrite
 
     def stop_injecting(self) -> None:
         """From now on, every request is forwarded unchanged (counting goes on)."""
@@ -271,7 +312,8 @@ class FaultProxy:
     # ------------------------------------------------------------ per request
 
     def _decide(self, operation: str) -> tuple[int, str | None, float, tuple | None]:
-        """(request number, fault kind or None, seconds to hold, hook) for one request."""
+        """(request number, fault kind or None, seconds to hold, hook) for one request.
+        The nth call of the operation is `stats.by_operation[operation]` right after."""
         with self._lock:
             self.stats.requests += 1
             n = self.stats.requests
@@ -453,6 +495,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, p: "FaultProxy", operation: str, body: bytes) -> None:
         n, kind, hold, hook = p._decide(operation)
+        with p._lock:
+            nth = p.stats.by_operation[operation]
 
         if hold > 0 and not self._hold(hold):
             p._note(operation, "client gone")
@@ -502,6 +546,13 @@ class _Handler(BaseHTTPRequestHandler):
             p._note(operation, kind)
             self._reset()
             return
+        with p._lock:
+            rewrite = p.rewrite
+        if rewrite is not None and 200 <= status < 300:
+            new = rewrite(operation, nth, data)
+            if new != data:
+                p._note(operation, "rewritten")
+                data = new
         self._send(status, headers, data, reason)
 
     def do_GET(self):

@@ -163,3 +163,52 @@ mod tests {
         assert_eq!(unique(ids), ["sgr-b", "sgr-a", "sgr-c"].map(String::from));
     }
 }
+
+/// `pod_network_mode` and the deprecated `pod_network_routable` of a configuration
+/// (every type takes both): the mode, `None` while either is unknown. An unknown mode
+/// name and both set are errors, the deprecated one alone a warning, each on its
+/// attribute (Terraform 1.0 does not warn for deprecated arguments itself).
+pub fn read_pod_network_mode(
+    mode: &Tf<String>,
+    routable: &Tf<bool>,
+    diags: &mut Diagnostics,
+) -> Option<cidr::PodNetworkMode> {
+    if routable.is_known() {
+        if mode.is_null() {
+            diags.warning(
+                "Deprecated argument",
+                format!(
+                    "pod_network_routable is deprecated: replace it by pod_network_mode = {:?} (the same network; \
+                     the plan stays empty).",
+                    cidr::PodNetworkMode::from_routable(routable.known().copied().unwrap_or(true)).as_str()
+                ),
+                Some(AttrPath::attr("pod_network_routable")),
+            );
+        } else {
+            diags.error(
+                "Conflicting arguments",
+                "pod_network_routable is the deprecated form of pod_network_mode: set only pod_network_mode.",
+                Some(AttrPath::attr("pod_network_routable")),
+            );
+        }
+    }
+    if mode.is_unknown() || routable.is_unknown() {
+        return None;
+    }
+    match (mode.known(), routable.known()) {
+        (Some(m), _) => match cidr::PodNetworkMode::parse(m) {
+            Some(m) => Some(m),
+            None => {
+                let names: Vec<String> = cidr::PodNetworkMode::ALL.iter().map(|m| format!("{:?}", m.as_str())).collect();
+                diags.error(
+                    "Invalid pod network mode",
+                    format!("pod_network_mode is {m:?}; use one of {}.", names.join(", ")),
+                    Some(AttrPath::attr("pod_network_mode")),
+                );
+                None
+            }
+        },
+        (None, Some(&r)) => Some(cidr::PodNetworkMode::from_routable(r)),
+        (None, None) => Some(cidr::PodNetworkMode::default()),
+    }
+}

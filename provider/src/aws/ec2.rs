@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{
-    AttachmentStatus, Filter, IpPermission, IpRange, ResourceType, Tag, TagSpecification,
-    TransitGatewayAttachmentState, VpcAttributeName, VpcCidrBlockStateCode,
+    AttachmentStatus, AutoAcceptSharedAttachmentsValue, Filter, IpPermission, IpRange, ResourceType, RouteOrigin, Tag,
+    TagSpecification, TransitGatewayAttachmentState, VpcAttributeName, VpcCidrBlockStateCode,
 };
 
 use super::{sdk_error, wait_until, AwsError};
@@ -35,6 +35,8 @@ fn tags_of(tags: &[Tag]) -> Tags {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Vpc {
     pub id: String,
+    /// The account that owns the VPC (compared with a transit gateway's owner).
+    pub owner_id: String,
     /// Primary and associated secondary IPv4 CIDRs.
     pub cidrs: Vec<String>,
     pub dns_hostnames: bool,
@@ -76,6 +78,7 @@ pub async fn find_vpc(ec2: &aws_sdk_ec2::Client, vpc_id: &str) -> Result<Option<
     let support = support.map_err(|e| sdk_error("ec2:DescribeVpcAttribute", e))?;
     Ok(Some(Vpc {
         id: vpc_id.to_string(),
+        owner_id: v.owner_id().unwrap_or_default().to_string(),
         cidrs,
         dns_hostnames: hostnames.enable_dns_hostnames().and_then(|a| a.value()).unwrap_or(false),
         dns_support: support.enable_dns_support().and_then(|a| a.value()).unwrap_or(true),
@@ -117,6 +120,8 @@ pub struct Route {
     /// transit gateway, gateway (VGW/IGW), NAT gateway, ... whichever is set.
     pub target_id: String,
     pub state: String,
+    /// Propagated from a virtual private gateway (not counted in the route quota).
+    pub propagated: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -150,6 +155,7 @@ fn route_table_of(rt: &aws_sdk_ec2::types::RouteTable) -> RouteTable {
                     destination_cidr: dest.to_string(),
                     target_id: target.to_string(),
                     state: r.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    propagated: r.origin() == Some(&RouteOrigin::EnableVgwRoutePropagation),
                 })
             })
             .collect(),
@@ -329,23 +335,102 @@ fn ignore_not_found(err: AwsError) -> Result<(), AwsError> {
 
 // ---------------------------------------------------------------- gateways and attachments
 
-/// Whether the transit gateway or virtual private gateway exists (and is not deleted).
-pub async fn gateway_exists(ec2: &aws_sdk_ec2::Client, gateway: &str) -> Result<bool, AwsError> {
+/// A transit gateway or virtual private gateway, as far as the resource cares.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gateway {
+    pub id: String,
+    /// The account that owns it (a transit gateway may be shared from another account
+    /// through AWS RAM); empty for a VGW.
+    pub owner_id: String,
+    /// A transit gateway that accepts attachments from other accounts by itself.
+    pub auto_accept_shared: bool,
+}
+
+impl Gateway {
+    /// Whether a new attachment of a VPC owned by `vpc_owner` waits in `pendingAcceptance`
+    /// until the gateway's owner accepts it: a transit gateway of another account that
+    /// does not auto-accept shared attachments.
+    pub fn needs_acceptance(&self, vpc_owner: &str) -> bool {
+        GatewayKind::of(&self.id) == GatewayKind::Transit
+            && !self.owner_id.is_empty()
+            && !vpc_owner.is_empty()
+            && self.owner_id != vpc_owner
+            && !self.auto_accept_shared
+    }
+}
+
+fn not_found_is_none<T>(err: AwsError) -> Result<Option<T>, AwsError> {
+    if err.is_not_found() {
+        Ok(None)
+    } else {
+        Err(err)
+    }
+}
+
+/// The transit gateway or VGW `gateway`; `None` when it does not exist (or is deleted).
+pub async fn find_gateway(ec2: &aws_sdk_ec2::Client, gateway: &str) -> Result<Option<Gateway>, AwsError> {
+    let live = |state: Option<&str>| !matches!(state, Some("deleted" | "deleting"));
     match GatewayKind::of(gateway) {
         GatewayKind::Transit => match ec2.describe_transit_gateways().transit_gateway_ids(gateway).send().await {
-            Ok(o) => Ok(o
-                .transit_gateways()
-                .iter()
-                .any(|g| !matches!(g.state().map(|s| s.as_str()), Some("deleted" | "deleting")))),
-            Err(e) => not_found_is_false(sdk_error("ec2:DescribeTransitGateways", e)),
+            Ok(o) => Ok(o.transit_gateways().iter().find(|g| live(g.state().map(|s| s.as_str()))).map(|g| Gateway {
+                id: gateway.to_string(),
+                owner_id: g.owner_id().unwrap_or_default().to_string(),
+                auto_accept_shared: g.options().and_then(|o| o.auto_accept_shared_attachments())
+                    == Some(&AutoAcceptSharedAttachmentsValue::Enable),
+            })),
+            Err(e) => not_found_is_none(sdk_error("ec2:DescribeTransitGateways", e)),
         },
         GatewayKind::Vpn => match ec2.describe_vpn_gateways().vpn_gateway_ids(gateway).send().await {
-            Ok(o) => Ok(o
-                .vpn_gateways()
-                .iter()
-                .any(|g| !matches!(g.state().map(|s| s.as_str()), Some("deleted" | "deleting")))),
-            Err(e) => not_found_is_false(sdk_error("ec2:DescribeVpnGateways", e)),
+            Ok(o) => Ok(o.vpn_gateways().iter().find(|g| live(g.state().map(|s| s.as_str()))).map(|_| Gateway {
+                id: gateway.to_string(),
+                owner_id: String::new(),
+                auto_accept_shared: false,
+            })),
+            Err(e) => not_found_is_none(sdk_error("ec2:DescribeVpnGateways", e)),
         },
+    }
+}
+
+/// What an attachment's state means to the resource. Every state AWS documents for a
+/// transit gateway attachment or a VGW attachment has exactly one phase; the order is
+/// the preference when a VPC has several attachments to one gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AttachmentPhase {
+    /// Routes can use it: `available`, `modifying` (TGW); `attached` (VGW).
+    Usable,
+    /// On its way by itself: `initiating`, `initiatingRequest`, `pending`, `rollingBack`
+    /// (ends available or failed) (TGW); `attaching` (VGW).
+    InProgress,
+    /// `pendingAcceptance`: waits until the transit gateway's owner account accepts it.
+    PendingAcceptance,
+    /// Will never be usable: `failing`, `failed`, `rejecting`, `rejected` (TGW).
+    Failed,
+    /// Going or gone: `deleting`, `deleted` (TGW); `detaching`, `detached` (VGW).
+    Gone,
+}
+
+impl AttachmentPhase {
+    pub fn of_transit(state: &TransitGatewayAttachmentState) -> AttachmentPhase {
+        use TransitGatewayAttachmentState as S;
+        match state {
+            S::Available | S::Modifying => AttachmentPhase::Usable,
+            S::Initiating | S::InitiatingRequest | S::Pending | S::RollingBack => AttachmentPhase::InProgress,
+            S::PendingAcceptance => AttachmentPhase::PendingAcceptance,
+            S::Failing | S::Failed | S::Rejecting | S::Rejected => AttachmentPhase::Failed,
+            S::Deleting | S::Deleted => AttachmentPhase::Gone,
+            // A state added to the API after this release: keep waiting (bounded by the timeout).
+            _ => AttachmentPhase::InProgress,
+        }
+    }
+
+    pub fn of_vpn(state: &AttachmentStatus) -> AttachmentPhase {
+        match state {
+            AttachmentStatus::Attached => AttachmentPhase::Usable,
+            AttachmentStatus::Attaching => AttachmentPhase::InProgress,
+            AttachmentStatus::Detaching | AttachmentStatus::Detached => AttachmentPhase::Gone,
+            // A state added to the API after this release: keep waiting (bounded by the timeout).
+            _ => AttachmentPhase::InProgress,
+        }
     }
 }
 
@@ -353,7 +438,9 @@ pub async fn gateway_exists(ec2: &aws_sdk_ec2::Client, gateway: &str) -> Result<
 pub struct Attachment {
     pub id: String,
     pub gateway_id: String,
+    /// The state as AWS names it (`available`, `pendingAcceptance`, `attached`, ...).
     pub state: String,
+    pub phase: AttachmentPhase,
     /// Subnets of a transit gateway attachment (empty for a VGW).
     pub subnet_ids: Vec<String>,
     pub tags: Tags,
@@ -361,17 +448,24 @@ pub struct Attachment {
 
 impl Attachment {
     pub fn usable(&self) -> bool {
-        matches!(self.state.as_str(), "available" | "attached" | "modifying")
+        self.phase == AttachmentPhase::Usable
+    }
+
+    /// The error that ends an apply finding this attachment in a state it cannot use.
+    pub fn state_error(&self, vpc_id: &str) -> AwsError {
+        AwsError::AttachmentState {
+            id: self.id.clone(),
+            gateway: self.gateway_id.clone(),
+            vpc_id: vpc_id.to_string(),
+            state: self.state.clone(),
+        }
     }
 }
 
-/// The live (not deleted) attachment of `vpc_id` to the transit gateway or VGW `gateway`.
-pub async fn find_attachment(
-    ec2: &aws_sdk_ec2::Client,
-    gateway: &str,
-    vpc_id: &str,
-) -> Result<Option<Attachment>, AwsError> {
-    match GatewayKind::of(gateway) {
+/// Every attachment of `vpc_id` to `gateway` AWS reports (deleted ones included), best
+/// first (see [`AttachmentPhase`]).
+async fn list_attachments(ec2: &aws_sdk_ec2::Client, gateway: &str, vpc_id: &str) -> Result<Vec<Attachment>, AwsError> {
+    let mut out: Vec<Attachment> = match GatewayKind::of(gateway) {
         GatewayKind::Transit => {
             let out = ec2
                 .describe_transit_gateway_vpc_attachments()
@@ -380,57 +474,61 @@ pub async fn find_attachment(
                 .send()
                 .await
                 .map_err(|e| sdk_error("ec2:DescribeTransitGatewayVpcAttachments", e))?;
-            Ok(out
-                .transit_gateway_vpc_attachments()
+            out.transit_gateway_vpc_attachments()
                 .iter()
-                .filter(|a| {
-                    !matches!(
-                        a.state(),
-                        Some(
-                            TransitGatewayAttachmentState::Deleted
-                                | TransitGatewayAttachmentState::Deleting
-                                | TransitGatewayAttachmentState::Failed
-                                | TransitGatewayAttachmentState::Rejected
-                        )
-                    )
-                })
                 .map(|a| Attachment {
                     id: a.transit_gateway_attachment_id().unwrap_or_default().to_string(),
                     gateway_id: gateway.to_string(),
                     state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    phase: a.state().map_or(AttachmentPhase::InProgress, AttachmentPhase::of_transit),
                     subnet_ids: a.subnet_ids().to_vec(),
                     tags: tags_of(a.tags()),
                 })
-                .next())
+                .collect()
         }
         GatewayKind::Vpn => {
             let out = match ec2.describe_vpn_gateways().vpn_gateway_ids(gateway).send().await {
                 Ok(o) => o,
                 Err(e) => {
                     let err = sdk_error("ec2:DescribeVpnGateways", e);
-                    return if err.is_not_found() { Ok(None) } else { Err(err) };
+                    return if err.is_not_found() { Ok(Vec::new()) } else { Err(err) };
                 }
             };
-            Ok(out
-                .vpn_gateways()
+            out.vpn_gateways()
                 .iter()
                 .flat_map(|g| g.vpc_attachments())
                 .filter(|a| a.vpc_id() == Some(vpc_id))
-                .filter(|a| matches!(a.state(), Some(AttachmentStatus::Attached | AttachmentStatus::Attaching)))
                 .map(|a| Attachment {
                     id: format!("{gateway}:{vpc_id}"),
                     gateway_id: gateway.to_string(),
                     state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    phase: a.state().map_or(AttachmentPhase::InProgress, AttachmentPhase::of_vpn),
                     subnet_ids: Vec::new(),
                     tags: Vec::new(),
                 })
-                .next())
+                .collect()
         }
-    }
+    };
+    out.sort_by_key(|a| a.phase);
+    Ok(out)
 }
 
-/// Attaches the VPC to the gateway (adopting an existing attachment) and waits
-/// until it is usable.
+/// The attachment of `vpc_id` to the transit gateway or VGW `gateway` that counts:
+/// usable first, then in progress, awaiting acceptance, failed; never a deleted one
+/// (a failed or rejected attachment is found, so that it can be replaced or deleted).
+pub async fn find_attachment(
+    ec2: &aws_sdk_ec2::Client,
+    gateway: &str,
+    vpc_id: &str,
+) -> Result<Option<Attachment>, AwsError> {
+    Ok(list_attachments(ec2, gateway, vpc_id).await?.into_iter().find(|a| a.phase != AttachmentPhase::Gone))
+}
+
+/// Attaches the VPC to the gateway (adopting an existing attachment, replacing a failed
+/// or rejected one) and waits until the attachment is usable or waits for the gateway
+/// owner's acceptance (the caller decides what that means: see the phase). An
+/// attachment that fails, is rejected or deleted ends the wait at the next poll with
+/// [`AwsError::AttachmentState`].
 pub async fn ensure_attachment(
     ec2: &aws_sdk_ec2::Client,
     gateway: &str,
@@ -439,49 +537,107 @@ pub async fn ensure_attachment(
     tags: &Tags,
     timeout: Duration,
 ) -> Result<Attachment, AwsError> {
-    if let Some(a) = find_attachment(ec2, gateway, vpc_id).await? {
-        if a.usable() {
-            return Ok(a);
-        }
-    } else {
-        match GatewayKind::of(gateway) {
-            GatewayKind::Transit => {
-                let r = ec2
-                    .create_transit_gateway_vpc_attachment()
-                    .transit_gateway_id(gateway)
-                    .vpc_id(vpc_id)
-                    .set_subnet_ids(Some(subnet_ids.to_vec()))
-                    .tag_specifications(tag_spec(ResourceType::TransitGatewayAttachment, tags))
-                    .send()
-                    .await;
-                if let Err(e) = r {
+    let watch = match find_attachment(ec2, gateway, vpc_id).await? {
+        Some(a) => match a.phase {
+            AttachmentPhase::Usable | AttachmentPhase::PendingAcceptance => return Ok(a),
+            AttachmentPhase::InProgress => Some(a.id),
+            AttachmentPhase::Failed | AttachmentPhase::Gone => {
+                // It never becomes usable: delete it, then attach again.
+                tracing::info!(target: "hybridnet::aws", attachment = %a.id, state = %a.state,
+                    "replacing an attachment that cannot become usable");
+                remove_attachment(ec2, &a, vpc_id, timeout).await?;
+                create_attachment(ec2, gateway, vpc_id, subnet_ids, tags).await?
+            }
+        },
+        None => create_attachment(ec2, gateway, vpc_id, subnet_ids, tags).await?,
+    };
+    wait_for_attachment(ec2, gateway, vpc_id, watch.as_deref(), timeout).await
+}
+
+/// Creates the attachment; the ID of a new transit gateway attachment (`None` for a VGW,
+/// or when an attachment made by an earlier, interrupted run was there already).
+async fn create_attachment(
+    ec2: &aws_sdk_ec2::Client,
+    gateway: &str,
+    vpc_id: &str,
+    subnet_ids: &[String],
+    tags: &Tags,
+) -> Result<Option<String>, AwsError> {
+    match GatewayKind::of(gateway) {
+        GatewayKind::Transit => {
+            let r = ec2
+                .create_transit_gateway_vpc_attachment()
+                .transit_gateway_id(gateway)
+                .vpc_id(vpc_id)
+                .set_subnet_ids(Some(subnet_ids.to_vec()))
+                .tag_specifications(tag_spec(ResourceType::TransitGatewayAttachment, tags))
+                .send()
+                .await;
+            match r {
+                Ok(o) => Ok(o
+                    .transit_gateway_vpc_attachment()
+                    .and_then(|a| a.transit_gateway_attachment_id())
+                    .filter(|id| !id.is_empty())
+                    .map(str::to_string)),
+                Err(e) => {
                     let err = sdk_error("ec2:CreateTransitGatewayVpcAttachment", e);
-                    // A concurrent or interrupted run created it: adopt below.
-                    if err.code() != Some("DuplicateTransitGatewayAttachment") {
-                        return Err(err);
+                    // A concurrent or interrupted run created it: adopt it.
+                    if err.code() == Some("DuplicateTransitGatewayAttachment") {
+                        Ok(None)
+                    } else {
+                        Err(err)
                     }
                 }
             }
-            GatewayKind::Vpn => {
-                let r = ec2.attach_vpn_gateway().vpn_gateway_id(gateway).vpc_id(vpc_id).send().await;
-                if let Err(e) = r {
-                    // Only an attachment that exists counts as done (a retried attach whose
-                    // first attempt went through); anything else is the user's to see now.
-                    let err = sdk_error("ec2:AttachVpnGateway", e);
-                    if find_attachment(ec2, gateway, vpc_id).await?.is_none() {
-                        return Err(err);
-                    }
+        }
+        GatewayKind::Vpn => {
+            let r = ec2.attach_vpn_gateway().vpn_gateway_id(gateway).vpc_id(vpc_id).send().await;
+            if let Err(e) = r {
+                // Only an attachment that exists counts as done (a retried attach whose
+                // first attempt went through); anything else is the user's to see now.
+                let err = sdk_error("ec2:AttachVpnGateway", e);
+                if find_attachment(ec2, gateway, vpc_id).await?.is_none() {
+                    return Err(err);
                 }
             }
+            Ok(None)
         }
     }
+}
+
+/// Polls the attachment (`id`, else the best one) until it is usable or awaits
+/// acceptance; a state it cannot leave ends the wait at once.
+async fn wait_for_attachment(
+    ec2: &aws_sdk_ec2::Client,
+    gateway: &str,
+    vpc_id: &str,
+    id: Option<&str>,
+    timeout: Duration,
+) -> Result<Attachment, AwsError> {
+    let is_tgw = GatewayKind::of(gateway) == GatewayKind::Transit;
     wait_until(&format!("the attachment of {vpc_id} to {gateway}"), timeout, || async {
-        Ok(find_attachment(ec2, gateway, vpc_id).await?.filter(Attachment::usable))
+        let all = list_attachments(ec2, gateway, vpc_id).await?;
+        let found = match id {
+            Some(id) => all.into_iter().find(|a| a.id == id),
+            None => all.into_iter().find(|a| a.phase != AttachmentPhase::Gone),
+        };
+        // Not visible yet (EC2 reads are eventually consistent): poll again.
+        let Some(a) = found else { return Ok(None) };
+        match a.phase {
+            AttachmentPhase::Usable | AttachmentPhase::PendingAcceptance => Ok(Some(a)),
+            AttachmentPhase::InProgress => Ok(None),
+            AttachmentPhase::Failed => Err(a.state_error(vpc_id)),
+            // Our transit gateway attachment was deleted while we waited. A VGW's
+            // detached entry may be an older one's: the new attach has not shown yet.
+            AttachmentPhase::Gone if is_tgw => Err(a.state_error(vpc_id)),
+            AttachmentPhase::Gone => Ok(None),
+        }
     })
     .await
 }
 
-/// Deletes the attachment (TGW) or detaches the VGW, and waits until it is gone.
+/// Deletes the attachment (TGW) or detaches the VGW, and waits until it is gone; a
+/// failed or rejected attachment is deleted too.
 pub async fn delete_attachment(
     ec2: &aws_sdk_ec2::Client,
     gateway: &str,
@@ -489,6 +645,21 @@ pub async fn delete_attachment(
     timeout: Duration,
 ) -> Result<(), AwsError> {
     let Some(a) = find_attachment(ec2, gateway, vpc_id).await? else { return Ok(()) };
+    remove_attachment(ec2, &a, vpc_id, timeout).await
+}
+
+/// Deletes one attachment and waits until AWS reports it deleting or gone.
+async fn remove_attachment(
+    ec2: &aws_sdk_ec2::Client,
+    a: &Attachment,
+    vpc_id: &str,
+    timeout: Duration,
+) -> Result<(), AwsError> {
+    let gateway = a.gateway_id.as_str();
+    let live = |all: &[Attachment]| all.iter().any(|x| x.id == a.id && x.phase != AttachmentPhase::Gone);
+    if a.phase == AttachmentPhase::Gone {
+        return Ok(());
+    }
     let r = match GatewayKind::of(gateway) {
         GatewayKind::Transit => ec2
             .delete_transit_gateway_vpc_attachment()
@@ -507,14 +678,19 @@ pub async fn delete_attachment(
             .map_err(|e| sdk_error("ec2:DetachVpnGateway", e)),
     };
     if let Err(e) = r {
+        // A failed or rejected attachment AWS refuses to delete attaches nothing, and
+        // AWS removes it by itself.
+        if a.phase == AttachmentPhase::Failed && e.code() == Some("IncorrectState") {
+            return Ok(());
+        }
         // A retried delete whose first attempt went through can fail (moto answers it with
         // a bare HTTP 500): if the attachment is already going away, that is success.
-        if !counts_as_gone(&e) && find_attachment(ec2, gateway, vpc_id).await?.is_some_and(|now| now.id == a.id) {
+        if !counts_as_gone(&e) && live(&list_attachments(ec2, gateway, vpc_id).await?) {
             return Err(e);
         }
     }
     wait_until(&format!("the detachment of {vpc_id} from {gateway}"), timeout, || async {
-        Ok(find_attachment(ec2, gateway, vpc_id).await?.is_none().then_some(()))
+        Ok((!live(&list_attachments(ec2, gateway, vpc_id).await?)).then_some(()))
     })
     .await
 }
@@ -529,6 +705,8 @@ pub struct SgRule {
     pub from_port: i32,
     pub to_port: i32,
     pub cidr: Option<String>,
+    /// An IPv6 rule (IPv4 and IPv6 rules have separate quotas).
+    pub ipv6: bool,
     pub description: String,
     pub tags: Tags,
 }
@@ -541,6 +719,7 @@ fn sg_rule_of(r: &aws_sdk_ec2::types::SecurityGroupRule) -> SgRule {
         from_port: r.from_port().unwrap_or(-1),
         to_port: r.to_port().unwrap_or(-1),
         cidr: r.cidr_ipv4().map(str::to_string),
+        ipv6: r.cidr_ipv6().is_some(),
         description: r.description().unwrap_or_default().to_string(),
         tags: tags_of(r.tags()),
     }
@@ -846,4 +1025,82 @@ pub async fn retag(
             .map_err(|e| sdk_error("ec2:DeleteTags", e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_attachment_state_has_its_phase() {
+        use AttachmentPhase::*;
+        let transit = [
+            ("initiating", InProgress),
+            ("initiatingRequest", InProgress),
+            ("pendingAcceptance", PendingAcceptance),
+            ("rollingBack", InProgress),
+            ("pending", InProgress),
+            ("available", Usable),
+            ("modifying", Usable),
+            ("deleting", Gone),
+            ("deleted", Gone),
+            ("failing", Failed),
+            ("failed", Failed),
+            ("rejecting", Failed),
+            ("rejected", Failed),
+        ];
+        for (name, phase) in transit {
+            let state = TransitGatewayAttachmentState::from(name);
+            assert!(TransitGatewayAttachmentState::values().contains(&name), "{name} is a documented state");
+            assert_eq!(AttachmentPhase::of_transit(&state), phase, "{name}");
+        }
+        assert_eq!(TransitGatewayAttachmentState::values().len(), transit.len(), "a state AWS added is classified");
+        let vpn = [("attaching", InProgress), ("attached", Usable), ("detaching", Gone), ("detached", Gone)];
+        for (name, phase) in vpn {
+            let state = AttachmentStatus::from(name);
+            assert!(AttachmentStatus::values().contains(&name), "{name} is a documented state");
+            assert_eq!(AttachmentPhase::of_vpn(&state), phase, "{name}");
+        }
+        assert_eq!(AttachmentStatus::values().len(), vpn.len());
+        // A state this release does not know keeps the wait going (bounded by the timeout).
+        assert_eq!(AttachmentPhase::of_transit(&TransitGatewayAttachmentState::from("suspended")), InProgress);
+        // The preference among several attachments of one VPC to one gateway.
+        assert!(Usable < InProgress && InProgress < PendingAcceptance && PendingAcceptance < Failed && Failed < Gone);
+    }
+
+    #[test]
+    fn terminal_states_name_the_attachment_and_say_what_to_do() {
+        let a = |state: &str| Attachment {
+            id: "tgw-attach-1".into(),
+            gateway_id: "tgw-1".into(),
+            state: state.into(),
+            phase: AttachmentPhase::of_transit(&TransitGatewayAttachmentState::from(state)),
+            subnet_ids: Vec::new(),
+            tags: Vec::new(),
+        };
+        for state in ["failed", "failing", "rejected", "rejecting"] {
+            let (summary, detail) = a(state).state_error("vpc-1").summary_and_detail();
+            assert_eq!(summary, format!("Transit gateway attachment tgw-attach-1 is {state}"));
+            assert!(detail.contains("vpc-1") && detail.contains("tgw-1"), "{detail}");
+            assert!(detail.contains("the next apply deletes it") && detail.contains("destroy deletes it"), "{detail}");
+        }
+        let (_, detail) = a("rejected").state_error("vpc-1").summary_and_detail();
+        assert!(detail.contains("rejected the attachment") && detail.contains("auto-accept"), "{detail}");
+        let (summary, detail) = a("deleted").state_error("vpc-1").summary_and_detail();
+        assert_eq!(summary, "Transit gateway attachment tgw-attach-1 is deleted");
+        assert!(!detail.contains("next apply deletes it"), "{detail}");
+        let (summary, _) = a("pendingAcceptance").state_error("vpc-1").summary_and_detail();
+        assert_eq!(summary, "Transit gateway attachment tgw-attach-1 awaits acceptance");
+    }
+
+    #[test]
+    fn only_a_transit_gateway_of_another_account_without_auto_accept_needs_acceptance() {
+        let gw =
+            |id: &str, owner: &str, auto| Gateway { id: id.into(), owner_id: owner.into(), auto_accept_shared: auto };
+        assert!(gw("tgw-1", "210987654321", false).needs_acceptance("123456789012"));
+        assert!(!gw("tgw-1", "210987654321", true).needs_acceptance("123456789012"));
+        assert!(!gw("tgw-1", "123456789012", false).needs_acceptance("123456789012"));
+        assert!(!gw("tgw-1", "", false).needs_acceptance("123456789012"), "an owner AWS did not report");
+        assert!(!gw("vgw-1", "210987654321", false).needs_acceptance("123456789012"));
+    }
 }

@@ -208,6 +208,10 @@ pub enum AwsError {
     Api { operation: &'static str, code: String, message: String },
     #[error("timed out waiting for {what}")]
     Timeout { what: String },
+    /// The attachment of the VPC to the gateway reached a state it cannot leave by
+    /// itself (failed, rejected, deleted) while the apply needed it.
+    #[error("attachment {id} of {vpc_id} to {gateway} is {state}")]
+    AttachmentState { id: String, gateway: String, vpc_id: String, state: String },
     #[error("operation cancelled")]
     Cancelled,
     /// A bug in the provider (a panic) ended the operation part-way.
@@ -276,6 +280,9 @@ impl AwsError {
                  console; re-running apply resumes where this one stopped."
                     .into(),
             ),
+            AwsError::AttachmentState { id, gateway, vpc_id, state } => {
+                attachment_state_text(id, gateway, vpc_id, state)
+            }
             AwsError::Cancelled => (
                 "Operation cancelled".into(),
                 "Terraform asked the provider to stop; what was created so far is recorded in the state.".into(),
@@ -289,6 +296,51 @@ impl AwsError {
             ),
         }
     }
+}
+
+/// Summary and detail for an attachment found in a state it cannot leave by itself.
+fn attachment_state_text(id: &str, gateway: &str, vpc_id: &str, state: &str) -> (String, String) {
+    let kind = if gateway.starts_with("tgw-") { "Transit gateway attachment" } else { "VPN gateway attachment" };
+    let cause = match state {
+        "rejected" | "rejecting" => format!(
+            "The owner account of transit gateway {gateway} rejected the attachment of VPC {vpc_id}. Ask that \
+             account to accept the next attachment (or to enable auto-accept of shared attachments on the gateway), \
+             then apply again."
+        ),
+        "pendingAcceptance" => {
+            return (
+                format!("{kind} {id} awaits acceptance"),
+                format!(
+                    "The attachment of VPC {vpc_id} to {gateway} waits for the gateway's owner account to accept it, \
+                     which the plan did not expect (the gateway's owner or its auto-accept setting changed since). \
+                     It is recorded in the state. Accept it in the gateway's account, or enable auto-accept of \
+                     shared attachments on the gateway, then plan and apply again."
+                ),
+            )
+        }
+        "deleted" | "deleting" => {
+            return (
+                format!("{kind} {id} is {state}"),
+                format!(
+                    "The attachment of VPC {vpc_id} to {gateway} was deleted while the apply waited for it (by \
+                     someone else, or by the gateway's owner account). Apply again to create a new one."
+                ),
+            )
+        }
+        _ => format!(
+            "AWS could not attach VPC {vpc_id} to {gateway}. Check that the attachment subnets are in Availability \
+             Zones the gateway supports, that the VPC's CIDRs do not overlap another attachment's, and that the \
+             gateway is still shared with this account (`aws ec2 describe-transit-gateway-vpc-attachments \
+             --transit-gateway-attachment-ids {id}` shows the attachment), then apply again."
+        ),
+    };
+    (
+        format!("{kind} {id} is {state}"),
+        format!(
+            "{cause} The attachment is recorded in the state: the next apply deletes it and creates a new one, and \
+             destroy deletes it."
+        ),
+    )
 }
 
 /// Converts an SDK error into an [`AwsError`], keeping the AWS error code.

@@ -8,10 +8,10 @@
 
 use std::net::Ipv4Addr;
 
-use hybridnet_rules::{self as cidr, Cni, Ipv4Net, Network, RemoteCidr};
+use hybridnet_rules::{self as cidr, Cni, Ipv4Net, Network, PodNetworkMode, RemoteCidr};
 use hybridnet_schema::list_attr;
 
-use crate::args::{read_cidr_list, read_port_list, ListArg};
+use crate::args::{read_cidr_list, read_pod_network_mode, read_port_list, ListArg};
 use serde::{Deserialize, Serialize};
 use tfplugin5::typed::{DataSource, StopToken, Tf};
 use tfplugin5::value::Number;
@@ -38,7 +38,9 @@ pub struct CidrPlanModel {
     pub service_cidr: Tf<String>,
     pub remote_node_cidrs: Tf<Vec<Tf<String>>>,
     pub remote_pod_cidrs: Tf<Vec<Tf<String>>>,
-    /// Optional and computed: default true.
+    /// Optional and computed: default `routable`.
+    pub pod_network_mode: Tf<String>,
+    /// Deprecated form of `pod_network_mode`.
     pub pod_network_routable: Tf<bool>,
     pub cni: Tf<String>,
     /// Numbers as Terraform sent them, so that a fraction or an out-of-range value
@@ -162,7 +164,7 @@ struct Inputs {
     service: Option<Option<Ipv4Net>>, // None = unknown; Some(None) = omitted
     nodes: ListArg<Ipv4Net>,
     pods: ListArg<Ipv4Net>,
-    routable: Option<bool>, // None = unknown
+    mode: Option<PodNetworkMode>, // None = unknown (or invalid: an error says so)
     cni: Option<Option<Cni>>,
     webhook_ports: ListArg<u16>,
     allowed: ListArg<Ipv4Net>,
@@ -200,11 +202,7 @@ fn read_inputs(config: &CidrPlanModel, diags: &mut Diagnostics) -> Inputs {
         },
     };
 
-    let routable = match config.pod_network_routable {
-        Tf::Unknown => None,
-        Tf::Null => Some(true),
-        Tf::Known(b) => Some(b),
-    };
+    let mode = read_pod_network_mode(&config.pod_network_mode, &config.pod_network_routable, diags);
 
     let cni = match config.cni.as_deref() {
         Tf::Unknown => None,
@@ -237,7 +235,16 @@ fn read_inputs(config: &CidrPlanModel, diags: &mut Diagnostics) -> Inputs {
         (a, false)
     };
 
-    Inputs { vpc, service, nodes, pods, routable, cni, webhook_ports, allowed, allowed_is_default }
+    if let (Some(PodNetworkMode::Gateway), Some(Some(Cni::Calico))) = (mode, cni) {
+        diags.error(
+            "The EKS Hybrid Nodes gateway needs Cilium",
+            "pod_network_mode = \"gateway\" works only with Cilium on the hybrid nodes (the gateway tunnels VXLAN to \
+             Cilium's VTEP); Calico is not supported. Use cni = \"cilium\", or pod_network_mode = \"routable\" or \
+             \"unroutable\".",
+            Some(AttrPath::attr("cni")),
+        );
+    }
+    Inputs { vpc, service, nodes, pods, mode, cni, webhook_ports, allowed, allowed_is_default }
 }
 
 impl Inputs {
@@ -260,7 +267,7 @@ impl Inputs {
             && self.service.is_some()
             && self.nodes.fully_known()
             && self.pods.fully_known()
-            && self.routable.is_some()
+            && self.mode.is_some()
             && self.cni.is_some()
             && self.webhook_ports.fully_known()
             && self.allowed.fully_known()
@@ -328,10 +335,12 @@ pub fn read(config: CidrPlanModel) -> (Option<CidrPlanModel>, Diagnostics) {
     if diags.has_errors() {
         return (None, diags);
     }
+    let config_sets_mode = config.pod_network_mode.is_known();
     let mut state = config;
 
-    if let Some(routable) = inputs.routable {
-        state.pod_network_routable = Tf::Known(routable);
+    if let Some(mode) = inputs.mode {
+        state.pod_network_mode = Tf::Known(mode.as_str().to_string());
+        state.pod_network_routable = Tf::Known(mode.routable());
     }
     if inputs.allowed.fully_known() && inputs.allowed_is_default {
         // Keep the user's own spelling when they set it; fill in the default otherwise.
@@ -352,22 +361,25 @@ pub fn read(config: CidrPlanModel) -> (Option<CidrPlanModel>, Diagnostics) {
         return (Some(state), diags);
     }
 
-    let routable = inputs.routable.unwrap_or(true);
+    let mode = inputs.mode.unwrap_or_default();
+    let reachable = mode.pods_reachable();
+    // Warnings about the mode go on the attribute the configuration set.
+    let mode_attr = if config_sets_mode { "pod_network_mode" } else { "pod_network_routable" };
     let nodes: Vec<Ipv4Net> = inputs.nodes.known_values().into_iter().map(|(_, n)| n).collect();
     let pods: Vec<Ipv4Net> = inputs.pods.known_values().into_iter().map(|(_, n)| n).collect();
     let ports: Vec<u16> = inputs.webhook_ports.known_values().into_iter().map(|(_, p)| p).collect();
     let service = inputs.effective_service().unwrap_or_else(|| cidr::default_service_cidr(&[]));
     let cni = inputs.cni.flatten();
 
-    let warnings = cidr::unroutable_pod_warnings(routable, cni);
+    let warnings = cidr::unroutable_pod_warnings(reachable, cni);
     for w in &warnings {
         diags.warning(
             "Pod network is not routable on premises",
             w.clone(),
-            Some(AttrPath::attr("pod_network_routable")),
+            Some(AttrPath::attr(mode_attr)),
         );
     }
-    if !routable && !ports.is_empty() {
+    if !reachable && !ports.is_empty() {
         diags.warning(
             "Webhook ports given for an unroutable pod network",
             "The EKS control plane cannot reach pods on hybrid nodes when the pod network is not routable, so \
@@ -382,26 +394,29 @@ pub fn read(config: CidrPlanModel) -> (Option<CidrPlanModel>, Diagnostics) {
     parts.push(format!("svc={service}"));
     parts.extend(nodes.iter().map(|n| format!("node={n}")));
     parts.extend(pods.iter().map(|n| format!("pod={n}")));
-    parts.push(format!("routable={routable}"));
+    parts.push(match mode {
+        PodNetworkMode::Gateway => "mode=gateway".to_string(),
+        m => format!("routable={}", m.routable()),
+    });
     parts.extend(ports.iter().map(|p| format!("port={p}")));
 
     state.id = Tf::Known(digest(&parts));
     state.effective_service_cidr = Tf::Known(service.to_string());
     state.warnings = Tf::Known(warnings);
     state.vpc_routes =
-        Tf::Known(cidr::vpc_routes(&nodes, &pods, routable).into_iter().map(VpcRouteModel::from).collect());
+        Tf::Known(cidr::vpc_routes(&nodes, &pods, mode.routes_pods()).into_iter().map(VpcRouteModel::from).collect());
     state.cluster_security_group_rules = Tf::Known(
-        cidr::cluster_security_group_rules(&nodes, &pods, routable, &ports)
+        cidr::cluster_security_group_rules(&nodes, &pods, reachable, &ports)
             .into_iter()
             .map(SecurityGroupRuleModel::from)
             .collect(),
     );
-    state.onprem_firewall_rules = Tf::Known(
-        cidr::onprem_firewall_rules(&nodes, &pods, routable, &ports, None::<&[Ipv4Addr]>)
-            .into_iter()
-            .map(FirewallRuleModel::from)
-            .collect(),
-    );
+    let mut firewall = cidr::onprem_firewall_rules(&nodes, &pods, reachable, &ports, None::<&[Ipv4Addr]>);
+    if mode == PodNetworkMode::Gateway {
+        // No AWS is read here: the destination reads "gateway node IPs".
+        firewall.extend(cidr::gateway_firewall_rules(&nodes, None));
+    }
+    state.onprem_firewall_rules = Tf::Known(firewall.into_iter().map(FirewallRuleModel::from).collect());
     state.node_address_count = Tf::Known(cidr::address_count(&nodes) as i64);
     state.pod_address_count = Tf::Known(cidr::address_count(&pods) as i64);
     (Some(state), diags)

@@ -9,6 +9,7 @@ use hybridnet_rules::{Direction, PodNetworkMode};
 use tfplugin5::typed::{ApplyRequest, StateResponse, Tf};
 use tfplugin5::Diagnostics;
 
+use super::attachment;
 use super::context::{self, aws_diag};
 use super::matching::{is_ours, satisfying_rule};
 use super::model::{
@@ -33,7 +34,16 @@ pub async fn apply(aws: &Aws, req: ApplyRequest<ClusterNetworkModel>) -> StateRe
     let mut progress = Progress::default();
     let step = Converge::new(clients, &d, prior, &stop, &state);
     match run_guarded(&stop, step.run(&mut state, &mut progress)).await {
-        Ok(()) => StateResponse::new(Some(state)),
+        Ok(()) => match &progress.awaiting_acceptance {
+            // Not an error: Terraform would taint the resource, and replacing it would
+            // delete the attachment the gateway's owner is about to accept.
+            Some(a) => {
+                let vpc_id = state.vpc_id.known().cloned().unwrap_or_default();
+                let warning = attachment::awaiting_acceptance_warning(clients, a, &vpc_id).await;
+                StateResponse::new(Some(state)).with_diagnostics(warning)
+            }
+            None => StateResponse::new(Some(state)),
+        },
         Err(e) => {
             // Record what exists so nothing is orphaned; the next apply converges.
             progress.fill(&mut state, prior);
@@ -52,6 +62,9 @@ pub struct Progress {
     pub rule_ids: Vec<String>,
     pub eks_ips: Option<Vec<String>>,
     pub gateway_ips: Option<Vec<String>>,
+    /// The attachment waits for the transit gateway owner's acceptance: the routes to
+    /// the gateway wait too, and the apply ends with a warning.
+    pub awaiting_acceptance: Option<ec2::Attachment>,
 }
 
 impl Progress {
@@ -146,9 +159,16 @@ impl<'a> Converge<'a> {
         check_stop(self.stop)?;
         let route_table = self.route_table(state, progress).await?;
         check_stop(self.stop)?;
-        self.routes(state, progress, route_table.as_deref()).await?;
+        let awaiting = attachment.phase == ec2::AttachmentPhase::PendingAcceptance
+            || self.plan_held_routes(state, route_table.as_deref());
+        if awaiting {
+            self.routes_awaiting_acceptance(state, progress, route_table.as_deref()).await?;
+        } else {
+            self.routes(state, progress, route_table.as_deref()).await?;
+        }
         check_stop(self.stop)?;
-        self.retire_old(route_table.as_deref()).await?;
+        // While the new gateway's attachment waits, the routes still use the old one.
+        self.retire_old(route_table.as_deref(), !awaiting).await?;
         check_stop(self.stop)?;
         let rule_ids = self.rules(state, progress).await?;
         check_stop(self.stop)?;
@@ -170,7 +190,15 @@ impl<'a> Converge<'a> {
             }
         }
         let attachment = if d.manage_attachment {
-            ec2::ensure_attachment(ec2, &d.gateway, vpc_id, &d.attachment_subnet_ids, &self.tags, self.timeout).await?
+            let made =
+                ec2::ensure_attachment(ec2, &d.gateway, vpc_id, &d.attachment_subnet_ids, &self.tags, self.timeout);
+            made.await.inspect_err(|e| {
+                // One AWS will not make usable is still ours: the state records it, so
+                // that destroy or the next apply deletes it.
+                if let AwsError::AttachmentState { id, .. } = e {
+                    progress.attachment_id = Some(id.clone());
+                }
+            })?
         } else {
             self.clients.handover.attachment(ec2, &d.gateway, vpc_id, Phase::Apply).await?.ok_or_else(|| {
                 AwsError::Api {
@@ -180,8 +208,17 @@ impl<'a> Converge<'a> {
                 }
             })?
         };
+        if !d.manage_attachment && attachment.phase == ec2::AttachmentPhase::Failed {
+            // Not ours to replace: plan names it; this guards a change since the plan.
+            return Err(attachment.state_error(vpc_id));
+        }
         progress.attachment_id = Some(attachment.id.clone());
-        if d.manage_attachment && d.gateway.starts_with("tgw-") {
+        state.attachment_id = Tf::Known(attachment.id.clone());
+        if attachment.phase == ec2::AttachmentPhase::PendingAcceptance {
+            attachment::routes_may_wait(&attachment, vpc_id, state, self.prior)?;
+            progress.awaiting_acceptance = Some(attachment.clone());
+        }
+        if d.manage_attachment && d.gateway.starts_with("tgw-") && attachment.usable() {
             let want: BTreeSet<&String> = d.attachment_subnet_ids.iter().collect();
             let have: BTreeSet<&String> = attachment.subnet_ids.iter().collect();
             let add: Vec<String> = want.difference(&have).map(|s| s.to_string()).collect();
@@ -190,7 +227,6 @@ impl<'a> Converge<'a> {
                 ec2::modify_attachment_subnets(ec2, &attachment.id, &add, &remove).await?;
             }
         }
-        state.attachment_id = Tf::Known(attachment.id.clone());
         Ok(attachment)
     }
 
@@ -313,10 +349,53 @@ impl<'a> Converge<'a> {
         Ok(())
     }
 
-    /// 4. The old gateway's attachment, and a dedicated route table no longer wanted.
-    async fn retire_old(&self, route_table: Option<&str>) -> Result<(), AwsError> {
+    /// Whether the plan kept the routes as they were because the attachment awaited
+    /// acceptance then (planned known, yet not the routes the configuration needs): an
+    /// attachment accepted since gets its routes from the next plan, not from this apply.
+    fn plan_held_routes(&self, state: &ClusterNetworkModel, route_table: Option<&str>) -> bool {
+        if !list_known(&state.routes) {
+            return false;
+        }
+        let mut planned = state.route_entries();
+        let mut want = desired_routes(self.d, &managed_route_tables(self.d, route_table));
+        planned.sort();
+        want.sort();
+        planned != want
+    }
+
+    /// 3'. Routes while the attachment awaits acceptance: none created, none removed; the
+    ///    state records what exists (the plan planned them unknown or unchanged).
+    async fn routes_awaiting_acceptance(
+        &self,
+        state: &mut ClusterNetworkModel,
+        progress: &mut Progress,
+        route_table: Option<&str>,
+    ) -> Result<(), AwsError> {
+        if list_known(&state.routes) {
+            return Ok(());
+        }
+        let rts = managed_route_tables(self.d, route_table);
+        let current = ec2::find_route_tables(self.ec2(), &rts).await?;
+        let present: Vec<RouteEntry> = desired_routes(self.d, &rts)
+            .into_iter()
+            .filter_map(|r| {
+                let live = current
+                    .iter()
+                    .find(|t| t.id == r.route_table_id)
+                    .and_then(|t| t.routes.iter().find(|x| x.destination_cidr == r.destination_cidr))?;
+                Some(RouteEntry { target_id: live.target_id.clone(), ..r })
+            })
+            .collect();
+        progress.routes.extend(present.iter().cloned());
+        state.set_routes(&present);
+        Ok(())
+    }
+
+    /// 4. The old gateway's attachment (once the new one carries the routes), and a
+    ///    dedicated route table no longer wanted.
+    async fn retire_old(&self, route_table: Option<&str>, old_gateway: bool) -> Result<(), AwsError> {
         let ec2 = self.ec2();
-        if let Some(old) = &self.old_gateway() {
+        if let (Some(old), true) = (&self.old_gateway(), old_gateway) {
             ec2::delete_attachment(ec2, old, &self.vpc_id, self.timeout).await?;
         }
         if let (Some(old_rt), None) = (&self.prior_route_table(), route_table) {

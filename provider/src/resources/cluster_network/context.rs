@@ -140,7 +140,20 @@ pub fn check_cluster(d: &Desired, ctx: &ClusterContext, diags: &mut Diagnostics)
     ];
     for (given, eks_list, attr, kind, field) in checks {
         for (i, n) in given.iter().enumerate() {
-            if !covered(eks_list, n) {
+            if !covered(eks_list, n) && kind == "pod" && d.mode == hybridnet_rules::PodNetworkMode::Gateway {
+                diags.warning(
+                    "Pod CIDR not in the cluster's remote pod networks",
+                    format!(
+                        "{n} is not covered by the remote pod networks of EKS cluster {} ({}). With the EKS Hybrid \
+                         Nodes gateway AWS does not say whether the cluster needs it; add it to the cluster's \
+                         {field} (aws eks update-cluster-config --remote-network-config) if webhooks or other \
+                         control plane traffic to these pods fail.",
+                        d.cluster_name,
+                        list_or_none(eks_list)
+                    ),
+                    Some(AttrPath::attr(attr).index(i)),
+                );
+            } else if !covered(eks_list, n) {
                 diags.error(
                     format!(
                         "{} CIDR not in the cluster's remote {kind} networks",
@@ -167,15 +180,16 @@ fn list_or_none(l: &[String]) -> String {
     }
 }
 
-/// Subnet, route table and security group checks (one describe each). `ours` are the
-/// routes the prior state records: only those may be re-pointed at our gateway.
+/// Subnet, route table, gateway and security group checks (one describe each), quotas
+/// included. `ours` are the routes the prior state records: only those may be re-pointed
+/// at our gateway. Returns the gateway, when it exists.
 pub async fn check_surroundings(
     clients: &Clients,
     d: &Desired,
     ctx: &ClusterContext,
     ours: &[RouteEntry],
     diags: &mut Diagnostics,
-) -> Result<(), AwsError> {
+) -> Result<Option<ec2::Gateway>, AwsError> {
     let subnets = &ctx.subnets;
     let route_tables = clients.handover.route_tables(&clients.ec2, &d.route_table_ids, Phase::Plan).await?;
 
@@ -242,6 +256,7 @@ pub async fn check_surroundings(
             Some(_) => {}
         }
     }
+    super::quotas::check_route_tables(d, &route_tables, ours, diags);
     for (rt, cidr, target) in foreign_routes(d, &route_tables, ours) {
         diags.error(
             "Route belongs to another writer",
@@ -257,7 +272,7 @@ pub async fn check_surroundings(
     }
 
     let gateway_attr = if is_tgw { "transit_gateway_id" } else { "vpn_gateway_id" };
-    if !ec2::gateway_exists(&clients.ec2, &d.gateway).await? {
+    let Some(gateway) = ec2::find_gateway(&clients.ec2, &d.gateway).await? else {
         diags.error(
             if is_tgw { "Transit gateway not found" } else { "Virtual private gateway not found" },
             format!(
@@ -266,11 +281,25 @@ pub async fn check_surroundings(
             ),
             Some(AttrPath::attr(gateway_attr)),
         );
-        return Ok(());
-    }
-    if !d.manage_attachment
-        && clients.handover.attachment(&clients.ec2, &d.gateway, &ctx.vpc.id, Phase::Plan).await?.is_none()
-    {
+        return Ok(None);
+    };
+    let existing = if d.manage_attachment {
+        None
+    } else {
+        clients.handover.attachment(&clients.ec2, &d.gateway, &ctx.vpc.id, Phase::Plan).await?
+    };
+    if let Some(a) = existing.as_ref().filter(|a| a.phase == ec2::AttachmentPhase::Failed) {
+        diags.error(
+            format!("Attachment {} is {}", a.id, a.state),
+            format!(
+                "The attachment of VPC {} to {} is {} and will never carry traffic. manage_attachment is false, so \
+                 replace it where it is managed (delete it and attach the VPC again), or set manage_attachment = true \
+                 to let this resource replace it.",
+                ctx.vpc.id, d.gateway, a.state
+            ),
+            Some(AttrPath::attr(gateway_attr)),
+        );
+    } else if !d.manage_attachment && existing.is_none() {
         let attr = if is_tgw { "transit_gateway_id" } else { "vpn_gateway_id" };
         diags.error(
             "No attachment to the gateway",
@@ -303,28 +332,12 @@ pub async fn check_surroundings(
                         Some(AttrPath::attr("security_group_id")),
                     );
                 } else {
-                    let desired = d.rules();
-                    let new_inbound = super::matching::missing_rules(&rules, &desired)
-                        .into_iter()
-                        .filter(|r| r.direction == cidr::Direction::Ingress)
-                        .count();
-                    let inbound = rules.iter().filter(|r| !r.egress).count() + new_inbound;
-                    if inbound > 60 {
-                        diags.warning(
-                            "Security group near its inbound rule limit",
-                            format!(
-                                "Security group {sg} would have {inbound} inbound rules; EC2 allows 60 by default, and \
-                                 rules past the limit may not apply (as the EKS guide warns). Request a higher quota \
-                                 or consolidate the remote CIDRs."
-                            ),
-                            Some(AttrPath::attr("security_group_id")),
-                        );
-                    }
+                    super::quotas::check_security_group(sg, &rules, &d.rules(), diags);
                 }
             }
         }
     }
-    Ok(())
+    Ok(Some(gateway))
 }
 
 /// The routes `d` needs in its configured route tables that exist already, point

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use crate::args::{cidr_list, read_port_list, unique};
+use crate::args::{cidr_list, read_pod_network_mode, read_port_list, unique};
 use crate::aws::ConfiguredAws;
 use crate::aws::{ec2, Aws};
 use crate::data_sources::cidr_plan::FirewallRuleModel;
-use hybridnet_rules::{self as cidr, Direction};
+use hybridnet_rules::{self as cidr, Direction, PodNetworkMode};
 use serde::{Deserialize, Serialize};
 use tfplugin5::typed::{DataSource, StopToken, Tf};
 use tfplugin5::value::Number;
@@ -29,8 +29,11 @@ pub struct ClusterNetworkAuditModel {
     pub remote_node_cidrs: Tf<Vec<Tf<String>>>,
     /// Optional and computed: default the cluster's remote pod networks.
     pub remote_pod_cidrs: Tf<Vec<Tf<String>>>,
-    /// Optional and computed: default true.
+    /// Optional and computed: default `routable`.
+    pub pod_network_mode: Tf<String>,
+    /// Deprecated form of `pod_network_mode`.
     pub pod_network_routable: Tf<bool>,
+    pub gateway_security_group_id: Tf<String>,
     /// Optional and computed: default the cluster security group.
     pub security_group_id: Tf<String>,
     /// Numbers as Terraform sent them, so that a fraction or an out-of-range value
@@ -48,6 +51,7 @@ pub struct ClusterNetworkAuditModel {
     pub route_table_id: Tf<String>,
     pub routes: Tf<Vec<AuditRouteModel>>,
     pub security_group_rule_ids: Tf<Vec<String>>,
+    pub gateway_node_ips: Tf<Vec<String>>,
     pub eks_network_interface_ips: Tf<Vec<String>>,
     pub onprem_firewall_rules: Tf<Vec<FirewallRuleModel>>,
 }
@@ -123,6 +127,9 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
         Err(e) => return (None, aws_diag(&clients.explain(e), None)),
     };
     let mut diags = Diagnostics::new();
+    let mode = read_pod_network_mode(&config.pod_network_mode, &config.pod_network_routable, &mut diags)
+        .unwrap_or_default();
+    let gateway_group = config.gateway_security_group_id.known().cloned().filter(|_| mode == PodNetworkMode::Gateway);
     let nodes_s = or_default(&config.remote_node_cidrs, &ctx.cluster.remote_node_cidrs);
     let pods_s = or_default(&config.remote_pod_cidrs, &ctx.cluster.remote_pod_cidrs);
     let webhook_ports = read_port_list(&config.webhook_ports, &mut diags).values();
@@ -139,7 +146,7 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
         ec2::find_route_tables(ec2, &strings(&config.route_table_ids)).await
     };
     let sg = ctx.security_group_id.clone();
-    let (rules, ips) = tokio::join!(
+    let (rules, ips, gateway_parts) = tokio::join!(
         async {
             match &sg {
                 Some(sg) => ec2::find_security_group_rules(ec2, sg).await,
@@ -147,14 +154,26 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
             }
         },
         ec2::find_eks_interface_ips(ec2, &ctx.vpc.id, &name),
+        async {
+            match &gateway_group {
+                Some(g) => {
+                    let (r, i) =
+                        tokio::join!(ec2::find_security_group_rules(ec2, g), ec2::find_interfaces_in_group(ec2, g));
+                    Ok((r?, i?))
+                }
+                None => Ok((Vec::new(), Vec::new())),
+            }
+        },
     );
-    let (route_tables, rules, ips) = match (route_tables, rules, ips) {
-        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return (None, aws_diag(&clients.explain(e), None)),
-    };
+    let (route_tables, rules, ips, (gateway_rules, gateway_interfaces)) =
+        match (route_tables, rules, ips, gateway_parts) {
+            (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
+            (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
+                return (None, aws_diag(&clients.explain(e), None))
+            }
+        };
 
     let gateway = routed_gateway(&route_tables, &all);
-    let routable = config.pod_network_routable.known().copied().unwrap_or(true);
 
     let mut missing = Vec::new();
     if !ctx.vpc.dns_hostnames {
@@ -185,7 +204,7 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
     let mut routes = Vec::new();
     let gw_text = gateway.clone().unwrap_or_else(|| "a transit or virtual private gateway".to_string());
     let wanted: Vec<String> =
-        cidr::vpc_routes(&nodes, &pods, routable).iter().map(|r| r.destination_cidr.to_string()).collect();
+        cidr::vpc_routes(&nodes, &pods, mode.routes_pods()).iter().map(|r| r.destination_cidr.to_string()).collect();
     for t in &route_tables {
         for c in &wanted {
             match t.routes.iter().find(|r| &r.destination_cidr == c) {
@@ -205,33 +224,63 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
             }
         }
     }
+    if mode == PodNetworkMode::Gateway {
+        // The gateway writes these itself, to its own network interface.
+        for t in &route_tables {
+            for c in unique(pods.iter().map(|p| p.to_string())) {
+                let to_interface =
+                    t.routes.iter().any(|r| r.destination_cidr == c && r.target_id.starts_with("eni-"));
+                if !to_interface {
+                    missing.push(format!(
+                        "route {c} in {} to the EKS Hybrid Nodes gateway's network interface (the gateway has not \
+                         programmed this table: add it to the gateway's routeTableIDs)",
+                        t.id
+                    ));
+                }
+            }
+        }
+    }
     let mut rule_ids = Vec::new();
+    let describe = |group: &str, r: &cidr::SecurityGroupRule| {
+        format!(
+            "security group {group}: {} {} {} {} {}",
+            r.direction.as_str(),
+            r.protocol,
+            r.from_port,
+            if r.direction == Direction::Egress { "to" } else { "from" },
+            r.cidr
+        )
+    };
+    if let Some(g) = &gateway_group {
+        for r in cidr::gateway_security_group_rules(&nodes) {
+            match satisfying_rule(&gateway_rules, &r, &name) {
+                Some(x) => rule_ids.push(x.id.clone()),
+                None => missing.push(describe(g, &r)),
+            }
+        }
+    }
     match &sg {
         None => missing.push(format!("a cluster security group for {name} (EKS reports none; set security_group_id)")),
         Some(sg) => {
-            for r in cidr::cluster_security_group_rules(&nodes, &pods, routable, &webhook_ports) {
+            for r in cidr::cluster_security_group_rules(&nodes, &pods, mode.pods_reachable(), &webhook_ports) {
                 match satisfying_rule(&rules, &r, &name) {
                     Some(x) => rule_ids.push(x.id.clone()),
-                    None => missing.push(format!(
-                        "security group {sg}: {} {} {} {} {}",
-                        r.direction.as_str(),
-                        r.protocol,
-                        r.from_port,
-                        if r.direction == Direction::Egress { "to" } else { "from" },
-                        r.cidr
-                    )),
+                    None => missing.push(describe(sg, &r)),
                 }
             }
         }
     }
     let rule_ids = unique(rule_ids);
-    let firewall = firewall_table(&nodes, &pods, routable, &webhook_ports, &ips);
+    let gateway_ips = ec2::interface_ips(&gateway_interfaces);
+    let firewall = firewall_table(&nodes, &pods, mode, &webhook_ports, &ips, &gateway_ips);
     let state = ClusterNetworkAuditModel {
         id: Tf::Known(name.clone()),
         cluster_name: Tf::Known(name),
         remote_node_cidrs: tf_strings(&nodes_s),
         remote_pod_cidrs: tf_strings(&pods_s),
-        pod_network_routable: Tf::Known(routable),
+        pod_network_mode: Tf::Known(mode.as_str().to_string()),
+        pod_network_routable: Tf::Known(mode.routable()),
+        gateway_security_group_id: config.gateway_security_group_id.clone(),
         webhook_ports: config.webhook_ports.clone(),
         security_group_id: sg.into(),
         route_table_ids: tf_strings(&route_tables.iter().map(|t| t.id.clone()).collect::<Vec<_>>()),
@@ -244,6 +293,7 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
         route_table_id: Tf::Null,
         routes: Tf::Known(routes),
         security_group_rule_ids: Tf::Known(rule_ids),
+        gateway_node_ips: Tf::Known(gateway_ips),
         eks_network_interface_ips: Tf::Known(ips),
         onprem_firewall_rules: Tf::Known(firewall),
     };

@@ -66,6 +66,7 @@ mod tests {
             from_port: from,
             to_port: to,
             cidr: Some(cidr.into()),
+            ipv6: false,
             description: String::new(),
             tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         }
@@ -126,6 +127,7 @@ mod tests {
                     destination_cidr: d.to_string(),
                     target_id: t.to_string(),
                     state: "active".into(),
+                    propagated: false,
                 })
                 .collect(),
             associations: Vec::new(),

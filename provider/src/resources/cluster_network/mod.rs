@@ -8,13 +8,16 @@
 //! Rules come from `hybridnet_rules`, AWS calls from [`crate::aws`].
 
 pub mod apply;
+pub mod attachment;
 pub mod context;
 pub mod data_source;
 pub mod delete;
+pub mod gateway;
 pub mod import;
 pub mod matching;
 pub mod model;
 pub mod plan;
+pub mod quotas;
 pub mod read;
 pub mod upgrade;
 pub mod validate;

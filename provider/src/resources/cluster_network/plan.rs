@@ -4,17 +4,19 @@
 use tfplugin5::typed::{PlanRequest, PlanResponse, Tf};
 use tfplugin5::{AttrPath, Diagnostics};
 
+use super::attachment;
 use super::context::{self, aws_diag, check_cidrs, check_cluster, check_surroundings, find_context};
 use super::model::{
-    desired_routes, firewall_rules, list_known, managed_route_tables, strings, ClusterNetworkModel, Desired,
+    mode_of, desired_routes, firewall_rules, list_known, managed_route_tables, strings, ClusterNetworkModel, Desired,
 };
 use crate::aws::handover::Phase;
 use crate::aws::Aws;
+use hybridnet_rules::PodNetworkMode;
 
-/// Arguments with a default, filled in when null (as plan and upgrade both do).
+/// Arguments with a default, filled in when null (as plan and upgrade both do). The
+/// pod network mode and its deprecated boolean are filled from each other.
 pub fn fill_defaults(m: &mut ClusterNetworkModel) {
     for (field, default) in [
-        (&mut m.pod_network_routable, true),
         (&mut m.manage_attachment, true),
         (&mut m.create_route_table, false),
         (&mut m.manage_security_group_rules, true),
@@ -23,13 +25,20 @@ pub fn fill_defaults(m: &mut ClusterNetworkModel) {
             *field = Tf::Known(default);
         }
     }
+    if m.pod_network_mode.is_null() && !m.pod_network_routable.is_unknown() {
+        m.pod_network_mode = Tf::Known(mode_of(m).as_str().to_string());
+    }
+    if m.pod_network_routable.is_null() && !m.pod_network_mode.is_unknown() {
+        m.pod_network_routable = Tf::Known(mode_of(m).routable());
+    }
 }
 
 /// Whether the inputs of the security group rules differ.
 fn rule_inputs_differ(a: &ClusterNetworkModel, b: &ClusterNetworkModel) -> bool {
     a.remote_node_cidrs != b.remote_node_cidrs
         || a.remote_pod_cidrs != b.remote_pod_cidrs
-        || a.pod_network_routable != b.pod_network_routable
+        || a.pod_network_mode != b.pod_network_mode
+        || a.gateway_security_group_id != b.gateway_security_group_id
         || a.webhook_ports != b.webhook_ports
         || a.security_group_id != b.security_group_id
         || a.manage_security_group_rules != b.manage_security_group_rules
@@ -38,6 +47,17 @@ fn rule_inputs_differ(a: &ClusterNetworkModel, b: &ClusterNetworkModel) -> bool 
 pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanResponse<ClusterNetworkModel> {
     let Some(mut planned) = req.proposed else { return PlanResponse::new(None) };
     let prior = req.prior;
+    // The mode and its deprecated boolean are computed from whichever the
+    // configuration sets: a value Terraform carried over from the prior state for
+    // the one not set must not win.
+    if let Some(config) = &req.config {
+        if config.pod_network_mode.is_null() {
+            planned.pod_network_mode = Tf::Null;
+        }
+        if config.pod_network_routable.is_null() {
+            planned.pod_network_routable = Tf::Null;
+        }
+    }
     fill_defaults(&mut planned);
     let mut requires_replace = Vec::new();
     if prior.as_ref().is_some_and(|p| p.cluster_name != planned.cluster_name) {
@@ -64,6 +84,7 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
         planned.routes = Tf::Unknown;
         planned.security_group_rule_ids = Tf::Unknown;
         planned.eks_network_interface_ips = Tf::Unknown;
+        planned.gateway_node_ips = Tf::Unknown;
         planned.onprem_firewall_rules = Tf::Unknown;
         if planned.security_group_id.is_null() {
             planned.security_group_id = Tf::Unknown;
@@ -89,9 +110,16 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
     check_cidrs(&d, &ctx, &mut diags);
     check_cluster(&d, &ctx, &mut diags);
     let ours = prior.as_ref().map(ClusterNetworkModel::route_entries).unwrap_or_default();
-    if let Err(e) = check_surroundings(clients, &d, &ctx, &ours, &mut diags).await {
+    if let Err(e) = super::gateway::check(clients, &d, &mut diags).await {
         diags.extend(aws_diag(&clients.explain(e), None));
     }
+    let gateway = match check_surroundings(clients, &d, &ctx, &ours, &mut diags).await {
+        Ok(gateway) => gateway,
+        Err(e) => {
+            diags.extend(aws_diag(&clients.explain(e), None));
+            None
+        }
+    };
     if diags.has_errors() {
         return PlanResponse::error(diags);
     }
@@ -124,13 +152,22 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
             planned.set_routes(&routes);
         }
     }
+    // A transit gateway of another account: the attachment may wait for acceptance.
+    if let Err(e) =
+        attachment::plan_acceptance(clients, &d, &ctx, gateway.as_ref(), base.as_ref(), &mut planned, &mut diags).await
+    {
+        diags.extend(aws_diag(&clients.explain(e), None));
+        return PlanResponse::error(diags);
+    }
 
+    let rule_count: usize =
+        d.rule_groups(planned.security_group_id.known().map(String::as_str)).iter().map(|(_, r)| r.len()).sum();
     planned.security_group_rule_ids = if !d.manage_rules {
         Tf::Known(Vec::new())
     } else {
         match &base {
             Some(b)
-                if b.security_group_rule_ids.known().map(Vec::len) == Some(d.rules().len())
+                if b.security_group_rule_ids.known().map(Vec::len) == Some(rule_count)
                     && !rule_inputs_differ(b, &planned) =>
             {
                 b.security_group_rule_ids.clone()
@@ -139,15 +176,26 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
         }
     };
 
-    match base.as_ref().map(|b| &b.eks_network_interface_ips).filter(|ips| list_known(ips)) {
-        Some(ips) => {
-            planned.onprem_firewall_rules = firewall_rules(&d, &strings(ips));
-            planned.eks_network_interface_ips = ips.clone();
+    // What apply reads once (the EKS and gateway interfaces): unchanged, else unknown.
+    planned.eks_network_interface_ips = match base.as_ref().map(|b| &b.eks_network_interface_ips) {
+        Some(ips) if list_known(ips) => ips.clone(),
+        _ => Tf::Unknown,
+    };
+    planned.gateway_node_ips = match (&d.gateway_security_group_id, d.mode, base.as_ref()) {
+        (Some(g), PodNetworkMode::Gateway, Some(b))
+            if b.gateway_security_group_id.known() == Some(g) && list_known(&b.gateway_node_ips) =>
+        {
+            b.gateway_node_ips.clone()
         }
-        None => {
-            planned.eks_network_interface_ips = Tf::Unknown;
-            planned.onprem_firewall_rules = Tf::Unknown;
-        }
-    }
+        (Some(_), PodNetworkMode::Gateway, _) => Tf::Unknown,
+        _ => Tf::Known(Vec::new()),
+    };
+    planned.onprem_firewall_rules = if list_known(&planned.eks_network_interface_ips)
+        && list_known(&planned.gateway_node_ips)
+    {
+        firewall_rules(&d, &strings(&planned.eks_network_interface_ips), &strings(&planned.gateway_node_ips))
+    } else {
+        Tf::Unknown
+    };
     respond(planned, diags)
 }

@@ -14,6 +14,7 @@ use super::model::{
     OWNER_TAG,
 };
 use crate::aws::handover::Phase;
+use hybridnet_rules::PodNetworkMode;
 use crate::aws::{ec2, Aws, AwsError, Clients};
 
 pub async fn read(aws: &Aws, req: ReadRequest<ClusterNetworkModel>) -> StateResponse<ClusterNetworkModel> {
@@ -58,19 +59,23 @@ async fn refresh(clients: &Clients, current: &ClusterNetworkModel) -> Result<Opt
         }
     }
     let sg = state.security_group_id.known().cloned();
+    let groups = d.rule_groups(sg.as_deref());
     let handover = &clients.handover;
-    let (tables, attachment, rules, ips) = tokio::join!(
+    let gateway_group = d.gateway_security_group_id.as_deref().filter(|_| d.mode == PodNetworkMode::Gateway);
+    let (tables, attachment, rules, ips, gateway_interfaces) = tokio::join!(
         handover.route_tables(ec2, &rts, Phase::Refresh),
         handover.attachment(ec2, &d.gateway, &vpc_id, Phase::Refresh),
+        futures_rules(clients, &groups),
+        ec2::find_eks_interface_ips(ec2, &vpc_id, &d.cluster_name),
         async {
-            match (&sg, d.manage_rules) {
-                (Some(sg), true) => handover.rules(ec2, sg, Phase::Refresh).await,
-                _ => Ok(Vec::new()),
+            match gateway_group {
+                Some(g) => handover.interfaces(ec2, g, Phase::Refresh).await,
+                None => Ok(Vec::new()),
             }
         },
-        ec2::find_eks_interface_ips(ec2, &vpc_id, &d.cluster_name),
     );
-    let (tables, attachment, rules, ips) = (tables?, attachment?, rules?, ips?);
+    let (tables, attachment, rules, ips, gateway_interfaces) =
+        (tables?, attachment?, rules?, ips?, gateway_interfaces?);
 
     let created_rt = created_rt.filter(|id| tables.iter().any(|t| &t.id == id));
     state.route_table_id = created_rt.clone().into();
@@ -88,14 +93,16 @@ async fn refresh(clients: &Clients, current: &ClusterNetworkModel) -> Result<Opt
     }
     state.set_routes(&present);
 
-    let attachment = attachment.filter(ec2::Attachment::usable);
-    state.attachment_id = attachment.as_ref().map(|a| a.id.clone()).into();
+    // A failed or rejected attachment is not recorded (the next apply replaces it, so the
+    // plan leaves the ID unknown), but while it exists the resource stays: destroy deletes it.
+    let recorded = attachment.as_ref().filter(|a| a.phase != ec2::AttachmentPhase::Failed);
+    state.attachment_id = recorded.map(|a| a.id.clone()).into();
 
     let mut ids = Vec::new();
     let mut ours = 0usize;
-    if d.manage_rules {
-        for r in d.rules() {
-            if let Some(x) = satisfying_rule(&rules, &r, &d.cluster_name) {
+    for ((_, wanted), existing) in groups.iter().zip(&rules) {
+        for r in wanted {
+            if let Some(x) = satisfying_rule(existing, r, &d.cluster_name) {
                 ours += usize::from(is_ours(x, &d.cluster_name));
                 ids.push(x.id.clone());
             }
@@ -103,7 +110,9 @@ async fn refresh(clients: &Clients, current: &ClusterNetworkModel) -> Result<Opt
     }
     state.security_group_rule_ids = tf_strings(&ids);
     state.eks_network_interface_ips = tf_strings(&ips);
-    state.onprem_firewall_rules = firewall_rules(&d, &ips);
+    let gateway_ips = ec2::interface_ips(&gateway_interfaces);
+    state.gateway_node_ips = tf_strings(&gateway_ips);
+    state.onprem_firewall_rules = firewall_rules(&d, &ips, &gateway_ips);
 
     let attachment_gone = !d.manage_attachment || attachment.is_none();
     let routes_gone = present.iter().all(|r| r.target_id != d.gateway);
@@ -112,6 +121,15 @@ async fn refresh(clients: &Clients, current: &ClusterNetworkModel) -> Result<Opt
         return Ok(None);
     }
     Ok(Some(state))
+}
+
+/// The rules of each group, in order (one describe per group, at once).
+async fn futures_rules(
+    clients: &Clients,
+    groups: &[(String, Vec<hybridnet_rules::SecurityGroupRule>)],
+) -> Result<Vec<Vec<ec2::SgRule>>, AwsError> {
+    let reads = groups.iter().map(|(g, _)| clients.handover.rules(&clients.ec2, g, Phase::Refresh));
+    futures::future::try_join_all(reads).await
 }
 
 /// Rebuilds the full state from AWS for an imported cluster name.
@@ -142,6 +160,22 @@ async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Option<Clu
         .collect();
     let pods_routed =
         routing.iter().any(|t| t.routes.iter().any(|r| r.target_id == gateway && pods.contains(&r.destination_cidr)));
+    // Gateway mode: our VXLAN rules name the gateway nodes' group; without them, pod
+    // routes to network interfaces (the gateway's) and none of ours.
+    let vxlan_group = owned_rules
+        .iter()
+        .find(|(_, r)| r.protocol == "udp" && r.from_port == i32::from(hybridnet_rules::VXLAN_PORT))
+        .map(|(g, _)| g.clone());
+    let pods_to_interfaces = routing
+        .iter()
+        .any(|t| t.routes.iter().any(|r| r.target_id.starts_with("eni-") && pods.contains(&r.destination_cidr)));
+    let mode = if vxlan_group.is_some() || (pods_to_interfaces && !pods_routed) {
+        PodNetworkMode::Gateway
+    } else {
+        PodNetworkMode::from_routable(pods.is_empty() || pods_routed)
+    };
+    let owned_rules: Vec<(String, ec2::SgRule)> =
+        owned_rules.into_iter().filter(|(g, _)| Some(g) != vxlan_group.as_ref()).collect();
     let attachment = ec2::find_attachment(ec2, &gateway, &ctx.vpc.id).await?;
     let sg = ctx.security_group_id.clone().or_else(|| owned_rules.first().map(|(g, _)| g.clone()));
     let mut ports: Vec<i64> = owned_rules
@@ -166,7 +200,9 @@ async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Option<Clu
         cluster_name: Tf::Known(cluster_name.to_string()),
         remote_node_cidrs: tf_strings(&nodes),
         remote_pod_cidrs: non_empty(pods.clone()),
-        pod_network_routable: Tf::Known(pods.is_empty() || pods_routed),
+        pod_network_mode: Tf::Known(mode.as_str().to_string()),
+        pod_network_routable: Tf::Known(mode.routable()),
+        gateway_security_group_id: vxlan_group.into(),
         transit_gateway_id: if is_tgw { Tf::Known(gateway.clone()) } else { Tf::Null },
         vpn_gateway_id: if is_tgw { Tf::Null } else { Tf::Known(gateway.clone()) },
         attachment_subnet_ids: match &attachment {
@@ -196,6 +232,7 @@ async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Option<Clu
         attachment_id: Tf::Null,
         routes: Tf::Known(Vec::new()),
         security_group_rule_ids: Tf::Known(Vec::new()),
+        gateway_node_ips: Tf::Known(Vec::new()),
         eks_network_interface_ips: Tf::Known(Vec::new()),
         onprem_firewall_rules: Tf::Known(Vec::new()),
     };
