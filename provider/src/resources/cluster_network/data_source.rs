@@ -224,6 +224,7 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
             }
         }
     }
+    missing.extend(super::private::missing(clients, &ctx, &nodes, &pods, &mut diags).await);
     let rule_ids = unique(rule_ids);
     let firewall = firewall_table(&nodes, &pods, routable, &webhook_ports, &ips);
     let state = ClusterNetworkAuditModel {

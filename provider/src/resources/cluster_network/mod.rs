@@ -15,6 +15,7 @@ pub mod import;
 pub mod matching;
 pub mod model;
 pub mod plan;
+mod private;
 pub mod read;
 pub mod upgrade;
 pub mod validate;

@@ -89,6 +89,7 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
     if let Err(e) = check_surroundings(clients, &d, &ctx, &ours, &mut diags).await {
         diags.extend(aws_diag(&clients.explain(e), None));
     }
+    super::private::check(clients, &ctx, &d.nodes, &d.pods, &mut diags).await;
     if diags.has_errors() {
         return PlanResponse::error(diags);
     }
