@@ -279,14 +279,15 @@ fn sources(nodes: &[Ipv4Net], pods: &[Ipv4Net]) -> Vec<Ipv4Net> {
 /// The endpoint findings of a private-only cluster; no request at all for any other.
 pub async fn endpoint_findings(
     clients: &Clients,
-    ctx: &ClusterContext,
+    cluster: &Cluster,
+    vpc_id: &str,
     nodes: &[Ipv4Net],
     pods: &[Ipv4Net],
 ) -> Result<Vec<Finding>, AwsError> {
-    if !ctx.cluster.private_only() {
+    if !cluster.private_only() {
         return Ok(Vec::new());
     }
-    let all = endpoints::find_vpc_endpoints(&clients.ec2, &ctx.vpc.id).await?;
+    let all = endpoints::find_vpc_endpoints(&clients.ec2, vpc_id).await?;
     let mut subnet_ids = BTreeSet::new();
     let mut group_ids = BTreeSet::new();
     for e in relevant(&all, &clients.region) {
@@ -303,8 +304,8 @@ pub async fn endpoint_findings(
     let sources = sources(nodes, pods);
     Ok(audit(&Surroundings {
         region: &clients.region,
-        vpc_id: &ctx.vpc.id,
-        cluster_name: &ctx.cluster.name,
+        vpc_id,
+        cluster_name: &cluster.name,
         sources: &sources,
         endpoints: &all,
         subnets: &subnets,
@@ -322,8 +323,26 @@ fn not_checked(clients: &Clients, err: AwsError, diags: &mut Diagnostics) {
     );
 }
 
-/// Plan: a warning on `cluster_name` for public and private access both on, and for
-/// each finding of a private-only cluster.
+/// The plan warnings, on `cluster_name`: public and private access both on, and each
+/// finding of a private-only cluster.
+async fn warnings(
+    clients: &Clients,
+    cluster: &Cluster,
+    vpc_id: &str,
+    nodes: &[Ipv4Net],
+    pods: &[Ipv4Net],
+    diags: &mut Diagnostics,
+) {
+    let findings = match endpoint_findings(clients, cluster, vpc_id, nodes, pods).await {
+        Ok(f) => f,
+        Err(e) => return not_checked(clients, e, diags),
+    };
+    for f in access_finding(cluster).into_iter().chain(findings) {
+        diags.warning(f.summary, f.detail, Some(AttrPath::attr("cluster_name")));
+    }
+}
+
+/// Plan: see [`warnings`].
 pub async fn check(
     clients: &Clients,
     ctx: &ClusterContext,
@@ -331,13 +350,7 @@ pub async fn check(
     pods: &[Ipv4Net],
     diags: &mut Diagnostics,
 ) {
-    let findings = match endpoint_findings(clients, ctx, nodes, pods).await {
-        Ok(f) => f,
-        Err(e) => return not_checked(clients, e, diags),
-    };
-    for f in access_finding(&ctx.cluster).into_iter().chain(findings) {
-        diags.warning(f.summary, f.detail, Some(AttrPath::attr("cluster_name")));
-    }
+    warnings(clients, &ctx.cluster, &ctx.vpc.id, nodes, pods, diags).await;
 }
 
 /// The data source: the `missing` entries of a private-only cluster (empty for any other).
@@ -348,7 +361,7 @@ pub async fn missing(
     pods: &[Ipv4Net],
     diags: &mut Diagnostics,
 ) -> Vec<String> {
-    match endpoint_findings(clients, ctx, nodes, pods).await {
+    match endpoint_findings(clients, &ctx.cluster, &ctx.vpc.id, nodes, pods).await {
         Ok(f) => f.into_iter().filter_map(|f| f.missing).collect(),
         Err(e) => {
             not_checked(clients, e, diags);
@@ -610,12 +623,6 @@ mod tests {
 
     #[test]
     fn public_and_private_access_warns_and_nothing_else_does() {
-        let cluster = |public, private| Cluster {
-            name: "edge".into(),
-            endpoint_public_access: public,
-            endpoint_private_access: private,
-            ..Cluster::default()
-        };
         let f = access_finding(&cluster(true, true)).expect("a warning");
         assert_eq!(f.missing, None);
         assert!(
@@ -628,6 +635,61 @@ mod tests {
         }
         assert!(cluster(false, true).private_only());
         assert!(!cluster(true, true).private_only() && !cluster(false, false).private_only());
+    }
+
+    /// Clients whose every request fails at once (nothing listens on port 1, no retries).
+    fn unreachable() -> Clients {
+        use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
+        let ec2 = aws_sdk_ec2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .endpoint_url("http://127.0.0.1:1")
+            .retry_config(aws_sdk_ec2::config::retry::RetryConfig::disabled())
+            .build();
+        let eks =
+            aws_sdk_eks::Config::builder().behavior_version(aws_sdk_eks::config::BehaviorVersion::latest()).build();
+        Clients {
+            ec2: aws_sdk_ec2::Client::from_conf(ec2),
+            eks: aws_sdk_eks::Client::from_conf(eks),
+            region: REGION.into(),
+            ec2_endpoint: "http://127.0.0.1:1".into(),
+            eks_endpoint: "http://127.0.0.1:1".into(),
+            max_attempts: 1,
+        }
+    }
+
+    fn cluster(public: bool, private: bool) -> Cluster {
+        Cluster {
+            name: "edge".into(),
+            endpoint_public_access: public,
+            endpoint_private_access: private,
+            ..Cluster::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn only_a_private_only_cluster_reads_aws_and_a_failed_read_is_a_warning() {
+        let clients = unreachable();
+        let (nodes, pods) = ([net(NODES)], [net(PODS)]);
+        // Any request would fail: none is made for a public cluster.
+        for (public, private) in [(true, false), (false, false)] {
+            let found = endpoint_findings(&clients, &cluster(public, private), "vpc-1", &nodes, &pods).await;
+            assert_eq!(found.ok(), Some(Vec::new()));
+        }
+        let mut diags = Diagnostics::new();
+        warnings(&clients, &cluster(true, true), "vpc-1", &nodes, &pods, &mut diags).await;
+        assert_eq!(diags.0.len(), 1);
+        assert_eq!(diags.0[0].summary, "Cluster endpoint is both public and private");
+
+        let mut diags = Diagnostics::new();
+        warnings(&clients, &cluster(false, true), "vpc-1", &nodes, &pods, &mut diags).await;
+        assert!(!diags.has_errors(), "{diags:?}");
+        assert_eq!(diags.0.len(), 1, "{diags:?}");
+        let d = &diags.0[0];
+        assert!(d.summary.contains("ec2:DescribeVpcEndpoints"), "{}", d.summary);
+        assert!(d.detail.ends_with("The VPC endpoints a private cluster needs were not checked."), "{}", d.detail);
+        assert_eq!(d.path.as_ref().map(ToString::to_string).as_deref(), Some("cluster_name"));
     }
 
     #[test]
