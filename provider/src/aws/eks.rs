@@ -14,6 +14,17 @@ pub struct Cluster {
     pub service_cidr: Option<String>,
     pub remote_node_cidrs: Vec<String>,
     pub remote_pod_cidrs: Vec<String>,
+    /// Endpoint access as EKS reports it (false when not reported: a cluster reporting
+    /// neither is treated as neither private-only nor both).
+    pub endpoint_public_access: bool,
+    pub endpoint_private_access: bool,
+}
+
+impl Cluster {
+    /// Only the private endpoint: hybrid nodes reach AWS through the VPC's endpoints.
+    pub fn private_only(&self) -> bool {
+        self.endpoint_private_access && !self.endpoint_public_access
+    }
 }
 
 /// DescribeCluster; `None` when the cluster does not exist.
@@ -48,5 +59,7 @@ pub async fn find_cluster(eks: &aws_sdk_eks::Client, name: &str) -> Result<Optio
         remote_pod_cidrs: remote
             .map(|r| r.remote_pod_networks().iter().flat_map(|n| n.cidrs().iter().cloned()).collect())
             .unwrap_or_default(),
+        endpoint_public_access: vpc.is_some_and(|v| v.endpoint_public_access()),
+        endpoint_private_access: vpc.is_some_and(|v| v.endpoint_private_access()),
     }))
 }

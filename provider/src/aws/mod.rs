@@ -6,6 +6,7 @@
 
 pub mod ec2;
 pub mod eks;
+pub mod endpoints;
 pub mod handover;
 
 use std::time::Duration;
@@ -635,7 +636,7 @@ mod tests {
     #[test]
     fn docs_list_every_aws_action_the_provider_calls() {
         let docs = include_str!("../../../docs/index.md");
-        let sources = [include_str!("ec2.rs"), include_str!("eks.rs")];
+        let sources = [include_str!("ec2.rs"), include_str!("eks.rs"), include_str!("endpoints.rs")];
         let mut actions = Vec::new();
         // Every "ec2:Action" / "eks:Action" literal names an action the code calls.
         for src in sources {

@@ -270,6 +270,7 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
             }
         }
     }
+    missing.extend(super::private::missing(clients, &ctx, &nodes, &pods, &mut diags).await);
     let rule_ids = unique(rule_ids);
     let gateway_ips = ec2::interface_ips(&gateway_interfaces);
     let firewall = firewall_table(&nodes, &pods, mode, &webhook_ports, &ips, &gateway_ips);

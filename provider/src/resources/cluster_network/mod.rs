@@ -17,6 +17,7 @@ pub mod import;
 pub mod matching;
 pub mod model;
 pub mod plan;
+mod private;
 pub mod quotas;
 pub mod read;
 pub mod upgrade;

@@ -120,6 +120,7 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
             None
         }
     };
+    super::private::check(clients, &ctx, &d.nodes, &d.pods, &mut diags).await;
     if diags.has_errors() {
         return PlanResponse::error(diags);
     }
