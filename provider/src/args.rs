@@ -127,43 +127,6 @@ pub fn unique<T: Ord + Clone>(items: impl IntoIterator<Item = T>) -> Vec<T> {
     items.into_iter().filter(|x| seen.insert(x.clone())).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn strings(items: &[Tf<&str>]) -> Tf<Vec<Tf<String>>> {
-        Tf::Known(items.iter().map(|t| t.clone().map(str::to_string)).collect())
-    }
-
-    #[test]
-    fn each_bad_element_is_an_error_on_its_path_and_unknowns_wait() {
-        let mut d = Diagnostics::new();
-        let list = strings(&[Tf::Known("10.80.0.0/16"), Tf::Unknown, Tf::Known("x"), Tf::Null]);
-        let got = read_cidr_list(&list, "remote_pod_cidrs", &mut d);
-        assert!(!got.fully_known());
-        assert_eq!(got.values(), vec!["10.80.0.0/16".parse::<Ipv4Net>().expect("CIDR")]);
-        let paths: Vec<String> = d.iter().filter_map(|x| x.path.as_ref().map(ToString::to_string)).collect();
-        assert_eq!(paths, ["remote_pod_cidrs[2]", "remote_pod_cidrs[3]"]);
-        assert!(matches!(read_cidr_list(&Tf::Unknown, "x", &mut d), ListArg::Unknown));
-    }
-
-    #[test]
-    fn ports_are_tcp_ports() {
-        let mut d = Diagnostics::new();
-        let n = |s: &str| Tf::Known(Number::parse(s).expect("number"));
-        let got = read_port_list(&Tf::Known(vec![n("9443"), n("0"), n("1.5"), n("70000"), Tf::Unknown]), &mut d);
-        assert_eq!(got.values(), vec![9443]);
-        assert_eq!(d.iter().count(), 3);
-        assert!(d.iter().all(|x| x.summary == "Invalid webhook port"));
-    }
-
-    #[test]
-    fn unique_drops_repeats_that_are_not_adjacent() {
-        let ids = ["sgr-b", "sgr-a", "sgr-b", "sgr-c", "sgr-a"].map(String::from);
-        assert_eq!(unique(ids), ["sgr-b", "sgr-a", "sgr-c"].map(String::from));
-    }
-}
-
 /// `pod_network_mode` and the deprecated `pod_network_routable` of a configuration
 /// (every type takes both): the mode, `None` while either is unknown. An unknown mode
 /// name and both set are errors, the deprecated one alone a warning, each on its
@@ -199,7 +162,8 @@ pub fn read_pod_network_mode(
         (Some(m), _) => match cidr::PodNetworkMode::parse(m) {
             Some(m) => Some(m),
             None => {
-                let names: Vec<String> = cidr::PodNetworkMode::ALL.iter().map(|m| format!("{:?}", m.as_str())).collect();
+                let names: Vec<String> =
+                    cidr::PodNetworkMode::ALL.iter().map(|m| format!("{:?}", m.as_str())).collect();
                 diags.error(
                     "Invalid pod network mode",
                     format!("pod_network_mode is {m:?}; use one of {}.", names.join(", ")),
@@ -210,5 +174,73 @@ pub fn read_pod_network_mode(
         },
         (None, Some(&r)) => Some(cidr::PodNetworkMode::from_routable(r)),
         (None, None) => Some(cidr::PodNetworkMode::default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[Tf<&str>]) -> Tf<Vec<Tf<String>>> {
+        Tf::Known(items.iter().map(|t| t.clone().map(str::to_string)).collect())
+    }
+
+    #[test]
+    fn each_bad_element_is_an_error_on_its_path_and_unknowns_wait() {
+        let mut d = Diagnostics::new();
+        let list = strings(&[Tf::Known("10.80.0.0/16"), Tf::Unknown, Tf::Known("x"), Tf::Null]);
+        let got = read_cidr_list(&list, "remote_pod_cidrs", &mut d);
+        assert!(!got.fully_known());
+        assert_eq!(got.values(), vec!["10.80.0.0/16".parse::<Ipv4Net>().expect("CIDR")]);
+        let paths: Vec<String> = d.iter().filter_map(|x| x.path.as_ref().map(ToString::to_string)).collect();
+        assert_eq!(paths, ["remote_pod_cidrs[2]", "remote_pod_cidrs[3]"]);
+        assert!(matches!(read_cidr_list(&Tf::Unknown, "x", &mut d), ListArg::Unknown));
+    }
+
+    #[test]
+    fn ports_are_tcp_ports() {
+        let mut d = Diagnostics::new();
+        let n = |s: &str| Tf::Known(Number::parse(s).expect("number"));
+        let got = read_port_list(&Tf::Known(vec![n("9443"), n("0"), n("1.5"), n("70000"), Tf::Unknown]), &mut d);
+        assert_eq!(got.values(), vec![9443]);
+        assert_eq!(d.iter().count(), 3);
+        assert!(d.iter().all(|x| x.summary == "Invalid webhook port"));
+    }
+
+    #[test]
+    fn unique_drops_repeats_that_are_not_adjacent() {
+        let ids = ["sgr-b", "sgr-a", "sgr-b", "sgr-c", "sgr-a"].map(String::from);
+        assert_eq!(unique(ids), ["sgr-b", "sgr-a", "sgr-c"].map(String::from));
+    }
+
+    #[test]
+    fn the_mode_comes_from_either_argument_and_both_is_an_error() {
+        use hybridnet_rules::PodNetworkMode as M;
+        let read = |mode: Tf<String>, routable: Tf<bool>| {
+            let mut d = Diagnostics::new();
+            let m = read_pod_network_mode(&mode, &routable, &mut d);
+            let diags: Vec<(bool, String, String)> =
+                d.0.iter()
+                    .map(|x| {
+                        (
+                            x.severity == tfplugin5::Severity::Error,
+                            x.summary.clone(),
+                            x.path.as_ref().map(ToString::to_string).unwrap_or_default(),
+                        )
+                    })
+                    .collect();
+            (m, diags)
+        };
+        assert_eq!(read(Tf::Null, Tf::Null), (Some(M::Routable), vec![]));
+        assert_eq!(read(Tf::Known("gateway".into()), Tf::Null), (Some(M::Gateway), vec![]));
+        let (m, d) = read(Tf::Null, Tf::Known(false));
+        assert_eq!(m, Some(M::Unroutable));
+        assert_eq!(d, vec![(false, "Deprecated argument".to_string(), "pod_network_routable".to_string())]);
+        let (_, d) = read(Tf::Known("routable".into()), Tf::Known(true));
+        assert_eq!(d, vec![(true, "Conflicting arguments".to_string(), "pod_network_routable".to_string())]);
+        let (m, d) = read(Tf::Known("bgp".into()), Tf::Null);
+        assert_eq!(m, None);
+        assert_eq!(d, vec![(true, "Invalid pod network mode".to_string(), "pod_network_mode".to_string())]);
+        assert_eq!(read(Tf::Unknown, Tf::Null).0, None);
     }
 }

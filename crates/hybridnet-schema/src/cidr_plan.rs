@@ -58,13 +58,10 @@ pub fn schema() -> Schema {
         )
         .attribute(crate::pod_network_mode_attribute())
         .attribute(crate::pod_network_routable_attribute())
-        .attribute(
-            Attribute::optional("cni", Type::String)
-                .description(
-                    "The CNI on the hybrid nodes, `cilium` or `calico`; tailors the warnings (the gateway mode \
+        .attribute(Attribute::optional("cni", Type::String).description(
+            "The CNI on the hybrid nodes, `cilium` or `calico`; tailors the warnings (the gateway mode \
                      needs Cilium).",
-                ),
-        )
+        ))
         .attribute(
             Attribute::optional("webhook_ports", Type::list(Type::Number))
                 .description("Ports of admission webhooks running on hybrid nodes."),

@@ -931,8 +931,7 @@ pub struct Interface {
 /// by ID.
 pub async fn find_interfaces_in_group(ec2: &aws_sdk_ec2::Client, group_id: &str) -> Result<Vec<Interface>, AwsError> {
     let mut out = Vec::new();
-    let mut pages =
-        ec2.describe_network_interfaces().filters(filter("group-id", [group_id])).into_paginator().send();
+    let mut pages = ec2.describe_network_interfaces().filters(filter("group-id", [group_id])).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| sdk_error("ec2:DescribeNetworkInterfaces", e))?;
         for ni in page.network_interfaces() {

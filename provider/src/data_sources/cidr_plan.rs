@@ -373,11 +373,7 @@ pub fn read(config: CidrPlanModel) -> (Option<CidrPlanModel>, Diagnostics) {
 
     let warnings = cidr::unroutable_pod_warnings(reachable, cni);
     for w in &warnings {
-        diags.warning(
-            "Pod network is not routable on premises",
-            w.clone(),
-            Some(AttrPath::attr(mode_attr)),
-        );
+        diags.warning("Pod network is not routable on premises", w.clone(), Some(AttrPath::attr(mode_attr)));
     }
     if !reachable && !ports.is_empty() {
         diags.warning(

@@ -412,8 +412,14 @@ impl<'a> Converge<'a> {
         let sg = state.security_group_id.known().cloned();
         let groups = d.rule_groups(sg.as_deref());
         let prior_sg = self.prior.and_then(|p| p.security_group_id.known().cloned());
-        let prior_groups: Vec<String> =
-            self.prior_d.as_ref().map(|p| p.rule_groups(prior_sg.as_deref())).unwrap_or_default().into_iter().map(|(g, _)| g).collect();
+        let prior_groups: Vec<String> = self
+            .prior_d
+            .as_ref()
+            .map(|p| p.rule_groups(prior_sg.as_deref()))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(g, _)| g)
+            .collect();
         let prior_ids = self.prior.map(|p| strings(&p.security_group_rule_ids)).unwrap_or_default();
         // Groups that no longer get rules: revoke ours there.
         for old in prior_groups.iter().filter(|g| !groups.iter().any(|(x, _)| x == *g)) {

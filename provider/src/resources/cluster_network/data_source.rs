@@ -127,8 +127,8 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
         Err(e) => return (None, aws_diag(&clients.explain(e), None)),
     };
     let mut diags = Diagnostics::new();
-    let mode = read_pod_network_mode(&config.pod_network_mode, &config.pod_network_routable, &mut diags)
-        .unwrap_or_default();
+    let mode =
+        read_pod_network_mode(&config.pod_network_mode, &config.pod_network_routable, &mut diags).unwrap_or_default();
     let gateway_group = config.gateway_security_group_id.known().cloned().filter(|_| mode == PodNetworkMode::Gateway);
     let nodes_s = or_default(&config.remote_node_cidrs, &ctx.cluster.remote_node_cidrs);
     let pods_s = or_default(&config.remote_pod_cidrs, &ctx.cluster.remote_pod_cidrs);
@@ -228,8 +228,7 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
         // The gateway writes these itself, to its own network interface.
         for t in &route_tables {
             for c in unique(pods.iter().map(|p| p.to_string())) {
-                let to_interface =
-                    t.routes.iter().any(|r| r.destination_cidr == c && r.target_id.starts_with("eni-"));
+                let to_interface = t.routes.iter().any(|r| r.destination_cidr == c && r.target_id.starts_with("eni-"));
                 if !to_interface {
                     missing.push(format!(
                         "route {c} in {} to the EKS Hybrid Nodes gateway's network interface (the gateway has not \

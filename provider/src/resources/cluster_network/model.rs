@@ -335,10 +335,11 @@ impl Desired {
     /// state) and the gateway nodes' group, merged when they are one group.
     pub fn rule_groups(&self, sg: Option<&str>) -> Vec<(String, Vec<cidr::SecurityGroupRule>)> {
         let mut groups: Vec<(String, Vec<cidr::SecurityGroupRule>)> = Vec::new();
-        let mut add = |group: &str, rules: Vec<cidr::SecurityGroupRule>| match groups.iter_mut().find(|(g, _)| g == group) {
-            Some((_, list)) => list.extend(rules),
-            None => groups.push((group.to_string(), rules)),
-        };
+        let mut add =
+            |group: &str, rules: Vec<cidr::SecurityGroupRule>| match groups.iter_mut().find(|(g, _)| g == group) {
+                Some((_, list)) => list.extend(rules),
+                None => groups.push((group.to_string(), rules)),
+            };
         if let (Some(sg), true) = (sg, self.manage_rules) {
             add(sg, self.rules());
         }

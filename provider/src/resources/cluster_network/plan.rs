@@ -7,7 +7,7 @@ use tfplugin5::{AttrPath, Diagnostics};
 use super::attachment;
 use super::context::{self, aws_diag, check_cidrs, check_cluster, check_surroundings, find_context};
 use super::model::{
-    mode_of, desired_routes, firewall_rules, list_known, managed_route_tables, strings, ClusterNetworkModel, Desired,
+    desired_routes, firewall_rules, list_known, managed_route_tables, mode_of, strings, ClusterNetworkModel, Desired,
 };
 use crate::aws::handover::Phase;
 use crate::aws::Aws;
@@ -191,12 +191,11 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
         (Some(_), PodNetworkMode::Gateway, _) => Tf::Unknown,
         _ => Tf::Known(Vec::new()),
     };
-    planned.onprem_firewall_rules = if list_known(&planned.eks_network_interface_ips)
-        && list_known(&planned.gateway_node_ips)
-    {
-        firewall_rules(&d, &strings(&planned.eks_network_interface_ips), &strings(&planned.gateway_node_ips))
-    } else {
-        Tf::Unknown
-    };
+    planned.onprem_firewall_rules =
+        if list_known(&planned.eks_network_interface_ips) && list_known(&planned.gateway_node_ips) {
+            firewall_rules(&d, &strings(&planned.eks_network_interface_ips), &strings(&planned.gateway_node_ips))
+        } else {
+            Tf::Unknown
+        };
     respond(planned, diags)
 }

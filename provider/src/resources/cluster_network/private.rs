@@ -656,6 +656,7 @@ mod tests {
             ec2_endpoint: "http://127.0.0.1:1".into(),
             eks_endpoint: "http://127.0.0.1:1".into(),
             max_attempts: 1,
+            handover: crate::aws::handover::Handover::default(),
         }
     }
 

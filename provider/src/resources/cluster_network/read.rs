@@ -14,8 +14,8 @@ use super::model::{
     OWNER_TAG,
 };
 use crate::aws::handover::Phase;
-use hybridnet_rules::PodNetworkMode;
 use crate::aws::{ec2, Aws, AwsError, Clients};
+use hybridnet_rules::PodNetworkMode;
 
 pub async fn read(aws: &Aws, req: ReadRequest<ClusterNetworkModel>) -> StateResponse<ClusterNetworkModel> {
     let current = req.current;

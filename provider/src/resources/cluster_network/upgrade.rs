@@ -8,11 +8,8 @@ use hybridnet_rules::PodNetworkMode;
 use tfplugin5::{Diagnostics, Value};
 
 /// The arguments with a default (see `plan::fill_defaults`).
-const DEFAULTS: &[(&str, bool)] = &[
-    ("manage_attachment", true),
-    ("create_route_table", false),
-    ("manage_security_group_rules", true),
-];
+const DEFAULTS: &[(&str, bool)] =
+    &[("manage_attachment", true), ("create_route_table", false), ("manage_security_group_rules", true)];
 
 pub fn upgrade(decoded: Value) -> (Value, Diagnostics) {
     let mut state = decoded;
