@@ -32,7 +32,10 @@ from test_cluster_network import (ADDR, changes_text, destroy, diag_text, expect
 
 OTHER_ACCOUNT = "210987654321"
 MOTO_ACCOUNT = "123456789012"
-TGW_ATTACHMENT_READS = ("ec2:DescribeTransitGatewayVpcAttachments", "ec2:DescribeTransitGatewayAttachments")
+#: answers that describe transit gateway attachments with their state (AWS answers a
+#: create with the new attachment, `pending`; moto with it `available`)
+TGW_ATTACHMENT_READS = ("ec2:DescribeTransitGatewayVpcAttachments", "ec2:DescribeTransitGatewayAttachments",
+                        "ec2:CreateTransitGatewayVpcAttachment")
 TERMINAL = ["failed", "failing", "rejected", "rejecting"]
 
 

@@ -623,7 +623,6 @@ CRASH_CASES = [
     ("create", 2, None, 1),                                        # planning
     ("create", 15, None, 1),                                       # re-planning at apply
     ("create", None, "ec2:CreateTransitGatewayVpcAttachment", 1),  # attachment made, not recorded
-    ("create", None, "ec2:DescribeTransitGatewayVpcAttachments", 2),  # waiting for it
     ("create", None, "ec2:CreateRoute", 1),
     ("create", None, "ec2:CreateRoute", 2),
     ("create", None, "ec2:AuthorizeSecurityGroupIngress", 1),

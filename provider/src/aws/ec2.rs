@@ -474,17 +474,7 @@ async fn list_attachments(ec2: &aws_sdk_ec2::Client, gateway: &str, vpc_id: &str
                 .send()
                 .await
                 .map_err(|e| sdk_error("ec2:DescribeTransitGatewayVpcAttachments", e))?;
-            out.transit_gateway_vpc_attachments()
-                .iter()
-                .map(|a| Attachment {
-                    id: a.transit_gateway_attachment_id().unwrap_or_default().to_string(),
-                    gateway_id: gateway.to_string(),
-                    state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    phase: a.state().map_or(AttachmentPhase::InProgress, AttachmentPhase::of_transit),
-                    subnet_ids: a.subnet_ids().to_vec(),
-                    tags: tags_of(a.tags()),
-                })
-                .collect()
+            out.transit_gateway_vpc_attachments().iter().map(|a| transit_attachment_of(a, gateway)).collect()
         }
         GatewayKind::Vpn => {
             let out = match ec2.describe_vpn_gateways().vpn_gateway_ids(gateway).send().await {
@@ -536,7 +526,20 @@ pub async fn ensure_attachment(
     subnet_ids: &[String],
     tags: &Tags,
     timeout: Duration,
+    recorded: bool,
 ) -> Result<Attachment, AwsError> {
+    // No attachment recorded for this gateway: attach first. EC2 allows one live
+    // attachment of a VPC to a transit gateway, so one left by an interrupted run (or
+    // made by someone else) answers DuplicateTransitGatewayAttachment, and is adopted
+    // below: a first apply costs no describe before its create.
+    if !recorded && GatewayKind::of(gateway) == GatewayKind::Transit {
+        if let Some(made) = create_transit_attachment(ec2, gateway, vpc_id, subnet_ids, tags).await? {
+            return match made.phase {
+                AttachmentPhase::Usable | AttachmentPhase::PendingAcceptance => Ok(made),
+                _ => wait_for_attachment(ec2, gateway, vpc_id, Some(&made.id), timeout).await,
+            };
+        }
+    }
     let watch = match find_attachment(ec2, gateway, vpc_id).await? {
         Some(a) => match a.phase {
             AttachmentPhase::Usable | AttachmentPhase::PendingAcceptance => return Ok(a),
@@ -554,6 +557,50 @@ pub async fn ensure_attachment(
     wait_for_attachment(ec2, gateway, vpc_id, watch.as_deref(), timeout).await
 }
 
+/// CreateTransitGatewayVpcAttachment: the new attachment as the answer describes it,
+/// `None` when one exists already (DuplicateTransitGatewayAttachment).
+async fn create_transit_attachment(
+    ec2: &aws_sdk_ec2::Client,
+    gateway: &str,
+    vpc_id: &str,
+    subnet_ids: &[String],
+    tags: &Tags,
+) -> Result<Option<Attachment>, AwsError> {
+    let r = ec2
+        .create_transit_gateway_vpc_attachment()
+        .transit_gateway_id(gateway)
+        .vpc_id(vpc_id)
+        .set_subnet_ids(Some(subnet_ids.to_vec()))
+        .tag_specifications(tag_spec(ResourceType::TransitGatewayAttachment, tags))
+        .send()
+        .await;
+    match r {
+        Ok(o) => Ok(o
+            .transit_gateway_vpc_attachment()
+            .filter(|a| a.transit_gateway_attachment_id().is_some_and(|id| !id.is_empty()))
+            .map(|a| transit_attachment_of(a, gateway))),
+        Err(e) => {
+            let err = sdk_error("ec2:CreateTransitGatewayVpcAttachment", e);
+            if err.code() == Some("DuplicateTransitGatewayAttachment") {
+                Ok(None)
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
+fn transit_attachment_of(a: &aws_sdk_ec2::types::TransitGatewayVpcAttachment, gateway: &str) -> Attachment {
+    Attachment {
+        id: a.transit_gateway_attachment_id().unwrap_or_default().to_string(),
+        gateway_id: gateway.to_string(),
+        state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        phase: a.state().map_or(AttachmentPhase::InProgress, AttachmentPhase::of_transit),
+        subnet_ids: a.subnet_ids().to_vec(),
+        tags: tags_of(a.tags()),
+    }
+}
+
 /// Creates the attachment; the ID of a new transit gateway attachment (`None` for a VGW,
 /// or when an attachment made by an earlier, interrupted run was there already).
 async fn create_attachment(
@@ -565,30 +612,7 @@ async fn create_attachment(
 ) -> Result<Option<String>, AwsError> {
     match GatewayKind::of(gateway) {
         GatewayKind::Transit => {
-            let r = ec2
-                .create_transit_gateway_vpc_attachment()
-                .transit_gateway_id(gateway)
-                .vpc_id(vpc_id)
-                .set_subnet_ids(Some(subnet_ids.to_vec()))
-                .tag_specifications(tag_spec(ResourceType::TransitGatewayAttachment, tags))
-                .send()
-                .await;
-            match r {
-                Ok(o) => Ok(o
-                    .transit_gateway_vpc_attachment()
-                    .and_then(|a| a.transit_gateway_attachment_id())
-                    .filter(|id| !id.is_empty())
-                    .map(str::to_string)),
-                Err(e) => {
-                    let err = sdk_error("ec2:CreateTransitGatewayVpcAttachment", e);
-                    // A concurrent or interrupted run created it: adopt it.
-                    if err.code() == Some("DuplicateTransitGatewayAttachment") {
-                        Ok(None)
-                    } else {
-                        Err(err)
-                    }
-                }
-            }
+            Ok(create_transit_attachment(ec2, gateway, vpc_id, subnet_ids, tags).await?.map(|a| a.id))
         }
         GatewayKind::Vpn => {
             let r = ec2.attach_vpn_gateway().vpn_gateway_id(gateway).vpc_id(vpc_id).send().await;
@@ -661,13 +685,21 @@ async fn remove_attachment(
         return Ok(());
     }
     let r = match GatewayKind::of(gateway) {
-        GatewayKind::Transit => ec2
-            .delete_transit_gateway_vpc_attachment()
-            .transit_gateway_attachment_id(&a.id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| sdk_error("ec2:DeleteTransitGatewayVpcAttachment", e)),
+        GatewayKind::Transit => {
+            let sent = ec2.delete_transit_gateway_vpc_attachment().transit_gateway_attachment_id(&a.id).send().await;
+            match sent {
+                // The answer says deleting (or deleted): what the wait below waits for.
+                Ok(o)
+                    if o.transit_gateway_vpc_attachment()
+                        .and_then(|x| x.state())
+                        .is_some_and(|st| AttachmentPhase::of_transit(st) == AttachmentPhase::Gone) =>
+                {
+                    return Ok(())
+                }
+                Ok(_) => Ok(()),
+                Err(e) => Err(sdk_error("ec2:DeleteTransitGatewayVpcAttachment", e)),
+            }
+        }
         GatewayKind::Vpn => ec2
             .detach_vpn_gateway()
             .vpn_gateway_id(gateway)

@@ -190,8 +190,18 @@ impl<'a> Converge<'a> {
             }
         }
         let attachment = if d.manage_attachment {
-            let made =
-                ec2::ensure_attachment(ec2, &d.gateway, vpc_id, &d.attachment_subnet_ids, &self.tags, self.timeout);
+            // The prior state records an attachment to this gateway: look before attaching.
+            let recorded = self.prior_d.as_ref().is_some_and(|p| p.gateway == d.gateway)
+                && self.prior.is_some_and(|p| p.attachment_id.is_known());
+            let made = ec2::ensure_attachment(
+                ec2,
+                &d.gateway,
+                vpc_id,
+                &d.attachment_subnet_ids,
+                &self.tags,
+                self.timeout,
+                recorded,
+            );
             made.await.inspect_err(|e| {
                 // One AWS will not make usable is still ours: the state records it, so
                 // that destroy or the next apply deletes it.
@@ -430,10 +440,10 @@ impl<'a> Converge<'a> {
         }
         let mut ids = Vec::new();
         for (group, wanted) in &groups {
-            let keep = self.rules_in_group(group, wanted, progress).await?;
-            // Rules we made there for CIDRs, ports or modes no longer configured.
+            let (keep, existing) = self.rules_in_group(group, wanted, progress).await?;
+            // Rules we made there for CIDRs, ports or modes no longer configured (the
+            // ones just created are in `keep`).
             if prior_groups.contains(group) && !prior_ids.is_empty() {
-                let existing = self.clients.handover.rules(ec2, group, Phase::Apply).await?;
                 revoke_ours(ec2, group, &existing, &prior_ids, &d.cluster_name, &keep).await?;
             }
             ids.extend(keep);
@@ -445,14 +455,15 @@ impl<'a> Converge<'a> {
         Ok(ids)
     }
 
-    /// The rules `wanted` in `group`: the IDs of those that exist, then of those
-    /// created, in the order of `wanted`. One authorize request per direction.
+    /// The rules `wanted` in `group`: their IDs (existing or created), in the order of
+    /// `wanted`, and the group's rules as read before. One authorize request per
+    /// direction.
     async fn rules_in_group(
         &self,
         group: &str,
         wanted: &[hybridnet_rules::SecurityGroupRule],
         progress: &mut Progress,
-    ) -> Result<Vec<String>, AwsError> {
+    ) -> Result<(Vec<String>, Vec<ec2::SgRule>), AwsError> {
         let (ec2, d) = (self.ec2(), self.d);
         let existing = self.clients.handover.rules(ec2, group, Phase::Apply).await?;
         let mut rule_ids = Vec::new();
@@ -504,7 +515,7 @@ impl<'a> Converge<'a> {
         in_result?;
         out_result?;
         rule_ids.sort();
-        Ok(rule_ids.into_iter().map(|(_, id)| id).collect())
+        Ok((rule_ids.into_iter().map(|(_, id)| id).collect(), existing))
     }
 
     /// 6. Tags on what we own, when they changed.
