@@ -202,7 +202,7 @@ fn read_inputs(config: &CidrPlanModel, diags: &mut Diagnostics) -> Inputs {
 
     let routable = match config.pod_network_routable {
         Tf::Unknown => None,
-        Tf::Null => Some(true),
+        Tf::Null => Some(hybridnet_schema::cidr_plan::DEFAULT_POD_NETWORK_ROUTABLE),
         Tf::Known(b) => Some(b),
     };
 
@@ -224,7 +224,7 @@ fn read_inputs(config: &CidrPlanModel, diags: &mut Diagnostics) -> Inputs {
     let webhook_ports = read_port_list(&config.webhook_ports, diags);
 
     let (allowed, allowed_is_default) = if config.allowed_ranges.is_null() {
-        (ListArg::Known(cidr::rfc1918().into_iter().enumerate().map(|(i, n)| (i, Some(n))).collect()), true)
+        (ListArg::Known(hybridnet_schema::cidr_plan::default_allowed_ranges().into_iter().enumerate().map(|(i, n)| (i, Some(n))).collect()), true)
     } else {
         let a = read_cidr_list(&config.allowed_ranges, "allowed_ranges", diags);
         if is_empty_list(&config.allowed_ranges) {
