@@ -82,7 +82,7 @@ info.external_attr = (0o100755 & 0xFFFF) << 16
 info.create_system = 3  # unix, so the mode is honoured
 info.compress_type = zipfile.ZIP_DEFLATED
 with open(src, "rb") as f, zipfile.ZipFile(dst, "w") as z:
-    z.writestr(info, f.read(), compresslevel=9)
+    z.writestr(info, f.read())
 PY
 
 printf '{\n  "version": 1,\n  "metadata": {\n    "protocol_versions": ["5.0"]\n  }\n}\n' > "$out/${prefix}_manifest.json"
