@@ -246,6 +246,9 @@ def fs_mirror_config(mirror: Path) -> str:
             path    = "{mirror}"
             include = ["registry.terraform.io/hybridnet/hybridnet"]
           }}
+          direct {{
+            exclude = ["registry.terraform.io/hybridnet/hybridnet"]
+          }}
         }}
     """)
 
@@ -410,3 +413,15 @@ def test_changed_zip_is_refused_by_the_lock_file(release, terraform_bin, tmp_pat
     err = " ".join(p.stderr.split())
     assert "doesn't match any of the checksums previously recorded in the dependency lock file" in err, p.stderr
     assert inst.lock()["hashes"] == recorded, "the lock file keeps the recorded hash"
+
+
+def test_providers_lock_records_the_platforms_the_mirror_has(release, terraform_bin, tmp_path):
+    """The README's advice for teams on several platforms, with the one platform built here."""
+    mirror = fs_mirror(release, tmp_path)
+    inst = Install(tmp_path, terraform_bin, fs_mirror_config(mirror))
+    p = inst.run("providers", "lock", "-no-color", f"-fs-mirror={mirror}", "-platform=linux_amd64")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert package_h1(release) in inst.lock()["hashes"]
+    missing = inst.run("providers", "lock", "-no-color", f"-fs-mirror={mirror}", "-platform=darwin_arm64")
+    assert missing.returncode != 0
+    assert "darwin_arm64" in " ".join(missing.stderr.split())

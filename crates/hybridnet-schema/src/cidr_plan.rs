@@ -125,15 +125,13 @@ pub fn schema() -> Schema {
                  `direction` is `ingress` or `egress`.",
             ),
         )
-        .attribute(
-            Attribute::computed("onprem_firewall_rules", Type::list(firewall_rule_type())).description(
-                "Rules for the on-premises firewall: kubelet and pods to the EKS cluster IPs on 443, the EKS \
+        .attribute(Attribute::computed("onprem_firewall_rules", Type::list(firewall_rule_type())).description(
+            "Rules for the on-premises firewall: kubelet and pods to the EKS cluster IPs on 443, the EKS \
                  control plane to kubelet on 10250 and to webhooks, DNS among pods, and the AWS endpoints used \
                  for credentials. `direction` is `inbound` or `outbound`. Destinations that are EKS network \
                  interfaces read `EKS cluster IPs` (find them with `aws ec2 describe-network-interfaces`, \
                  description `Amazon EKS <cluster>`). Application ports between pods are yours to add.",
-            ),
-        )
+        ))
         .attribute(
             Attribute::computed("node_address_count", Type::Number).description("Addresses in the remote node CIDRs."),
         )

@@ -93,8 +93,7 @@ pub fn resource_schema() -> Schema {
             .description("The transit gateway to on premises. Exactly one of this and `vpn_gateway_id`."),
     )
     .attribute(
-        Attribute::optional("vpn_gateway_id", Type::String)
-            .description("The virtual private gateway to on premises."),
+        Attribute::optional("vpn_gateway_id", Type::String).description("The virtual private gateway to on premises."),
     )
     .attribute(Attribute::optional("attachment_subnet_ids", id_set()).description(
         "Subnets for the transit gateway VPC attachment: at least two, in two Availability Zones, in the cluster's \
@@ -107,10 +106,12 @@ pub fn resource_schema() -> Schema {
     .attribute(
         Attribute::optional("route_table_ids", id_set()).description("Existing route tables that get the routes."),
     )
-    .attribute(Attribute::optional_computed("create_route_table", Type::Bool).description(&with_default(
-        "Create a dedicated route table with the routes.",
-        defaults::CREATE_ROUTE_TABLE,
-    )))
+    .attribute(
+        Attribute::optional_computed("create_route_table", Type::Bool).description(&with_default(
+            "Create a dedicated route table with the routes.",
+            defaults::CREATE_ROUTE_TABLE,
+        )),
+    )
     .attribute(
         Attribute::optional("route_table_subnet_ids", id_set())
             .description("Subnets to associate with the dedicated route table."),
@@ -159,12 +160,10 @@ pub fn data_source_schema() -> Schema {
         Attribute::optional_computed("remote_pod_cidrs", strings())
             .description("Pod CIDRs to check. Default the cluster's remote pod networks."),
     )
-    .attribute(
-        Attribute::optional_computed("pod_network_routable", Type::Bool).description(&with_default(
-            "Whether pod CIDRs should be routable, so that pod routes and rules are required.",
-            defaults::POD_NETWORK_ROUTABLE,
-        )),
-    )
+    .attribute(Attribute::optional_computed("pod_network_routable", Type::Bool).description(&with_default(
+        "Whether pod CIDRs should be routable, so that pod routes and rules are required.",
+        defaults::POD_NETWORK_ROUTABLE,
+    )))
     .attribute(
         Attribute::optional_computed("security_group_id", Type::String)
             .description("Security group to check. Default the cluster security group."),

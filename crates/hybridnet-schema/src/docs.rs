@@ -83,10 +83,10 @@ pub fn render_all(root: &Path) -> Result<Vec<Page>, String> {
         let text = render_template(&source, &rel_template, schema, root)?;
         pages.push(Page { path: out, template: rel_template, text });
     }
-    for name in schemas.resources.keys().filter(|n| !seen_resources.contains(n)) {
+    if let Some(name) = schemas.resources.keys().find(|n| !seen_resources.contains(n)) {
         return Err(format!("resource {name} has no template templates/resources/{}.md.tmpl", short(name)));
     }
-    for name in schemas.data_sources.keys().filter(|n| !seen_data_sources.contains(n)) {
+    if let Some(name) = schemas.data_sources.keys().find(|n| !seen_data_sources.contains(n)) {
         return Err(format!("data source {name} has no template templates/data-sources/{}.md.tmpl", short(name)));
     }
     Ok(pages)
@@ -412,19 +412,19 @@ mod tests {
 
 - `rows` (List of Object) (see [below for nested schema](#nestedatt--rows))
 
-<a id=\"nestedatt--rows\"></a>
-### Nested Schema for `rows`
-
-Read-Only:
-
-- `a` (Number)
-
 <a id=\"nestedblock--inner\"></a>
 ### Nested Schema for `inner`
 
 Optional:
 
 - `b` (Boolean) B.
+
+<a id=\"nestedatt--rows\"></a>
+### Nested Schema for `rows`
+
+Read-Only:
+
+- `a` (Number)
 ";
         assert_eq!(md, want);
     }

@@ -27,7 +27,11 @@ fn every_terraform_block_in_the_docs_is_an_example_file() {
     for page in docs::render_all(&root()).unwrap_or_else(|e| panic!("{e}")) {
         let source = std::fs::read_to_string(root().join(&page.template)).unwrap_or_default();
         for fence in ["```terraform", "```hcl", "```tf"] {
-            assert!(!source.contains(fence), "{} writes HCL inline; use {{{{ tffile \"examples/…\" }}}}", page.template.display());
+            assert!(
+                !source.contains(fence),
+                "{} writes HCL inline; use {{{{ tffile \"examples/…\" }}}}",
+                page.template.display()
+            );
         }
     }
 }

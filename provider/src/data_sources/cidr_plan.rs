@@ -224,7 +224,16 @@ fn read_inputs(config: &CidrPlanModel, diags: &mut Diagnostics) -> Inputs {
     let webhook_ports = read_port_list(&config.webhook_ports, diags);
 
     let (allowed, allowed_is_default) = if config.allowed_ranges.is_null() {
-        (ListArg::Known(hybridnet_schema::cidr_plan::default_allowed_ranges().into_iter().enumerate().map(|(i, n)| (i, Some(n))).collect()), true)
+        (
+            ListArg::Known(
+                hybridnet_schema::cidr_plan::default_allowed_ranges()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, n)| (i, Some(n)))
+                    .collect(),
+            ),
+            true,
+        )
     } else {
         let a = read_cidr_list(&config.allowed_ranges, "allowed_ranges", diags);
         if is_empty_list(&config.allowed_ranges) {
