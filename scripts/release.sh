@@ -57,7 +57,9 @@ target="${os}_${arch}"
 if [ -z "$binary" ]; then
   echo "release: cargo build --release (v$version, $target)" >&2
   (cd "$ROOT" && cargo build --release --locked --bin "$BIN_NAME")
-  binary="${CARGO_TARGET_DIR:-$ROOT/target}/release/$BIN_NAME"
+  target_dir="${CARGO_TARGET_DIR:-target}"
+  case "$target_dir" in /*) ;; *) target_dir="$ROOT/$target_dir" ;; esac  # cargo ran in $ROOT
+  binary="$target_dir/release/$BIN_NAME"
 fi
 [ -f "$binary" ] && [ -x "$binary" ] || die "no executable at $binary"
 # An x86-64 ELF executable: magic 7f 45 4c 46, e_machine 0x3e.
