@@ -35,3 +35,15 @@ fn resource_defaults_are_the_documented_ones() {
     let want = Duration::from_secs(defaults::TIMEOUT_MINUTES * 60);
     assert_eq!((d.timeouts.create, d.timeouts.update, d.timeouts.delete), (want, want, want));
 }
+
+#[tokio::test]
+async fn max_retries_default_is_the_documented_one() {
+    // Building the clients needs a region but no network and no credentials.
+    let settings = hybridnet::aws::AwsSettings { region: Some("us-east-1".into()), ..Default::default() };
+    let aws = hybridnet::aws::Aws::new(settings);
+    let clients = match aws.clients().await {
+        Ok(c) => c,
+        Err(e) => panic!("clients: {e}"),
+    };
+    assert_eq!(clients.max_attempts, hybridnet_schema::defaults::MAX_RETRIES + 1);
+}
