@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The demo: real Terraform plans and applies examples/cidr-plan (a valid plan, with
-# its derived routes and security group rules), then plans
-# examples/cidr-plan-rejected and shows the errors Terraform reports.
+# The demo: installs the provider the way the README's Install section tells users to
+# (release archive -> local filesystem mirror -> `terraform init`, no dev_overrides),
+# then real Terraform plans and applies examples/cidr-plan (a valid plan, with its
+# derived routes and security group rules), plans examples/cidr-plan-rejected and shows
+# the errors Terraform reports, and applies examples/cluster-network against a local
+# AWS emulator it starts.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -11,12 +14,20 @@ TF="$(scripts/bootstrap.sh)"
 cargo build --locked --bins --quiet
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
+
+# Package the debug build as a release archive (scripts/release.sh without --binary
+# builds the release binary instead) and put it in a filesystem mirror.
+scripts/release.sh --binary "${CARGO_TARGET_DIR:-$ROOT/target}/debug/terraform-provider-hybridnet" --out "$WORK/dist" \
+  | sed 's/^/  /'
+MIRROR="$WORK/mirror/registry.terraform.io/hybridnet/hybridnet"
+mkdir -p "$MIRROR"
+cp "$WORK"/dist/terraform-provider-hybridnet_*_linux_amd64.zip "$MIRROR/"
 cat > "$WORK/cli.tfrc" <<TFRC
 provider_installation {
-  dev_overrides {
-    "hybridnet/hybridnet" = "$ROOT/target/debug"
+  filesystem_mirror {
+    path    = "$WORK/mirror"
+    include = ["registry.terraform.io/hybridnet/hybridnet"]
   }
-  direct {}
 }
 TFRC
 export TF_CLI_CONFIG_FILE="$WORK/cli.tfrc"
@@ -27,12 +38,12 @@ cp -r examples/cidr-plan "$WORK/valid"
 cp -r examples/cidr-plan-rejected "$WORK/rejected"
 
 echo "=== 1. A valid CIDR plan (examples/cidr-plan) ==="
-(cd "$WORK/valid" && run plan -no-color && run apply -auto-approve -no-color)
+(cd "$WORK/valid" && run init -no-color && run plan -no-color && run apply -auto-approve -no-color)
 
 echo
 echo "=== 2. A rejected CIDR plan (examples/cidr-plan-rejected) ==="
 set +e
-(cd "$WORK/rejected" && run plan -no-color)
+(cd "$WORK/rejected" && "$TF" init -no-color >/dev/null && run plan -no-color)
 status=$?
 set -e
 if [ "$status" -eq 0 ]; then
@@ -55,8 +66,9 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" AWS_ACCESS_KEY_ID=testing AWS_S
 cp -r examples/cluster-network "$WORK/network"
 "$ROOT/.venv/bin/python" scripts/demo_seed.py "$AWS_ENDPOINT_URL" > "$WORK/network/terraform.tfvars.json"
 echo "seeded the emulator: $(tr -d '\n ' < "$WORK/network/terraform.tfvars.json")"
-(cd "$WORK/network" && run apply -auto-approve -no-color && run plan -detailed-exitcode -no-color && run destroy -auto-approve -no-color)
+(cd "$WORK/network" && "$TF" init -no-color >/dev/null && run apply -auto-approve -no-color && run plan -detailed-exitcode -no-color && run destroy -auto-approve -no-color)
 
 echo
+echo "demo: installed from a local mirror with terraform init (lock file: $(grep -c 'h1:' "$WORK/valid/.terraform.lock.hcl") h1: hash);"
 echo "demo: the valid plan applied; the bad one was rejected at plan time (exit $status);"
 echo "demo: hybridnet_cluster_network was created, planned clean and destroyed against the emulator."

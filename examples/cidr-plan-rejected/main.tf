@@ -9,6 +9,6 @@ terraform {
 
 data "hybridnet_cidr_plan" "edge" {
   vpc_cidrs         = ["10.0.0.0/16"]
-  remote_node_cidrs = ["192.168.0.0/22", "100.64.0.0/16"]
-  remote_pod_cidrs  = ["172.16.0.0/16", "192.168.2.0/24"]
+  remote_node_cidrs = ["192.168.0.0/22", "100.64.0.0/16"] # [1] is not RFC 1918
+  remote_pod_cidrs  = ["172.16.0.0/16", "192.168.2.0/24"] # [1] overlaps remote_node_cidrs[0]
 }

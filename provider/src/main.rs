@@ -5,7 +5,31 @@ use std::sync::Arc;
 
 use tfplugin5::handshake::{self, HandshakeError, LaunchEnv};
 
+/// The release version, from the workspace's `Cargo.toml` (what `scripts/release.sh`
+/// names the archives after).
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const USAGE: &str = "usage: terraform-provider-hybridnet [--version]\n\
+    Terraform or OpenTofu starts this plugin itself; see the README's Install section.";
+
 fn main() -> ExitCode {
+    // Terraform starts plugins with no arguments: any argument is a person asking.
+    if let Some(arg) = std::env::args_os().nth(1) {
+        return match arg.to_str() {
+            Some("--version" | "-version" | "-v") => {
+                println!("terraform-provider-hybridnet v{VERSION}");
+                ExitCode::SUCCESS
+            }
+            Some("--help" | "-help" | "-h") => {
+                println!("{USAGE}");
+                ExitCode::SUCCESS
+            }
+            _ => {
+                eprintln!("terraform-provider-hybridnet: unknown argument {arg:?}\n{USAGE}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let env = match LaunchEnv::from_env() {
         Ok(env) => env,
         Err(e @ HandshakeError::NotLaunchedByTerraform) => {
@@ -18,6 +42,7 @@ fn main() -> ExitCode {
         }
     };
     tfplugin5::log::init(&["hybridnet", "tfplugin5"]);
+    tracing::info!(target: "hybridnet::main", version = VERSION, "terraform-provider-hybridnet v{VERSION} starting");
     std::panic::set_hook(Box::new(|info| {
         tracing::error!(target: "hybridnet::panic", panic = %info, "panic");
     }));

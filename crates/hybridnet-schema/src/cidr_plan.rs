@@ -1,5 +1,8 @@
 //! `hybridnet_cidr_plan`: the data source's schema.
 
+use std::net::Ipv4Addr;
+
+use hybridnet_rules::Ipv4Net;
 use tfplugin5::{Attribute, Block, Schema, Type};
 
 /// The data source's type name.
@@ -31,6 +34,31 @@ pub fn firewall_rule_type() -> Type {
     ])
 }
 
+/// The ranges remote CIDRs must lie in when `allowed_ranges` is not set (the RFC 1918
+/// blocks), as the data source fills them in.
+pub fn default_allowed_ranges() -> Vec<Ipv4Net> {
+    hybridnet_rules::rfc1918()
+}
+
+/// How the default service CIDR is chosen, rendered from the rule the provider applies.
+pub fn default_service_cidr_text() -> String {
+    let ten = Ipv4Net::new_assert(Ipv4Addr::new(10, 0, 0, 0), 8);
+    let other = Ipv4Net::new_assert(Ipv4Addr::new(192, 168, 0, 0), 16);
+    format!(
+        "`{}` if any VPC CIDR lies in {ten}, otherwise `{}`",
+        hybridnet_rules::default_service_cidr(&[ten]),
+        hybridnet_rules::default_service_cidr(&[other])
+    )
+}
+
+fn joined(nets: &[Ipv4Net]) -> String {
+    let parts: Vec<String> = nets.iter().map(ToString::to_string).collect();
+    match parts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => parts.join(""),
+    }
+}
+
 pub fn schema() -> Schema {
     let strings = || Type::list(Type::String);
     Schema::new(
@@ -45,10 +73,10 @@ pub fn schema() -> Schema {
             Attribute::required("vpc_cidrs", strings())
                 .description("The VPC's primary and secondary IPv4 CIDRs. They may be public (non-RFC 1918)."),
         )
-        .attribute(Attribute::optional("service_cidr", Type::String).description(
-            "The Kubernetes service IPv4 CIDR. When omitted, EKS's default: 172.20.0.0/16 if any VPC CIDR lies in \
-             10.0.0.0/8, otherwise 10.100.0.0/16.",
-        ))
+        .attribute(Attribute::optional("service_cidr", Type::String).description(&format!(
+            "The Kubernetes service IPv4 CIDR. When omitted, EKS's default: {}.",
+            default_service_cidr_text()
+        )))
         .attribute(
             Attribute::required("remote_node_cidrs", strings())
                 .description("On-premises node CIDRs (RemoteNodeNetwork). At least one."),
@@ -66,30 +94,37 @@ pub fn schema() -> Schema {
             Attribute::optional("webhook_ports", Type::list(Type::Number))
                 .description("Ports of admission webhooks running on hybrid nodes."),
         )
-        .attribute(Attribute::optional_computed("allowed_ranges", strings()).description(
-            "Ranges the remote CIDRs must lie in. Default the RFC 1918 blocks 10.0.0.0/8, 172.16.0.0/12 and \
-             192.168.0.0/16, as the EKS requirements state; widen only where AWS accepts more for your account.",
-        ))
+        .attribute(Attribute::optional_computed("allowed_ranges", strings()).description(&format!(
+            "Ranges the remote CIDRs must lie in. Default the RFC 1918 blocks {}, as the EKS requirements state; \
+             widen only where AWS accepts more for your account (for example `100.64.0.0/10`).",
+            joined(&default_allowed_ranges())
+        )))
         .attribute(
             Attribute::computed("effective_service_cidr", Type::String)
                 .description("`service_cidr`, or EKS's default when it is omitted."),
         )
         .attribute(
             Attribute::computed("warnings", strings())
-                .description("What follows from the inputs that needs attention (e.g. unroutable pod networks)."),
+                .description("What needs attention (for example an unroutable pod network)."),
         )
         .attribute(Attribute::computed("vpc_routes", Type::list(vpc_route_type())).description(
             "Routes the VPC route tables need towards the on-premises gateway: every node CIDR, and every pod \
-             CIDR when pods are routable.",
+             CIDR when pods are routable. `network` is `node` or `pod`.",
         ))
         .attribute(
-            Attribute::computed("cluster_security_group_rules", Type::list(security_group_rule_type()))
-                .description("Rules the EKS cluster security group needs for hybrid nodes."),
+            Attribute::computed("cluster_security_group_rules", Type::list(security_group_rule_type())).description(
+                "Rules for the EKS cluster security group: inbound TCP 443 from node CIDRs and (routable) pod \
+                 CIDRs, outbound TCP 10250 to node CIDRs, outbound webhook ports to (routable) pod CIDRs. \
+                 `direction` is `ingress` or `egress`.",
+            ),
         )
-        .attribute(
-            Attribute::computed("onprem_firewall_rules", Type::list(firewall_rule_type()))
-                .description("Rules the on-premises firewall needs for ongoing cluster operations."),
-        )
+        .attribute(Attribute::computed("onprem_firewall_rules", Type::list(firewall_rule_type())).description(
+            "Rules for the on-premises firewall: kubelet and pods to the EKS cluster IPs on 443, the EKS \
+                 control plane to kubelet on 10250 and to webhooks, DNS among pods, and the AWS endpoints used \
+                 for credentials. `direction` is `inbound` or `outbound`. Destinations that are EKS network \
+                 interfaces read `EKS cluster IPs` (find them with `aws ec2 describe-network-interfaces`, \
+                 description `Amazon EKS <cluster>`). Application ports between pods are yours to add.",
+        ))
         .attribute(
             Attribute::computed("node_address_count", Type::Number).description("Addresses in the remote node CIDRs."),
         )

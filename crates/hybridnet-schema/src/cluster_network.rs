@@ -3,6 +3,8 @@
 use crate::cidr_plan::firewall_rule_type;
 use tfplugin5::{Attribute, Block, Nesting, Schema, Type};
 
+use crate::with_default;
+
 pub const TYPE_NAME: &str = "hybridnet_cluster_network";
 
 pub fn route_type() -> Type {
@@ -23,6 +25,15 @@ fn id_set() -> Type {
     Type::set(Type::String)
 }
 
+/// Defaults `hybridnet_cluster_network` (the resource) fills in when an argument is null.
+pub mod defaults {
+    pub const MANAGE_ATTACHMENT: bool = true;
+    pub const CREATE_ROUTE_TABLE: bool = false;
+    pub const MANAGE_SECURITY_GROUP_RULES: bool = true;
+    /// Each of `timeouts.create`, `update` and `delete`, in minutes.
+    pub const TIMEOUT_MINUTES: u64 = 30;
+}
+
 /// Attributes computed from AWS, shared by the resource and the data source.
 fn computed_attributes(b: Block) -> Block {
     b.attribute(Attribute::computed("vpc_id", Type::String).description("The cluster's VPC."))
@@ -37,10 +48,10 @@ fn computed_attributes(b: Block) -> Block {
             Attribute::computed("route_table_id", Type::String)
                 .description("The dedicated route table, when `create_route_table` is true."),
         )
-        .attribute(
-            Attribute::computed("routes", Type::list(route_type()))
-                .description("The routes to the on-premises gateway, one per route table and remote CIDR."),
-        )
+        .attribute(Attribute::computed("routes", Type::list(route_type())).description(
+            "The routes to the on-premises gateway, one per route table and remote CIDR. `network` is `node` or \
+             `pod`.",
+        ))
         .attribute(Attribute::computed("security_group_rule_ids", strings()).description(
             "IDs of the cluster security group rules that satisfy the requirements (ours, or identical rules that \
              already existed).",
@@ -50,22 +61,30 @@ fn computed_attributes(b: Block) -> Block {
              nodes): the VXLAN peers the on-premises firewall must allow. Empty without that group.",
         ))
         .attribute(Attribute::computed("eks_network_interface_ips", strings()).description(
-            "Private IPs of the network interfaces EKS made for the cluster (\"Amazon EKS <cluster_name>\"): the \
-             EKS cluster IPs the on-premises firewall must allow.",
+            "Private IPs of the network interfaces EKS made for the cluster (described \"Amazon EKS \
+             <cluster_name>\"): the EKS cluster IPs the on-premises firewall must allow.",
         ))
-        .attribute(
-            Attribute::computed("onprem_firewall_rules", Type::list(firewall_rule_type()))
-                .description("Rules the on-premises firewall needs, with the EKS cluster IPs filled in."),
-        )
+        .attribute(Attribute::computed("onprem_firewall_rules", Type::list(firewall_rule_type())).description(
+            "Rules the on-premises firewall needs, as in `hybridnet_cidr_plan`, with the EKS cluster IPs filled in.",
+        ))
 }
 
 pub fn resource_schema() -> Schema {
+    let timeout = |op: &str| {
+        Attribute::optional(op, Type::String).description(&with_default(
+            &format!("How long {op} may wait, as a duration such as `\"45m\"` or `\"1h\"`."),
+            format!("{}m", defaults::TIMEOUT_MINUTES),
+        ))
+    };
     let b = Block::new(
         "Manages the VPC side of Amazon EKS Hybrid Nodes: the transit gateway or virtual private gateway \
          attachment, the VPC routes to the on-premises node and pod CIDRs, and the cluster security group rules.",
     )
     .attribute(Attribute::computed("id", Type::String).description("The cluster name."))
-    .attribute(Attribute::required("cluster_name", Type::String).description("The EKS cluster. Changing it replaces the resource."))
+    .attribute(
+        Attribute::required("cluster_name", Type::String)
+            .description("The EKS cluster. Changing it replaces the resource."),
+    )
     .attribute(Attribute::required("remote_node_cidrs", strings()).description("On-premises node CIDRs."))
     .attribute(Attribute::optional("remote_pod_cidrs", strings()).description("On-premises pod CIDRs."))
     .attribute(crate::pod_network_mode_attribute())
@@ -74,42 +93,59 @@ pub fn resource_schema() -> Schema {
         "With `pod_network_mode = \"gateway\"`: the security group of the EKS Hybrid Nodes gateway nodes, which gets \
          UDP 8472 (VXLAN) inbound from and outbound to each remote node CIDR.",
     ))
-    .attribute(Attribute::optional("transit_gateway_id", Type::String).description("The transit gateway to on premises. Exactly one of this and `vpn_gateway_id`."))
-    .attribute(Attribute::optional("vpn_gateway_id", Type::String).description("The virtual private gateway to on premises."))
+    .attribute(
+        Attribute::optional("transit_gateway_id", Type::String)
+            .description("The transit gateway to on premises. Exactly one of this and `vpn_gateway_id`."),
+    )
+    .attribute(
+        Attribute::optional("vpn_gateway_id", Type::String).description("The virtual private gateway to on premises."),
+    )
     .attribute(Attribute::optional("attachment_subnet_ids", id_set()).description(
-        "Subnets for the transit gateway VPC attachment: at least two, in two Availability Zones, in the cluster's VPC.",
+        "Subnets for the transit gateway VPC attachment: at least two, in two Availability Zones, in the cluster's \
+         VPC.",
     ))
-    .attribute(Attribute::optional_computed("manage_attachment", Type::Bool).description(
-        "Create and delete the attachment (default true). When false, an existing attachment is required and left alone.",
-    ))
-    .attribute(Attribute::optional("route_table_ids", id_set()).description("Existing route tables that get the routes."))
-    .attribute(Attribute::optional_computed("create_route_table", Type::Bool).description(
-        "Create a dedicated route table with the routes (default false).",
-    ))
-    .attribute(Attribute::optional("route_table_subnet_ids", id_set()).description(
-        "Subnets to associate with the dedicated route table.",
-    ))
-    .attribute(Attribute::optional_computed("manage_security_group_rules", Type::Bool).description(
-        "Manage the cluster security group rules for the remote CIDRs (default true).",
-    ))
-    .attribute(Attribute::optional_computed("security_group_id", Type::String).description(
-        "The security group for the rules; default the cluster security group EKS reports.",
-    ))
-    .attribute(Attribute::optional("webhook_ports", Type::list(Type::Number)).description(
-        "Ports of webhooks on hybrid nodes: egress rules to the pod CIDRs.",
-    ))
-    .attribute(Attribute::optional("tags", Type::Map(Box::new(Type::String))).description(
-        "Tags for every object the resource creates that can carry tags.",
-    ))
+    .attribute(Attribute::optional_computed("manage_attachment", Type::Bool).description(&with_default(
+        "Create and delete the attachment. When `false`, an existing attachment is required and left alone.",
+        defaults::MANAGE_ATTACHMENT,
+    )))
+    .attribute(
+        Attribute::optional("route_table_ids", id_set()).description("Existing route tables that get the routes."),
+    )
+    .attribute(
+        Attribute::optional_computed("create_route_table", Type::Bool).description(&with_default(
+            "Create a dedicated route table with the routes.",
+            defaults::CREATE_ROUTE_TABLE,
+        )),
+    )
+    .attribute(
+        Attribute::optional("route_table_subnet_ids", id_set())
+            .description("Subnets to associate with the dedicated route table."),
+    )
+    .attribute(Attribute::optional_computed("manage_security_group_rules", Type::Bool).description(&with_default(
+        "Manage the cluster security group rules for the remote CIDRs.",
+        defaults::MANAGE_SECURITY_GROUP_RULES,
+    )))
+    .attribute(
+        Attribute::optional_computed("security_group_id", Type::String)
+            .description("The security group for the rules. Default the cluster security group EKS reports."),
+    )
+    .attribute(
+        Attribute::optional("webhook_ports", Type::list(Type::Number))
+            .description("Ports of webhooks running on hybrid nodes: egress rules to the pod CIDRs."),
+    )
+    .attribute(
+        Attribute::optional("tags", Type::Map(Box::new(Type::String)))
+            .description("Tags for every object the resource creates that can carry tags."),
+    )
     .block(
         "timeouts",
         Nesting::Single,
         0,
         0,
         Block::new("How long to wait for the attachment.")
-            .attribute(Attribute::optional("create", Type::String).description("Default 30m."))
-            .attribute(Attribute::optional("update", Type::String).description("Default 30m."))
-            .attribute(Attribute::optional("delete", Type::String).description("Default 30m.")),
+            .attribute(timeout("create"))
+            .attribute(timeout("update"))
+            .attribute(timeout("delete")),
     );
     Schema::new(0, computed_attributes(b))
 }
@@ -123,11 +159,11 @@ pub fn data_source_schema() -> Schema {
     .attribute(Attribute::required("cluster_name", Type::String).description("The EKS cluster."))
     .attribute(
         Attribute::optional_computed("remote_node_cidrs", strings())
-            .description("Node CIDRs to check; default the cluster's remote node networks."),
+            .description("Node CIDRs to check. Default the cluster's remote node networks."),
     )
     .attribute(
         Attribute::optional_computed("remote_pod_cidrs", strings())
-            .description("Pod CIDRs to check; default the cluster's remote pod networks."),
+            .description("Pod CIDRs to check. Default the cluster's remote pod networks."),
     )
     .attribute(crate::pod_network_mode_attribute())
     .attribute(crate::pod_network_routable_attribute())
@@ -136,21 +172,23 @@ pub fn data_source_schema() -> Schema {
     ))
     .attribute(
         Attribute::optional_computed("security_group_id", Type::String)
-            .description("Security group to check; default the cluster security group."),
+            .description("Security group to check. Default the cluster security group."),
     )
     .attribute(Attribute::optional("webhook_ports", Type::list(Type::Number)).description(
         "Ports of admission webhooks running on hybrid nodes: their outbound rules to the pod CIDRs are checked \
          too, as the resource would create them.",
     ))
     .attribute(Attribute::optional_computed("route_table_ids", strings()).description(
-        "Route tables to check; default those with routes for the remote CIDRs, else the VPC's main route table.",
+        "Route tables to check. Default those with routes for the remote CIDRs, else the VPC's main route table.",
     ))
     .attribute(
         Attribute::computed("gateway_id", Type::String)
             .description("The transit or virtual private gateway the routes use."),
     )
     .attribute(Attribute::computed("missing", strings()).description(
-        "What the requirements need but AWS lacks: routes, security group rules, the attachment, DNS settings.",
+        "What the requirements need but AWS lacks (routes, security group rules, the attachment, DNS settings): \
+         exactly what the resource would create. A security group rule counts as present only when an identical \
+         rule exists.",
     ));
     Schema::new(0, computed_attributes(b))
 }

@@ -9,6 +9,7 @@
 use std::net::Ipv4Addr;
 
 use hybridnet_rules::{self as cidr, Cni, Ipv4Net, Network, PodNetworkMode, RemoteCidr};
+use hybridnet_schema::cidr_plan::default_allowed_ranges;
 use hybridnet_schema::list_attr;
 
 use crate::args::{read_cidr_list, read_pod_network_mode, read_port_list, ListArg};
@@ -222,7 +223,7 @@ fn read_inputs(config: &CidrPlanModel, diags: &mut Diagnostics) -> Inputs {
     let webhook_ports = read_port_list(&config.webhook_ports, diags);
 
     let (allowed, allowed_is_default) = if config.allowed_ranges.is_null() {
-        (ListArg::Known(cidr::rfc1918().into_iter().enumerate().map(|(i, n)| (i, Some(n))).collect()), true)
+        (ListArg::Known(default_allowed_ranges().into_iter().enumerate().map(|(i, n)| (i, Some(n))).collect()), true)
     } else {
         let a = read_cidr_list(&config.allowed_ranges, "allowed_ranges", diags);
         if is_empty_list(&config.allowed_ranges) {

@@ -1,6 +1,7 @@
 //! PlanResourceChange: defaults, replacement, plan-time checks against AWS, and the
 //! computed values that are known now (planned known) or only after apply (unknown).
 
+use hybridnet_schema::cluster_network::defaults;
 use tfplugin5::typed::{PlanRequest, PlanResponse, Tf};
 use tfplugin5::{AttrPath, Diagnostics};
 
@@ -17,9 +18,9 @@ use hybridnet_rules::PodNetworkMode;
 /// pod network mode and its deprecated boolean are filled from each other.
 pub fn fill_defaults(m: &mut ClusterNetworkModel) {
     for (field, default) in [
-        (&mut m.manage_attachment, true),
-        (&mut m.create_route_table, false),
-        (&mut m.manage_security_group_rules, true),
+        (&mut m.manage_attachment, defaults::MANAGE_ATTACHMENT),
+        (&mut m.create_route_table, defaults::CREATE_ROUTE_TABLE),
+        (&mut m.manage_security_group_rules, defaults::MANAGE_SECURITY_GROUP_RULES),
     ] {
         if field.is_null() {
             *field = Tf::Known(default);
