@@ -51,3 +51,15 @@ async fn max_retries_default_is_the_documented_one() {
     };
     assert_eq!(clients.max_attempts, hybridnet_schema::defaults::MAX_RETRIES + 1);
 }
+
+#[tokio::test]
+async fn the_largest_max_retries_gets_every_retry() {
+    let settings =
+        hybridnet::aws::AwsSettings { region: Some("us-east-1".into()), max_retries: Some(25), ..Default::default() };
+    let aws = hybridnet::aws::Aws::new(settings);
+    let clients = match aws.clients().await {
+        Ok(c) => c,
+        Err(e) => panic!("clients: {e}"),
+    };
+    assert_eq!(clients.max_attempts, 26, "max_retries = 25 means 25 retries after the first attempt");
+}

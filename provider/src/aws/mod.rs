@@ -414,7 +414,7 @@ impl Aws {
 }
 
 async fn build_clients(s: &AwsSettings) -> Result<Clients, AwsError> {
-    let attempts = s.max_retries.unwrap_or(5).saturating_add(1).clamp(1, 25);
+    let attempts = s.max_retries.unwrap_or(5).saturating_add(1).clamp(1, 26); // max_retries is at most 25: 26 attempts
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(attempts).with_max_backoff(Duration::from_secs(20)))
         .timeout_config(
