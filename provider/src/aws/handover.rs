@@ -88,15 +88,7 @@ impl Handover {
         group_id: &str,
         phase: Phase,
     ) -> Result<Vec<SgRule>, AwsError> {
-        let handed = lock(&self.rules).remove(group_id).filter(|_| phase.uses_handover());
-        let rules = match handed {
-            Some(r) => r,
-            None => ec2::find_security_group_rules(ec2, group_id).await?,
-        };
-        if phase.leaves_handover() {
-            lock(&self.rules).insert(group_id.to_string(), rules.clone());
-        }
-        Ok(rules)
+        hand(&self.rules, group_id.to_string(), phase, ec2::find_security_group_rules(ec2, group_id)).await
     }
 
     /// The attachment of `vpc_id` to `gateway`, as [`ec2::find_attachment`] reports it.
@@ -108,19 +100,9 @@ impl Handover {
         phase: Phase,
     ) -> Result<Option<Attachment>, AwsError> {
         let key = (gateway.to_string(), vpc_id.to_string());
-        let handed = lock(&self.attachments).remove(&key).filter(|_| phase.uses_handover());
-        let found = match handed {
-            Some(a) => a,
-            None => ec2::find_attachment(ec2, gateway, vpc_id).await?,
-        };
-        if phase.leaves_handover() {
-            lock(&self.attachments).insert(key, found.clone());
-        }
-        Ok(found)
+        hand(&self.attachments, key, phase, ec2::find_attachment(ec2, gateway, vpc_id)).await
     }
-}
 
-impl Handover {
     /// The network interfaces in security group `group_id`.
     pub async fn interfaces(
         &self,
@@ -128,16 +110,28 @@ impl Handover {
         group_id: &str,
         phase: Phase,
     ) -> Result<Vec<Interface>, AwsError> {
-        let handed = lock(&self.interfaces).remove(group_id).filter(|_| phase.uses_handover());
-        let found = match handed {
-            Some(i) => i,
-            None => ec2::find_interfaces_in_group(ec2, group_id).await?,
-        };
-        if phase.leaves_handover() {
-            lock(&self.interfaces).insert(group_id.to_string(), found.clone());
-        }
-        Ok(found)
+        hand(&self.interfaces, group_id.to_string(), phase, ec2::find_interfaces_in_group(ec2, group_id)).await
     }
+}
+
+/// One read of one object: what the phase before left under `key` (when `phase` uses
+/// it), else `read` (a future not polled unless needed); left for the next phase when
+/// `phase` leaves one.
+async fn hand<K: std::hash::Hash + Eq, V: Clone>(
+    map: &Mutex<HashMap<K, V>>,
+    key: K,
+    phase: Phase,
+    read: impl std::future::Future<Output = Result<V, AwsError>>,
+) -> Result<V, AwsError> {
+    let handed = lock(map).remove(&key).filter(|_| phase.uses_handover());
+    let value = match handed {
+        Some(v) => v,
+        None => read.await?,
+    };
+    if phase.leaves_handover() {
+        lock(map).insert(key, value.clone());
+    }
+    Ok(value)
 }
 
 #[cfg(test)]
