@@ -40,10 +40,12 @@ if [ "${RENDER_ONLY:-0}" != 1 ]; then
       awk '
         /time:/ {
           name=$1; if (name == "time:") name=prev;
+          # The "change:" block against the previous run is not a benchmark of its own.
+          if (name == "change:") { pending=""; next }
           match($0, /\[[^]]*\]/); t=substr($0, RSTART+1, RLENGTH-2); split(t, a, " ");
           med=a[3] " " a[4]; pending=name; times[name]=med; next
         }
-        /thrpt:/ { match($0, /\[[^]]*\]/); t=substr($0, RSTART+1, RLENGTH-2); split(t, a, " "); thr[pending]=a[3] " " a[4]; next }
+        /thrpt:/ { if (pending == "") next; match($0, /\[[^]]*\]/); t=substr($0, RSTART+1, RLENGTH-2); split(t, a, " "); thr[pending]=a[3] " " a[4]; next }
         NF==1 { prev=$1 }
         END { for (n in times) printf "| %s | %s | %s |\n", n, times[n], (n in thr ? thr[n] : "") }
       ' "$raw" | sort -t/ -k1,2 -k3n
