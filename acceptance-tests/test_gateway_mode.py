@@ -238,3 +238,22 @@ output "p" {{
     vxlan = [(x["direction"], x["source"], x["destination"]) for x in out["onprem_firewall_rules"]
              if x["port"] == 8472]
     assert vxlan == [("outbound", NODE_CIDR, "gateway node IPs"), ("inbound", "gateway node IPs", NODE_CIDR)]
+
+
+def test_a_gateway_group_without_gateway_mode_is_an_error_in_resource_and_audit(tf_aws, aws, seeded):
+    s = seeded
+    group = gateway_group(aws, s)
+    audit = f"""provider "hybridnet" {{}}
+
+data "hybridnet_cluster_network" "audit" {{
+  cluster_name              = "{s.cluster_name}"
+  gateway_security_group_id = "{group}"
+}}
+"""
+    for config, address in ((resource_hcl(network_args(s, "tgw", gateway_security_group_id=group)), ADDR),
+                            (audit, "data.hybridnet_cluster_network.audit")):
+        tf_aws.write(config)
+        p = tf_aws.plan()
+        errs = [(e.get("address"), e["summary"], e["snippet"]["code"].strip().split()[0]) for e in p.errors()]
+        assert errs == [(address, "Gateway security group without the gateway", "gateway_security_group_id")], errs
+    assert not rules_in(aws, group) & VXLAN

@@ -177,6 +177,32 @@ pub fn read_pod_network_mode(
     }
 }
 
+/// The pod network arguments every cluster type takes: the mode (see
+/// [`read_pod_network_mode`]) and `gateway_security_group_id`, which only gateway mode
+/// uses (an error on it otherwise).
+pub fn read_pod_network(
+    mode: &Tf<String>,
+    routable: &Tf<bool>,
+    gateway_security_group_id: &Tf<String>,
+    diags: &mut Diagnostics,
+) -> Option<cidr::PodNetworkMode> {
+    let m = read_pod_network_mode(mode, routable, diags);
+    if let (Some(m), true) = (m, gateway_security_group_id.is_known()) {
+        if m != cidr::PodNetworkMode::Gateway {
+            diags.error(
+                "Gateway security group without the gateway",
+                format!(
+                    "gateway_security_group_id is for the EKS Hybrid Nodes gateway, but pod_network_mode is {:?}. Set \
+                     pod_network_mode = \"gateway\", or remove gateway_security_group_id.",
+                    m.as_str()
+                ),
+                Some(AttrPath::attr("gateway_security_group_id")),
+            );
+        }
+    }
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,5 +268,25 @@ mod tests {
         assert_eq!(m, None);
         assert_eq!(d, vec![(true, "Invalid pod network mode".to_string(), "pod_network_mode".to_string())]);
         assert_eq!(read(Tf::Unknown, Tf::Null).0, None);
+    }
+
+    #[test]
+    fn a_gateway_group_needs_gateway_mode() {
+        let mut d = Diagnostics::new();
+        let sg = Tf::Known("sg-1".to_string());
+        assert_eq!(
+            read_pod_network(&Tf::Known("gateway".into()), &Tf::Null, &sg, &mut d),
+            Some(cidr::PodNetworkMode::Gateway)
+        );
+        assert!(d.0.is_empty(), "{:?}", d.0);
+        read_pod_network(&Tf::Null, &Tf::Null, &sg, &mut d);
+        let got: Vec<(String, String)> =
+            d.0.iter()
+                .map(|x| (x.summary.clone(), x.path.as_ref().map(ToString::to_string).unwrap_or_default()))
+                .collect();
+        assert_eq!(
+            got,
+            vec![("Gateway security group without the gateway".to_string(), "gateway_security_group_id".to_string())]
+        );
     }
 }

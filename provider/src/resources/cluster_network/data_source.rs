@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::args::{cidr_list, read_pod_network_mode, read_port_list, unique};
+use crate::args::{cidr_list, read_pod_network, read_port_list, unique};
 use crate::aws::ConfiguredAws;
 use crate::aws::{ec2, Aws};
 use crate::data_sources::cidr_plan::FirewallRuleModel;
@@ -115,6 +115,17 @@ fn parse_cidrs(attr: &str, list: &[String], diags: &mut Diagnostics) -> Vec<cidr
 
 /// ReadDataSource: the cluster's networking as AWS has it, and what is missing.
 pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<ClusterNetworkAuditModel>, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let mode = read_pod_network(
+        &config.pod_network_mode,
+        &config.pod_network_routable,
+        &config.gateway_security_group_id,
+        &mut diags,
+    )
+    .unwrap_or_default();
+    if diags.has_errors() {
+        return (None, diags);
+    }
     let clients = match aws.clients().await {
         Ok(c) => c,
         Err(e) => return (None, aws_diag(&e, None)),
@@ -126,9 +137,6 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
         Ok(None) => return (None, cluster_not_found(&name, &clients.region)),
         Err(e) => return (None, aws_diag(&clients.explain(e), None)),
     };
-    let mut diags = Diagnostics::new();
-    let mode =
-        read_pod_network_mode(&config.pod_network_mode, &config.pod_network_routable, &mut diags).unwrap_or_default();
     let gateway_group = config.gateway_security_group_id.known().cloned().filter(|_| mode == PodNetworkMode::Gateway);
     let nodes_s = or_default(&config.remote_node_cidrs, &ctx.cluster.remote_node_cidrs);
     let pods_s = or_default(&config.remote_pod_cidrs, &ctx.cluster.remote_pod_cidrs);

@@ -19,20 +19,12 @@ pub fn validate(config: &ClusterNetworkModel) -> Diagnostics {
             }
         }
     }
-    let mode = crate::args::read_pod_network_mode(&config.pod_network_mode, &config.pod_network_routable, &mut diags);
-    if let (Some(m), true) = (mode, config.gateway_security_group_id.is_known()) {
-        if m != hybridnet_rules::PodNetworkMode::Gateway {
-            diags.error(
-                "Gateway security group without the gateway",
-                format!(
-                    "gateway_security_group_id is for the EKS Hybrid Nodes gateway, but pod_network_mode is {:?}. Set \
-                     pod_network_mode = \"gateway\", or remove gateway_security_group_id.",
-                    m.as_str()
-                ),
-                Some(AttrPath::attr("gateway_security_group_id")),
-            );
-        }
-    }
+    crate::args::read_pod_network(
+        &config.pod_network_mode,
+        &config.pod_network_routable,
+        &config.gateway_security_group_id,
+        &mut diags,
+    );
     let (tgw, vgw) = (&config.transit_gateway_id, &config.vpn_gateway_id);
     if !tgw.is_unknown() && !vgw.is_unknown() {
         match (tgw.is_known(), vgw.is_known()) {
