@@ -29,6 +29,7 @@ import pytest
 from botocore.config import Config
 
 from conftest import TerraformWorkdir
+from fault_proxy import FaultProxy
 from seed import Seed, seed_cluster_network
 
 REGION = "us-east-1"
@@ -183,6 +184,27 @@ def tf_aws(tmp_path: Path, terraform_bin: str, provider_dir: Path, aws_env: dict
     work = tmp_path / "config"
     work.mkdir()
     return TerraformWorkdir(work, terraform_bin, provider_dir, extra_env=aws_env)
+
+
+@pytest.fixture(scope="session")
+def proxy(moto_server: MotoServer) -> FaultProxy:
+    """The counting, fault-injecting, answer-rewriting proxy in front of moto (one per
+    session; every test that uses it starts from `configure()`, which resets it)."""
+    p = FaultProxy(moto_server.url).start()
+    try:
+        yield p
+    finally:
+        p.stop()
+
+
+@pytest.fixture
+def tfp(tmp_path: Path, terraform_bin: str, provider_dir: Path, proxy: FaultProxy) -> TerraformWorkdir:
+    """Terraform whose provider talks to AWS through the proxy (faults and rewriting off
+    to begin with)."""
+    proxy.configure(seed=0, rate=0.0)
+    work = tmp_path / "config"
+    work.mkdir()
+    return TerraformWorkdir(work, terraform_bin, provider_dir, extra_env=terraform_env_for(proxy.url))
 
 
 # ---------------------------------------------------------------- reading AWS state back

@@ -24,8 +24,8 @@ import pytest
 
 from conftest import TerraformWorkdir, highlighted
 from fault_proxy import FaultProxy, set_field_after
-from moto_server import (aws, moto_server, routes_of, rule_rows, seeded,  # noqa: F401
-                         terraform_env_for, tgw_attachments, vgw_attachment_state)
+from moto_server import (aws, moto_server, proxy, routes_of, rule_rows, seeded,  # noqa: F401
+                         terraform_env_for, tfp, tgw_attachments, vgw_attachment_state)
 from seed import NODE_CIDR, POD_CIDR, Seed
 from test_cluster_network import (ADDR, changes_text, destroy, diag_text, expected_rules, network_args, ok,
                                   plan_exit, planned_actions, resource_hcl, state_list, state_values)
@@ -40,24 +40,6 @@ TERMINAL = ["failed", "failing", "rejected", "rejecting"]
 
 
 # ---------------------------------------------------------------- fixtures
-
-@pytest.fixture(scope="module")
-def proxy(moto_server) -> FaultProxy:
-    p = FaultProxy(moto_server.url).start()
-    try:
-        yield p
-    finally:
-        p.stop()
-
-
-@pytest.fixture
-def tfp(tmp_path: Path, terraform_bin: str, provider_dir: Path, proxy: FaultProxy) -> TerraformWorkdir:
-    """Terraform whose provider talks to AWS through the proxy (no rewriting to begin with)."""
-    proxy.configure(seed=0, rate=0.0)
-    work = tmp_path / "config"
-    work.mkdir()
-    return TerraformWorkdir(work, terraform_bin, provider_dir, extra_env=terraform_env_for(proxy.url))
-
 
 # ---------------------------------------------------------------- rewriting moto's answers
 

@@ -39,8 +39,8 @@ import pytest
 
 from conftest import hcl, Result, TerraformWorkdir
 from fault_proxy import FaultProxy, is_mutation, kill_provider_of
-from moto_server import (AwsSession, aws, closed_port, moto_server, routes_of, rule_rows, seeded,  # noqa: F401
-                         terraform_env_for, tgw_attachments, vgw_attachment_state)
+from moto_server import (AwsSession, aws, closed_port, moto_server, proxy, routes_of, rule_rows,  # noqa: F401
+                         seeded, terraform_env_for, tfp, tgw_attachments, vgw_attachment_state)
 from seed import NODE_CIDR, POD_CIDR, Seed, set_remote_networks
 
 # ---------------------------------------------------------------- parameters
@@ -372,26 +372,6 @@ def figures():
     yield f
     if REPORT:
         f.write(REPORT)
-
-
-# ---------------------------------------------------------------- fixtures
-
-@pytest.fixture(scope="session")
-def proxy(moto_server) -> FaultProxy:
-    p = FaultProxy(moto_server.url).start()
-    try:
-        yield p
-    finally:
-        p.stop()
-
-
-@pytest.fixture
-def tfp(tmp_path: Path, terraform_bin: str, provider_dir: Path, proxy: FaultProxy) -> TerraformWorkdir:
-    """Terraform whose provider talks to AWS through the fault proxy (faults off to begin with)."""
-    proxy.configure(seed=0, rate=0.0)
-    work = tmp_path / "config"
-    work.mkdir()
-    return TerraformWorkdir(work, terraform_bin, provider_dir, extra_env=terraform_env_for(proxy.url))
 
 
 def setup_apply(tf: TerraformWorkdir, proxy: FaultProxy) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import hcl, TerraformWorkdir
 from fault_proxy import FaultProxy
-from moto_server import (aws, moto_server, routes_of, rule_rows, seeded,  # noqa: F401
+from moto_server import (aws, moto_server, proxy, tfp, routes_of, rule_rows, seeded,  # noqa: F401
                          terraform_env_for, tgw_attachments)
 from seed import Seed, set_remote_networks
 
@@ -42,17 +42,6 @@ def config(s: Seed, nodes: list[str], pods: list[str], tables: list[str]) -> str
             "route_table_ids": tables, "security_group_id": s.security_group_id, "webhook_ports": [9443]}
     body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items())
     return f'provider "hybridnet" {{}}\n\nresource "hybridnet_cluster_network" "this" {{\n{body}\n}}\n'
-
-
-@pytest.fixture
-def counted(tmp_path: Path, terraform_bin: str, provider_dir: Path, moto_server) -> tuple:
-    p = FaultProxy(moto_server.url).start()
-    try:
-        work = tmp_path / "config"
-        work.mkdir()
-        yield p, TerraformWorkdir(work, terraform_bin, provider_dir, extra_env=terraform_env_for(p.url))
-    finally:
-        p.stop()
 
 
 def phase(proxy: FaultProxy, tf: TerraformWorkdir, args: tuple, expect_rc: int = 0) -> dict[str, int]:
@@ -135,9 +124,8 @@ def besides_routes(ops: dict[str, int]) -> int:
 
 
 @pytest.mark.parametrize("n", [3, 12])
-def test_requests_per_phase(counted, seeded: Seed, aws, n: int) -> None:  # noqa: F811
-    proxy, tf = counted
-    got = run_phases(proxy, tf, seeded, aws.ec2, aws.eks, n)
+def test_requests_per_phase(tfp, proxy, seeded: Seed, aws, n: int) -> None:  # noqa: F811
+    got = run_phases(proxy, tfp, seeded, aws.ec2, aws.eks, n)
     report = os.environ.get("HYBRIDNET_COUNT_REPORT")
     if report:
         Path(report).write_text(json.dumps(got, indent=2, sort_keys=True))
