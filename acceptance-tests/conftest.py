@@ -89,6 +89,22 @@ CLIS = ("terraform", "tofu")
 both_clis = pytest.mark.parametrize("cli", CLIS, indirect=True)
 
 
+def over_clis(argnames: str, cases: list, ids: list[str] | None = None, tofu: tuple[str, ...] | None = None):
+    """Parametrize `cli` together with `argnames`: every case under Terraform, and the
+    cases whose id is in `tofu` (default: all) under OpenTofu too, so the OpenTofu runs
+    stay a lean core set. Ids are `terraform-<id>` and `tofu-<id>`."""
+    ids = ids or [str(c) for c in cases]
+    several = "," in argnames
+    params = []
+    for name in CLIS:
+        for case, case_id in zip(cases, ids):
+            if name == "tofu" and tofu is not None and case_id not in tofu:
+                continue
+            values = tuple(case) if several else (case,)
+            params.append(pytest.param(name, *values, id=f"{name}-{case_id}"))
+    return pytest.mark.parametrize(f"cli,{argnames}", params, indirect=["cli"])
+
+
 @dataclass
 class Result:
     args: list[str]
