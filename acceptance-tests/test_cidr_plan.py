@@ -232,12 +232,13 @@ variable "pod" { type = string }
     assert tf.outputs()["plan"]["vpc_routes"][-1] == {"destination_cidr": "172.16.0.0/16", "network": "pod"}
 
 
+@both_clis
 def test_tf_log_debug_shows_provider_logs(tf):
     tf.write(VALID)
     r = tf.run("plan", "-no-color", env={"TF_LOG": "debug"})
     assert r.ok, r.stderr[-2000:]
     ours = [line for line in r.stderr.splitlines() if "provider.terraform-provider-hybridnet:" in line]
-    # Terraform parsed our JSON lines: levels and messages, not raw JSON.
+    # The CLI parsed our JSON lines: levels and messages, not raw JSON (OpenTofu as Terraform).
     assert any("[INFO]  provider.terraform-provider-hybridnet: plugin serving:" in line for line in ours), ours
     assert any("[DEBUG] provider.terraform-provider-hybridnet: request:" in line and "rpc=ReadDataSource" in line
                for line in ours), ours
