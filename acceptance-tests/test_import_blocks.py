@@ -18,7 +18,7 @@ import re
 import pytest
 
 from moto_server import aws, aws_env, moto_server, seeded, tf_aws  # noqa: F401
-from test_cluster_network import (ADDR, apply, assert_aws_matches, assert_clean, changes_text, network_args, ok,
+from test_cluster_network import (ADDR, assert_aws_matches, assert_clean, changes_text, network_args, ok,
                                   resource_hcl, route_set, state_list, state_values)
 
 # These tests need import blocks: OpenTofu's CLI (the `cli` fixture's "tofu" case).
