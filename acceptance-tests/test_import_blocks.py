@@ -103,7 +103,8 @@ def hcl_list(values: list) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
-GENERATE_CASES = ["tgw", "vgw", "gateway-mode", "dedicated-route-table", "unmanaged-rules", "no-pod-cidrs"]
+GENERATE_CASES = ["tgw", "vgw", "gateway-mode", "dedicated-route-table", "unroutable", "unmanaged-rules",
+                  "no-pod-cidrs"]
 
 
 def generate_case(case: str, s, aws) -> tuple[dict, dict]:
@@ -120,6 +121,10 @@ def generate_case(case: str, s, aws) -> tuple[dict, dict]:
     if case == "dedicated-route-table":
         return network_args(s, "tgw", route_table_ids=None, create_route_table=True,
                             route_table_subnet_ids=[s.subnet_a2]), {}
+    if case == "unroutable":
+        # Webhook ports live only in the egress rules to the pod CIDRs, which an unroutable
+        # pod network does not get.
+        return network_args(s, "tgw", pod_network_mode="unroutable"), {"webhook_ports": None}
     if case == "unmanaged-rules":
         # No rules of ours exist: the security group, the webhook ports and the tags (read
         # from our rules) cannot be read back.
