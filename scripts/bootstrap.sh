@@ -40,7 +40,7 @@ fi
 TOFU_MOD="$ROOT/tools/opentofu"
 TOFU="$VENV/bin/tofu"
 TOFU_NOTE="$VENV/tofu-not-built.txt"
-# -trimpath: no local paths in the binary; -s -w: no symbol/DWARF tables (161 MB -> ~100 MB,
+# -trimpath: no local paths in the binary; -s -w: no symbol/DWARF tables (161 MB -> 115 MB,
 # faster link); version.dev=no: reports 1.12.6 like a release, not 1.12.6-dev.
 TOFU_LDFLAGS="-s -w -X github.com/opentofu/opentofu/version.dev=no"
 tofu_not_built() {
@@ -59,7 +59,7 @@ else
   gover="$(GOTOOLCHAIN=local go env GOVERSION 2>/dev/null || true)"
   case "$gover" in
     go1.2[6-9]*|go1.[3-9][0-9]*) ;;
-    *) tofu_not_built "Go $gover is too old: tools/opentofu (OpenTofu v1.12.6) needs Go 1.26+"; gover="" ;;
+    *) tofu_not_built "Go $gover is too old: tools/opentofu (OpenTofu v1.12.6) needs Go 1.26.6+ (tools/opentofu/go.mod)"; gover="" ;;
   esac
   if [ -n "$gover" ]; then
     want="$(cat "$TOFU_MOD/go.mod" "$TOFU_MOD/go.sum" | sha256sum | cut -d' ' -f1) $gover $TOFU_LDFLAGS"
