@@ -41,7 +41,7 @@ fn networks_parameter() -> FunctionParameter {
             Type::String => "String".to_string(),
             other => other.to_string(),
         };
-        let _ = write!(text, "\n  - `{}` ({ty}, {kind}) {}", a.name, a.description);
+        let _ = write!(text, "\n   - `{}` ({ty}, {kind}) {}", a.name, a.description);
     }
     FunctionParameter::new("networks", Type::Dynamic).description(&text)
 }
