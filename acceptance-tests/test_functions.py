@@ -28,6 +28,12 @@ VALIDATION = EXAMPLES / "cidr_problems" / "variable-validation.tf"
 FIREWALL = EXAMPLES / "onprem_firewall_rules" / "output.tf"
 
 
+def line_of(path: Path, needle: str) -> int:
+    hits = [i + 1 for i, line in enumerate(path.read_text().splitlines()) if needle in line]
+    assert len(hits) == 1, (needle, hits)
+    return hits[0]
+
+
 @pytest.fixture(scope="session")
 def tofu_bin() -> str:
     """OpenTofu; a local stand-in for the shared conftest fixture of the same name."""
@@ -69,9 +75,10 @@ def test_variable_validation_rejects_a_bad_cidr_at_plan(tofu):
     # The message the module wrote from the function's problems: the element, the
     # data source's summary, and the CIDRs involved.
     assert "remote_pod_cidrs[1] (10.0.4.0/24) overlaps the VPC CIDR 10.0.0.0/16" in e["detail"], e["detail"]
-    # It points at the variable: its value in terraform.tfvars.
-    assert e["range"]["filename"] == "terraform.tfvars", e
-    assert highlighted(e).startswith("{"), e
+    # It points at the variable (OpenTofu 1.12 underlines its declaration).
+    assert e["range"]["filename"] == "main.tf", e
+    assert e["range"]["start"]["line"] == 7, e
+    assert highlighted(e) == 'variable "networks"', e
 
     # Good networks plan cleanly.
     (tofu.dir / "terraform.tfvars").write_text(tfvars({
@@ -127,8 +134,9 @@ def test_a_bad_argument_is_a_function_error_naming_it(tofu):
     e = errs[0]
     assert e["summary"] == "Invalid function argument", e
     assert 'Invalid value for "networks" parameter: vpc_cidr: is not an attribute this argument takes' in e["detail"], e
-    # Underlined: the argument itself.
-    assert "vpc_cidr" in (highlighted(e) or ""), e
+    # Underlined: the argument itself (the object, from its opening brace).
+    assert (highlighted(e) or "").startswith("{"), e
+    assert e["range"]["start"]["line"] == line_of(tofu.dir / "main.tf", "cidr_problems({"), e
 
     # Networks with problems are an error of onprem_firewall_rules, on the argument.
     tofu.write("""
