@@ -159,10 +159,7 @@ pub fn function_to_proto(f: &FunctionSignature) -> pb::Function {
 }
 
 pub fn function_error_to_proto(e: &FunctionError) -> pb::FunctionError {
-    pb::FunctionError {
-        text: e.text.clone(),
-        function_argument: e.argument.and_then(|i| i64::try_from(i).ok()),
-    }
+    pb::FunctionError { text: e.text.clone(), function_argument: e.argument.and_then(|i| i64::try_from(i).ok()) }
 }
 
 #[cfg(test)]

@@ -28,7 +28,13 @@ pub struct FunctionParameter {
 impl FunctionParameter {
     /// A parameter that takes known, non-null values of type `ty`.
     pub fn new(name: &str, ty: Type) -> Self {
-        FunctionParameter { name: name.to_string(), ty, allow_null: false, allow_unknown: false, description: String::new() }
+        FunctionParameter {
+            name: name.to_string(),
+            ty,
+            allow_null: false,
+            allow_unknown: false,
+            description: String::new(),
+        }
     }
 
     pub fn description(mut self, text: &str) -> Self {

@@ -117,10 +117,12 @@ mod tests {
         assert_eq!(p.get_attr("index").and_then(Value::as_i64), Some(1));
         assert_eq!(p.get_attr("cidr").and_then(Value::as_str), Some("10.0.4.0/24"));
         // The very diagnostic the data source reports.
-        let mut m = CidrPlanModel::default();
-        m.vpc_cidrs = Tf::Known(vec![Tf::Known("10.0.0.0/16".into())]);
-        m.remote_node_cidrs = Tf::Known(vec![Tf::Known("192.168.0.0/16".into())]);
-        m.remote_pod_cidrs = Tf::Known(vec![Tf::Known("172.16.0.0/16".into()), Tf::Known("10.0.4.0/24".into())]);
+        let m = CidrPlanModel {
+            vpc_cidrs: Tf::Known(vec![Tf::Known("10.0.0.0/16".into())]),
+            remote_node_cidrs: Tf::Known(vec![Tf::Known("192.168.0.0/16".into())]),
+            remote_pod_cidrs: Tf::Known(vec![Tf::Known("172.16.0.0/16".into()), Tf::Known("10.0.4.0/24".into())]),
+            ..CidrPlanModel::default()
+        };
         let d = cidr_plan::validate(&m);
         assert_eq!(p.get_attr("summary").and_then(Value::as_str), Some(d.0[0].summary.as_str()));
         assert_eq!(p.get_attr("detail").and_then(Value::as_str), Some(d.0[0].detail.as_str()));

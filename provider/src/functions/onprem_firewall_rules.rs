@@ -75,11 +75,13 @@ mod tests {
             ("webhook_ports", Value::list(vec![Value::int(9443)])),
         ]);
         let out = crate::provider::registry().call_function(NAME, vec![n]).await.expect("a table");
-        let mut m = CidrPlanModel::default();
-        m.vpc_cidrs = Tf::Known(vec![Tf::Known("10.0.0.0/16".into())]);
-        m.remote_node_cidrs = Tf::Known(vec![Tf::Known("192.168.0.0/16".into())]);
-        m.remote_pod_cidrs = Tf::Known(vec![Tf::Known("172.16.0.0/16".into())]);
-        m.webhook_ports = Tf::Known(vec![Tf::Known(tfplugin5::value::Number::from(9443i64))]);
+        let m = CidrPlanModel {
+            vpc_cidrs: Tf::Known(vec![Tf::Known("10.0.0.0/16".into())]),
+            remote_node_cidrs: Tf::Known(vec![Tf::Known("192.168.0.0/16".into())]),
+            remote_pod_cidrs: Tf::Known(vec![Tf::Known("172.16.0.0/16".into())]),
+            webhook_ports: Tf::Known(vec![Tf::Known(tfplugin5::value::Number::from(9443i64))]),
+            ..CidrPlanModel::default()
+        };
         let want = cidr_plan::read(m).0.expect("a state").onprem_firewall_rules;
         let want = tfplugin5::typed::to_value(&want, &hybridnet_schema::functions::onprem_firewall_rules().return_type)
             .expect("fits");
@@ -91,10 +93,8 @@ mod tests {
 
     #[tokio::test]
     async fn networks_with_problems_are_an_error_on_argument_0() {
-        let n = networks(vec![
-            ("vpc_cidrs", strings(&["10.0.0.0/16"])),
-            ("remote_node_cidrs", strings(&["10.0.1.0/24"])),
-        ]);
+        let n =
+            networks(vec![("vpc_cidrs", strings(&["10.0.0.0/16"])), ("remote_node_cidrs", strings(&["10.0.1.0/24"]))]);
         let e = crate::provider::registry().call_function(NAME, vec![n]).await.unwrap_err();
         assert_eq!(e.argument, Some(0));
         assert!(e.text.contains("remote_node_cidrs[0]"), "{e}");

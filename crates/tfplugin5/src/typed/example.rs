@@ -693,7 +693,10 @@ async fn a_function_decodes_its_arguments_and_encodes_its_result() {
     assert_eq!(sig.parameters.len(), 2);
     assert_eq!(sig.variadic.as_ref().map(|p| p.name.as_str()), Some("extra"));
     let out = reg
-        .call_function("join", vec![strings(&["a", "b"]), options(vec![("separator", Value::string("-"))]), Value::string("c")])
+        .call_function(
+            "join",
+            vec![strings(&["a", "b"]), options(vec![("separator", Value::string("-"))]), Value::string("c")],
+        )
         .await;
     assert_eq!(out, Ok(Value::string("a-b-c")));
     let out = reg.call_function("join", vec![strings(&["a"]), options(vec![("upper", Value::bool(true))])]).await;

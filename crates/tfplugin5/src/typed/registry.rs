@@ -666,11 +666,8 @@ impl<F: Function> TypedFunction<F> {
         } else {
             e.message.clone()
         };
-        let text = if rest.is_empty() {
-            format!("{message}.")
-        } else {
-            format!("{}: {message}.", AttrPath(rest.to_vec()))
-        };
+        let text =
+            if rest.is_empty() { format!("{message}.") } else { format!("{}: {message}.", AttrPath(rest.to_vec())) };
         FunctionError { text, argument: index }
     }
 }
