@@ -133,7 +133,9 @@ def test_a_bad_argument_is_a_function_error_naming_it(tofu):
     assert len(errs) == 1, errs
     e = errs[0]
     assert e["summary"] == "Invalid function argument", e
-    assert 'Invalid value for "networks" parameter: vpc_cidr: is not an attribute this argument takes' in e["detail"], e
+    assert ('Invalid value for "networks" parameter: vpc_cidr: is not an attribute this argument takes (it takes '
+            "vpc_cidrs, service_cidr, remote_node_cidrs, remote_pod_cidrs, pod_network_mode, cni, webhook_ports, "
+            "allowed_ranges)") in e["detail"], e
     # Underlined: the argument itself (the object, from its opening brace).
     assert (highlighted(e) or "").startswith("{"), e
     assert e["range"]["start"]["line"] == line_of(tofu.dir / "main.tf", "cidr_problems({"), e

@@ -150,7 +150,7 @@ mod tests {
         let typo = networks(vec![("vpc_cidr", strings(&["10.0.0.0/16"])), ("remote_node_cidrs", strings(&[]))]);
         let e = call(typo).await.unwrap_err();
         assert_eq!(e.argument, Some(0));
-        assert!(e.text.starts_with("vpc_cidr: is not an attribute this argument takes"), "{e}");
+        assert!(e.text.starts_with("vpc_cidr: is not an attribute this argument takes (it takes vpc_cidrs, "), "{e}");
         let missing = networks(vec![("vpc_cidrs", strings(&["10.0.0.0/16"]))]);
         let e = call(missing).await.unwrap_err();
         assert_eq!((e.argument, e.text.as_str()), (Some(0), "remote_node_cidrs: is required and missing."));

@@ -710,7 +710,7 @@ async fn a_bad_argument_is_a_function_error_naming_it() {
     let e = reg.call_function("join", vec![strings(&["a"]), options(vec![("separater", Value::string("-"))])]).await;
     let e = e.unwrap_err();
     assert_eq!(e.argument, Some(1));
-    assert!(e.text.starts_with("separater: is not an attribute this argument takes"), "{e}");
+    assert_eq!(e.text, "separater: is not an attribute this argument takes (it takes separator, upper).");
     // A wrong type inside an argument.
     let e = reg.call_function("join", vec![strings(&["a"]), options(vec![("upper", Value::string("yes"))])]).await;
     let e = e.unwrap_err();

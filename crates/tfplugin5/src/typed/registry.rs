@@ -659,8 +659,12 @@ impl<F: Function> TypedFunction<F> {
             _ => (None, e.path.0.as_slice()),
         };
         let message = if e.message.starts_with("is not a field") {
-            "is not an attribute this argument takes; check the spelling against the function's documentation"
-                .to_string()
+            match e.message.split_once(super::de::FIELDS_ARE) {
+                Some((_, fields)) if !fields.is_empty() => {
+                    format!("is not an attribute this argument takes (it takes {fields})")
+                }
+                _ => "is not an attribute this argument takes".to_string(),
+            }
         } else if e.message.starts_with("is missing") {
             "is required and missing".to_string()
         } else {
