@@ -118,6 +118,31 @@ def test_output_holds_the_firewall_table_of_the_data_source(tofu):
     assert any(r["port"] == 53 and r["protocol"] == "udp" and r["source"] == "172.16.0.0/16" for r in fw), fw
 
 
+def test_unknown_networks_wait_until_apply(tofu):
+    # terraform_data's output is unknown at plan: the function is not called, its
+    # result (and the output) is known after apply, and the apply computes it.
+    tofu.write("""
+        resource "terraform_data" "vpc" {
+          input = "10.0.0.0/16"
+        }
+
+        output "problems" {
+          value = provider::hybridnet::cidr_problems({
+            vpc_cidrs         = [terraform_data.vpc.output]
+            remote_node_cidrs = ["10.0.8.0/24"]
+          })
+        }
+    """)
+    r = tofu.plan()
+    assert r.ok, r.stdout + r.stderr
+    assert r.errors() == []
+    r = tofu.apply()
+    assert r.ok, r.stdout + r.stderr
+    [p] = tofu.outputs()["problems"]
+    assert p["path"] == "remote_node_cidrs[0]" and p["cidr"] == "10.0.8.0/24" and p["index"] == 0, p
+    assert p["summary"] == "remote_node_cidrs[0] (10.0.8.0/24) overlaps the VPC CIDR 10.0.0.0/16", p
+
+
 def test_a_bad_argument_is_a_function_error_naming_it(tofu):
     tofu.write("""
         output "problems" {
