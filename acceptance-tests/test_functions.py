@@ -6,6 +6,17 @@ it, and the function examples of the docs validate and are `tofu fmt` clean.
 Terraform 1.0.3 predates provider functions (1.8+): it cannot parse
 `provider::NAME::FUNC(...)`, so these tests need OpenTofu (1.7+), from
 $HYBRIDNET_TOFU_BIN or .venv/bin/tofu. Without it they are skipped with that reason.
+
+OpenTofu behaviours these tests rely on (observed with v1.12.6):
+- a failed `variable` validation is one error "Invalid value for variable" whose detail
+  starts with the module's `error_message`, ranged on the declaration
+  (`variable "networks"`);
+- a `FunctionError` with `function_argument` is "Invalid function argument", detail
+  `Invalid value for "<parameter>" parameter: <text>`, ranged on that argument;
+- functions run without the provider being configured, and not at all at plan while
+  an argument is unknown (the result is known after apply);
+- with `dev_overrides`, `plan -json` carries a warning diagnostic "Provider development
+  overrides are in effect" (not shown to users installing from a registry or mirror).
 """
 
 from __future__ import annotations
