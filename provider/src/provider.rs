@@ -1,5 +1,5 @@
 //! The hybridnet provider: its block (AWS settings), and the registry of its types —
-//! one line per resource or data source.
+//! one line per resource, data source or function.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use tfplugin5::{AttrPath, Diagnostics, Schema};
 
 use crate::aws::{AssumeRole, AwsSettings, ConfiguredAws};
 use crate::data_sources::cidr_plan::CidrPlan;
+use crate::functions::{cidr_problems::CidrProblems, onprem_firewall_rules::OnpremFirewallRules};
 use crate::resources::cluster_network::{ClusterNetwork, ClusterNetworkAudit};
 
 pub use hybridnet_schema::provider_schema;
@@ -20,6 +21,8 @@ pub fn registry() -> Registry<Hybridnet> {
         .data_source(CidrPlan)
         .data_source(ClusterNetworkAudit::new(shared.clone()))
         .resource(ClusterNetwork::new(shared))
+        .function(CidrProblems)
+        .function(OnpremFirewallRules)
 }
 
 /// The provider block.

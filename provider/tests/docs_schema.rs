@@ -18,6 +18,7 @@ fn the_provider_serves_the_schemas_the_docs_render() {
     assert_eq!(served.provider, documented.provider);
     assert_eq!(served.resources, documented.resources, "a resource is missing from provider_schemas()");
     assert_eq!(served.data_sources, documented.data_sources, "a data source is missing from provider_schemas()");
+    assert_eq!(served.functions, documented.functions, "a function is missing from provider_schemas()");
 }
 
 #[test]

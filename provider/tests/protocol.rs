@@ -278,13 +278,31 @@ async fn malformed_input_and_unsupported_rpcs_give_diagnostics() {
     assert!(r.diagnostics[0].summary.contains("not supported"), "{:?}", r.diagnostics);
 
     let r = client.get_functions(pb::get_functions::Request::default()).await.unwrap().into_inner();
-    assert!(r.functions.is_empty() && r.diagnostics.is_empty());
+    let mut names: Vec<&str> = r.functions.keys().map(String::as_str).collect();
+    names.sort();
+    assert_eq!(names, vec!["cidr_problems", "onprem_firewall_rules"]);
+    assert!(r.diagnostics.is_empty());
+
+    // A garbage argument to a function: a function error on that argument, not a crash.
+    let r = client
+        .call_function(pb::call_function::Request {
+            name: "cidr_problems".into(),
+            arguments: vec![pb::DynamicValue { msgpack: vec![0x92, 0xc1], json: vec![] }],
+        })
+        .await
+        .expect("answered, not crashed")
+        .into_inner();
+    let e = r.error.expect("a function error");
+    assert_eq!(e.function_argument, Some(0));
+    assert!(r.result.is_none());
 
     let r = client.get_metadata(pb::get_metadata::Request::default()).await.unwrap().into_inner();
     let names: Vec<&str> = r.data_sources.iter().map(|d| d.type_name.as_str()).collect();
     assert_eq!(names, vec!["hybridnet_cidr_plan", "hybridnet_cluster_network"]);
     let names: Vec<&str> = r.resources.iter().map(|d| d.type_name.as_str()).collect();
     assert_eq!(names, vec!["hybridnet_cluster_network"]);
+    let names: Vec<&str> = r.functions.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, vec!["cidr_problems", "onprem_firewall_rules"]);
 
     // Garbage state for a resource type that doesn't exist: an error, not a crash.
     let r = client

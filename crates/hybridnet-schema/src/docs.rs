@@ -10,9 +10,18 @@
 //! - `{{ tffile "examples/…/x.tf" }}`: a file of `examples/` as a `terraform` code block;
 //! - `{{ codefile "shell" "examples/…/x.sh" }}`: a file as a code block of that language.
 //!
+//! A function's template (`templates/functions/NAME.md.tmpl`, rendering
+//! `docs/functions/NAME.md`) has instead, from its signature:
+//!
+//! - `{{ .Summary }}`, `{{ .Description }}`;
+//! - `{{ .FunctionSignatureMarkdown }}`: `## Signature`, the call with its types;
+//! - `{{ .FunctionArgumentsMarkdown }}`: `## Arguments`, each parameter described;
+//! - `{{ .FunctionReturnMarkdown }}`: `## Return`, the result's type and attributes.
+//!
 //! `templates/index.md.tmpl` renders `docs/index.md` (the provider block);
 //! `templates/resources/NAME.md.tmpl` and `templates/data-sources/NAME.md.tmpl` render
-//! the page of `hybridnet_NAME`. Every type needs a template and every template a type.
+//! the page of `hybridnet_NAME`. Every type and function needs a template and every
+//! template a type or function.
 //! Run [`REGENERATE`] to rewrite `docs/`; `tests/docs_up_to_date.rs` fails when `docs/`
 //! differs from what this renders.
 
@@ -20,7 +29,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use tfplugin5::{Attribute, Block, Nesting, Schema, Type};
+use tfplugin5::{Attribute, Block, FunctionSignature, Nesting, Schema, Type};
 
 use crate::{provider_schemas, PROVIDER_NAME};
 
@@ -47,6 +56,15 @@ enum Kind {
     DataSource,
     /// `templates/guides/NAME.md.tmpl` renders `docs/guides/NAME.md` (prose and examples).
     Guide,
+    /// `templates/functions/NAME.md.tmpl` renders `docs/functions/NAME.md`.
+    Function,
+}
+
+/// What a template documents.
+#[derive(Clone, Copy)]
+enum Subject<'a> {
+    Schema(&'a Schema),
+    Function(&'a str, &'a FunctionSignature),
 }
 
 /// Renders every page from `root/templates` (root is the repository root).
@@ -62,17 +80,29 @@ pub fn render_all(root: &Path) -> Result<Vec<Page>, String> {
         files.sort();
         jobs.extend(files.into_iter().map(|f| (kind, f)));
     }
-    let guides = templates.join("guides");
-    if guides.is_dir() {
-        let mut files = list_templates(&guides)?;
+    for (dir, kind) in [("guides", Kind::Guide), ("functions", Kind::Function)] {
+        let mut files = list_templates(&templates.join(dir))?;
         files.sort();
-        jobs.extend(files.into_iter().map(|f| (Kind::Guide, f)));
+        jobs.extend(files.into_iter().map(|f| (kind, f)));
     }
+    let mut seen_functions = Vec::new();
     for (kind, template) in jobs {
         let file_name = template.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
         let stem = file_name.trim_end_matches(".md.tmpl").to_string();
         let type_name = format!("{PROVIDER_NAME}_{stem}");
+        if let Kind::Function = kind {
+            let Some(sig) = schemas.functions.get(&stem) else {
+                return Err(format!("{}: the provider has no function {stem}", template.display()));
+            };
+            seen_functions.push(stem.clone());
+            let rel_template = template.strip_prefix(root).unwrap_or(&template).to_path_buf();
+            let source = fs::read_to_string(&template).map_err(|e| format!("{}: {e}", template.display()))?;
+            let text = render_subject(&source, &rel_template, Subject::Function(&stem, sig), root)?;
+            pages.push(Page { path: Path::new("functions").join(format!("{stem}.md")), template: rel_template, text });
+            continue;
+        }
         let (schema, out) = match kind {
+            Kind::Function => continue,
             Kind::Provider => (Some(&schemas.provider), PathBuf::from("index.md")),
             Kind::Resource => {
                 seen_resources.push(type_name.clone());
@@ -99,6 +129,9 @@ pub fn render_all(root: &Path) -> Result<Vec<Page>, String> {
     if let Some(name) = schemas.data_sources.keys().find(|n| !seen_data_sources.contains(n)) {
         return Err(format!("data source {name} has no template templates/data-sources/{}.md.tmpl", short(name)));
     }
+    if let Some(name) = schemas.functions.keys().find(|n| !seen_functions.contains(n)) {
+        return Err(format!("function {name} has no template templates/functions/{name}.md.tmpl"));
+    }
     Ok(pages)
 }
 
@@ -124,6 +157,21 @@ fn list_templates(dir: &Path) -> Result<Vec<PathBuf>, String> {
 
 /// Renders one template.
 pub fn render_template(source: &str, template: &Path, schema: &Schema, root: &Path) -> Result<String, String> {
+    render_subject(source, template, Subject::Schema(schema), root)
+}
+
+/// Renders one function's template.
+pub fn render_function_template(
+    source: &str,
+    template: &Path,
+    name: &str,
+    sig: &FunctionSignature,
+    root: &Path,
+) -> Result<String, String> {
+    render_subject(source, template, Subject::Function(name, sig), root)
+}
+
+fn render_subject(source: &str, template: &Path, subject: Subject<'_>, root: &Path) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = source;
     while let Some(start) = rest.find("{{") {
@@ -133,7 +181,7 @@ pub fn render_template(source: &str, template: &Path, schema: &Schema, root: &Pa
             return Err(format!("{}: unclosed {{{{", template.display()));
         };
         let directive = after[..end].trim();
-        out.push_str(&expand(directive, template, schema, root)?);
+        out.push_str(&expand(directive, template, subject, root)?);
         rest = &after[end + 2..];
     }
     out.push_str(rest);
@@ -155,13 +203,18 @@ fn with_notice(text: &str, template: &Path) -> String {
     format!("{notice}{text}")
 }
 
-fn expand(directive: &str, template: &Path, schema: &Schema, root: &Path) -> Result<String, String> {
+fn expand(directive: &str, template: &Path, subject: Subject<'_>, root: &Path) -> Result<String, String> {
     let words = split_words(directive);
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    match words.as_slice() {
-        [".SchemaMarkdown"] => Ok(schema_markdown(schema).trim_end().to_string()),
-        ["tffile", path] => code_block("terraform", path, root),
-        ["codefile", lang, path] => code_block(lang, path, root),
+    match (words.as_slice(), subject) {
+        ([".SchemaMarkdown"], Subject::Schema(schema)) => Ok(schema_markdown(schema).trim_end().to_string()),
+        ([".Summary"], Subject::Function(_, f)) => Ok(f.summary.clone()),
+        ([".Description"], Subject::Function(_, f)) => Ok(f.description.clone()),
+        ([".FunctionSignatureMarkdown"], Subject::Function(name, f)) => Ok(function_signature_markdown(name, f)),
+        ([".FunctionArgumentsMarkdown"], Subject::Function(_, f)) => Ok(function_arguments_markdown(f)),
+        ([".FunctionReturnMarkdown"], Subject::Function(_, f)) => Ok(function_return_markdown(f)),
+        (["tffile", path], _) => code_block("terraform", path, root),
+        (["codefile", lang, path], _) => code_block(lang, path, root),
         _ => Err(format!("{}: unknown directive {{{{ {directive} }}}}", template.display())),
     }
 }
@@ -199,6 +252,50 @@ fn code_block(lang: &str, path: &str, root: &Path) -> Result<String, String> {
     }
     let text = fs::read_to_string(root.join(path)).map_err(|e| format!("{path}: {e}"))?;
     Ok(format!("```{lang}\n{}\n```", text.trim_end()))
+}
+
+/// `## Signature`: the call as configuration writes it, with the types.
+pub fn function_signature_markdown(name: &str, f: &FunctionSignature) -> String {
+    let mut params: Vec<String> = f.parameters.iter().map(|p| format!("{} {}", p.name, type_name(&p.ty))).collect();
+    if let Some(v) = &f.variadic {
+        params.push(format!("{}... {}", v.name, type_name(&v.ty)));
+    }
+    format!(
+        "## Signature\n\n```text\nprovider::{PROVIDER_NAME}::{name}({}) {}\n```",
+        params.join(", "),
+        type_name(&f.return_type)
+    )
+}
+
+/// `## Arguments`: one numbered item per parameter.
+pub fn function_arguments_markdown(f: &FunctionSignature) -> String {
+    let mut out = String::from("## Arguments\n\n");
+    let variadic = f.variadic.iter().map(|v| (v, true));
+    for (i, (p, is_variadic)) in f.parameters.iter().map(|p| (p, false)).chain(variadic).enumerate() {
+        let mut notes = vec![type_name(&p.ty)];
+        if is_variadic {
+            notes.push("Variadic".into());
+        }
+        if p.allow_null {
+            notes.push("Nullable".into());
+        }
+        let _ = write!(out, "{}. `{}` ({})", i + 1, p.name, notes.join(", "));
+        push_description(&mut out, &p.description);
+        out.push('\n');
+    }
+    out.trim_end().to_string()
+}
+
+/// `## Return`: the result's type, and the attributes of its objects.
+pub fn function_return_markdown(f: &FunctionSignature) -> String {
+    let mut out = format!("## Return\n\n{}", type_name(&f.return_type));
+    if let Some(attrs) = object_attributes(&f.return_type) {
+        out.push_str(", each object with:\n\n");
+        for (name, ty) in attrs {
+            let _ = writeln!(out, "- `{name}` ({})", type_name(&ty));
+        }
+    }
+    out.trim_end().to_string()
 }
 
 /// The `## Schema` section of one type, in tfplugindocs' layout.
@@ -383,7 +480,7 @@ pub fn stale(root: &Path) -> Result<Vec<PathBuf>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tfplugin5::{Attribute, Block, Nesting, Schema, Type};
+    use tfplugin5::{Attribute, Block, FunctionSignature, Nesting, Schema, Type};
 
     fn sample() -> Schema {
         Schema::new(
@@ -454,5 +551,24 @@ Read-Only:
         let outside = render_template("{{ tffile \"/etc/passwd\" }}", Path::new("t"), &sample(), &root);
         assert!(outside.is_err());
         let _ = fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn function_directives() {
+        use tfplugin5::FunctionParameter;
+        let f = FunctionSignature::new("Adds.", Type::list(Type::object([("n", Type::Number)])))
+            .description("Adds numbers.")
+            .parameter(FunctionParameter::new("a", Type::Number).description("First."))
+            .variadic(FunctionParameter::new("rest", Type::Number).allow_null());
+        let src = "# f\n\n{{ .Summary }}\n\n{{ .FunctionSignatureMarkdown }}\n\n{{ .Description }}\n\n\
+                   {{ .FunctionArgumentsMarkdown }}\n\n{{ .FunctionReturnMarkdown }}\n";
+        let out = render_function_template(src, Path::new("t"), "add", &f, Path::new(".")).unwrap();
+        let want = "# f\n\nAdds.\n\n## Signature\n\n```text\nprovider::hybridnet::add(a Number, rest... Number) \
+                    List of Object\n```\n\nAdds numbers.\n\n## Arguments\n\n1. `a` (Number) First.\n2. `rest` \
+                    (Number, Variadic, Nullable)\n\n## Return\n\nList of Object, each object with:\n\n- `n` (Number)\n";
+        assert!(out.ends_with(want), "{out}");
+        // A schema directive is unknown on a function page, and the reverse.
+        assert!(render_function_template("{{ .SchemaMarkdown }}", Path::new("t"), "add", &f, Path::new(".")).is_err());
+        assert!(render_template("{{ .Summary }}", Path::new("t"), &sample(), Path::new(".")).is_err());
     }
 }

@@ -17,6 +17,7 @@ use tfplugin5::{Attribute, Block, Nesting, Schema, Type};
 pub mod cidr_plan;
 pub mod cluster_network;
 pub mod docs;
+pub mod functions;
 
 /// The provider's name, as in `hybridnet/hybridnet` and `terraform-provider-hybridnet`.
 pub const PROVIDER_NAME: &str = "hybridnet";
@@ -66,8 +67,8 @@ pub(crate) fn with_default(text: &str, default: impl Display) -> String {
     format!("{text} Defaults to `{default}`.")
 }
 
-/// Every schema the provider serves: the provider block, each resource and each data
-/// source, by type name. The provider's registry serves exactly these (a provider test
+/// Every schema the provider serves: the provider block, each resource, each data
+/// source and each function, by name. The provider's registry serves exactly these (a provider test
 /// checks it), and the docs are rendered from them.
 pub fn provider_schemas() -> ProviderSchemas {
     ProviderSchemas {
@@ -76,6 +77,10 @@ pub fn provider_schemas() -> ProviderSchemas {
         data_sources: BTreeMap::from([
             (cidr_plan::TYPE_NAME.to_string(), cidr_plan::schema()),
             (cluster_network::TYPE_NAME.to_string(), cluster_network::data_source_schema()),
+        ]),
+        functions: BTreeMap::from([
+            (functions::CIDR_PROBLEMS.to_string(), functions::cidr_problems()),
+            (functions::ONPREM_FIREWALL_RULES.to_string(), functions::onprem_firewall_rules()),
         ]),
     }
 }

@@ -1,6 +1,7 @@
 //! Conversions between our protocol-neutral types and the generated tfplugin5 messages.
 
 use super::diag::{AttrPath, Diagnostics, PathStep, Severity};
+use super::function::{FunctionError, FunctionParameter, FunctionSignature};
 use super::pb;
 use super::schema::{Block, Nesting, Schema};
 use super::types::Type;
@@ -133,6 +134,34 @@ pub fn schema_to_proto(s: &Schema) -> pb::Schema {
     pb::Schema { version: s.version, block: Some(block_to_proto(&s.block)) }
 }
 
+fn parameter_to_proto(p: &FunctionParameter) -> pb::function::Parameter {
+    pb::function::Parameter {
+        name: p.name.clone(),
+        r#type: p.ty.to_json_bytes(),
+        allow_null_value: p.allow_null,
+        allow_unknown_values: p.allow_unknown,
+        description: p.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+    }
+}
+
+/// A function's signature as GetProviderSchema and GetFunctions serve it.
+pub fn function_to_proto(f: &FunctionSignature) -> pb::Function {
+    pb::Function {
+        parameters: f.parameters.iter().map(parameter_to_proto).collect(),
+        variadic_parameter: f.variadic.as_ref().map(parameter_to_proto),
+        r#return: Some(pb::function::Return { r#type: f.return_type.to_json_bytes() }),
+        summary: f.summary.clone(),
+        description: f.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecation_message: f.deprecation_message.clone(),
+    }
+}
+
+pub fn function_error_to_proto(e: &FunctionError) -> pb::FunctionError {
+    pb::FunctionError { text: e.text.clone(), function_argument: e.argument.and_then(|i| i64::try_from(i).ok()) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +186,26 @@ mod tests {
         assert_eq!(out[0].attribute.as_ref().map(|a| a.steps.len()), Some(2));
         assert_eq!(out[1].severity, pb::diagnostic::Severity::Warning as i32);
         assert!(out[1].attribute.is_none());
+    }
+
+    #[test]
+    fn function_signature_and_error_convert() {
+        let f = FunctionSignature::new("Adds.", Type::Number)
+            .description("Adds numbers.")
+            .parameter(FunctionParameter::new("a", Type::Number).description("First."))
+            .variadic(FunctionParameter::new("rest", Type::Number).allow_null().allow_unknown());
+        let pb = function_to_proto(&f);
+        assert_eq!(pb.summary, "Adds.");
+        assert_eq!(pb.parameters.len(), 1);
+        assert_eq!(pb.parameters[0].name, "a");
+        assert_eq!(pb.parameters[0].r#type, b"\"number\"".to_vec());
+        assert!(!pb.parameters[0].allow_null_value && !pb.parameters[0].allow_unknown_values);
+        let v = pb.variadic_parameter.unwrap();
+        assert!(v.allow_null_value && v.allow_unknown_values);
+        assert_eq!(pb.r#return.unwrap().r#type, b"\"number\"".to_vec());
+        let e = function_error_to_proto(&FunctionError::argument(2, "bad"));
+        assert_eq!((e.text.as_str(), e.function_argument), ("bad", Some(2)));
+        assert_eq!(function_error_to_proto(&FunctionError::new("x")).function_argument, None);
     }
 
     #[test]

@@ -21,6 +21,7 @@
 
 pub mod convert;
 pub mod diag;
+pub mod function;
 pub mod handshake;
 pub mod log;
 pub mod provider;
@@ -41,6 +42,7 @@ pub mod pb {
 }
 
 pub use diag::{AttrPath, Diagnostic, Diagnostics, Severity};
+pub use function::{FunctionError, FunctionParameter, FunctionSignature};
 
 /// The message of a caught panic (`&str` or `String` payloads), for diagnostics.
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

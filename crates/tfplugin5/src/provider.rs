@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::diag::{AttrPath, Diagnostics};
+use super::function::{FunctionError, FunctionSignature};
 use super::schema::Schema;
 use super::value::Value;
 
@@ -16,6 +17,8 @@ pub struct ProviderSchemas {
     pub provider: Schema,
     pub resources: BTreeMap<String, Schema>,
     pub data_sources: BTreeMap<String, Schema>,
+    /// Provider-defined functions, by name (without the `provider::NAME::` prefix).
+    pub functions: BTreeMap<String, FunctionSignature>,
 }
 
 /// The inputs of PlanResourceChange.
@@ -132,6 +135,16 @@ pub trait ProviderLogic: Send + Sync + 'static {
 
     async fn import_resource_state(&self, type_name: &str, _id: &str) -> (Vec<ImportedResource>, Diagnostics) {
         (Vec::new(), unsupported("resource", type_name))
+    }
+
+    /// CallFunction: `args` are decoded against the signature's parameter types
+    /// (the variadic ones too, in call order); the answer is encoded against its
+    /// return type. The server has checked the argument count, nulls and unknowns.
+    async fn call_function(&self, name: &str, _args: Vec<Value>) -> Result<Value, FunctionError> {
+        Err(FunctionError::new(format!(
+            "The {} provider has no function named {name:?}. Check the spelling and the provider version.",
+            self.name()
+        )))
     }
 
     /// Stop: Terraform asks in-flight operations to wind down (Ctrl-C).

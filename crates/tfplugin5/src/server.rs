@@ -10,8 +10,12 @@ use std::sync::Arc;
 use futures::FutureExt;
 use tonic::{Request, Response, Status};
 
-use super::convert::{decode_dynamic, diagnostics_to_proto, encode_dynamic, path_to_proto, schema_to_proto};
+use super::convert::{
+    decode_dynamic, diagnostics_to_proto, encode_dynamic, function_error_to_proto, function_to_proto, path_to_proto,
+    schema_to_proto,
+};
 use super::diag::Diagnostics;
+use super::function::FunctionError;
 use super::pb;
 use super::provider::{ApplyRequest, PlanRequest, ProviderLogic, ProviderSchemas};
 use super::types::Type;
@@ -133,6 +137,67 @@ impl<P: ProviderLogic> ProviderServer<P> {
     }
 }
 
+impl<P: ProviderLogic> ProviderServer<P> {
+    fn functions_proto(&self) -> HashMap<String, pb::Function> {
+        self.schemas.functions.iter().map(|(k, f)| (k.clone(), function_to_proto(f))).collect()
+    }
+
+    /// One CallFunction: the argument count, each argument decoded against its
+    /// parameter's type (a failure names the argument), nulls and unknowns as the
+    /// parameter allows, then the provider's function, its result encoded against the
+    /// return type.
+    async fn call(&self, req: &pb::call_function::Request) -> Result<pb::DynamicValue, FunctionError> {
+        let name = req.name.as_str();
+        let Some(sig) = self.schemas.functions.get(name) else {
+            return Err(FunctionError::new(format!(
+                "The {} provider has no function named {name:?}. Check the spelling and the provider version.",
+                self.name
+            )));
+        };
+        if !sig.accepts(req.arguments.len()) {
+            let want = match &sig.variadic {
+                Some(_) => format!("at least {}", sig.parameters.len()),
+                None => sig.parameters.len().to_string(),
+            };
+            return Err(FunctionError::new(format!(
+                "{name} takes {want} argument(s) but was called with {}; see the function's documentation.",
+                req.arguments.len()
+            )));
+        }
+        let mut args = Vec::with_capacity(req.arguments.len());
+        let mut unknown = false;
+        for (i, dv) in req.arguments.iter().enumerate() {
+            let Some(param) = sig.parameter_for(i) else {
+                return Err(FunctionError::argument(i, format!("{name} takes no argument at position {i}.")));
+            };
+            let v = decode_dynamic(Some(dv), &param.ty, &format!("argument {:?}", param.name)).map_err(|d| {
+                let text = d.iter().map(|d| format!("{}: {}", d.summary, d.detail)).collect::<Vec<_>>().join("; ");
+                FunctionError::argument(i, text)
+            })?;
+            if v.is_null() && !param.allow_null {
+                return Err(FunctionError::argument(
+                    i,
+                    format!("{} must not be null; pass a value of type {}.", param.name, param.ty),
+                ));
+            }
+            if !v.is_fully_known() && !param.allow_unknown {
+                unknown = true;
+            }
+            args.push(v);
+        }
+        let result = if unknown {
+            // As Terraform does for such parameters: the result waits for the values.
+            Value::Unknown
+        } else {
+            self.logic.call_function(name, args).await?
+        };
+        encode_dynamic(&result, &sig.return_type).map_err(|d| {
+            let text = d.iter().map(|d| format!("{}: {}", d.summary, d.detail)).collect::<Vec<_>>().join("; ");
+            FunctionError::new(text)
+        })
+    }
+}
+
 fn unknown_type(provider: &str, kind: &str, name: &str) -> Diagnostics {
     Diagnostics::from_error(
         format!("Unknown {kind} type"),
@@ -181,6 +246,12 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
                     .keys()
                     .map(|k| pb::get_metadata::ResourceMetadata { type_name: k.clone() })
                     .collect(),
+                functions: self
+                    .schemas
+                    .functions
+                    .keys()
+                    .map(|k| pb::get_metadata::FunctionMetadata { name: k.clone() })
+                    .collect(),
                 ..Default::default()
             }
         })
@@ -201,6 +272,7 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
                     .iter()
                     .map(|(k, s)| (k.clone(), schema_to_proto(s)))
                     .collect(),
+                functions: self.functions_proto(),
                 server_capabilities: Some(server_capabilities()),
                 ..Default::default()
             }
@@ -511,20 +583,33 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         &self,
         _request: Request<pb::get_functions::Request>,
     ) -> Result<Response<pb::get_functions::Response>, Status> {
-        guarded(&self.name, "GetFunctions", async { pb::get_functions::Response::default() }).await
+        guarded(&self.name, "GetFunctions", async {
+            pb::get_functions::Response { functions: self.functions_proto(), ..Default::default() }
+        })
+        .await
     }
 
     async fn call_function(
         &self,
         request: Request<pb::call_function::Request>,
     ) -> Result<Response<pb::call_function::Response>, Status> {
-        let name = request.into_inner().name;
-        Ok(Response::new(pb::call_function::Response {
-            error: Some(pb::FunctionError {
-                text: format!("the {} provider has no function named {name:?}", self.name),
-                ..Default::default()
-            }),
-            ..Default::default()
+        let req = request.into_inner();
+        tracing::debug!(target: "tfplugin5::server", rpc = "CallFunction", function = %req.name, "request");
+        let answer = match std::panic::AssertUnwindSafe(self.call(&req)).catch_unwind().await {
+            Ok(answer) => answer,
+            Err(panic) => {
+                let msg = crate::panic_message(&*panic);
+                tracing::error!(target: "tfplugin5::server", rpc = "CallFunction", panic = %msg, "handler panicked");
+                Err(FunctionError::new(format!(
+                    "Internal error in the {} provider while calling {}: {msg}. Please report it with the output \
+                     of TF_LOG=debug.",
+                    self.name, req.name
+                )))
+            }
+        };
+        Ok(Response::new(match answer {
+            Ok(result) => pb::call_function::Response { result: Some(result), error: None },
+            Err(e) => pb::call_function::Response { result: None, error: Some(function_error_to_proto(&e)) },
         }))
     }
 

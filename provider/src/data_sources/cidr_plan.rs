@@ -309,6 +309,8 @@ fn check(config: &CidrPlanModel) -> (Inputs, Diagnostics) {
 
 /// ValidateDataSourceConfig: errors only (warnings come with the read, once).
 /// Unknown values, whole lists or elements, defer the checks that need them.
+/// `provider::hybridnet::cidr_problems` returns exactly these errors
+/// ([`crate::functions::cidr_problems`]).
 pub fn validate(config: &CidrPlanModel) -> Diagnostics {
     let (_, diags) = check(config);
     Diagnostics(diags.0.into_iter().filter(|d| d.severity == tfplugin5::Severity::Error).collect())
@@ -331,6 +333,8 @@ fn digest(parts: &[String]) -> String {
 }
 
 /// ReadDataSource: the full result, or errors on the exact elements (and no state).
+/// `provider::hybridnet::onprem_firewall_rules` returns its `onprem_firewall_rules`
+/// ([`crate::functions::onprem_firewall_rules`]).
 pub fn read(config: CidrPlanModel) -> (Option<CidrPlanModel>, Diagnostics) {
     let (inputs, mut diags) = check(&config);
     if diags.has_errors() {

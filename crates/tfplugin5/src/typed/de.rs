@@ -77,6 +77,9 @@ impl fmt::Display for TypedError {
 
 impl std::error::Error for TypedError {}
 
+/// Separates an unknown field's message from the list of the model's fields.
+pub(crate) const FIELDS_ARE: &str = "; the fields are: ";
+
 impl de::Error for TypedError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         TypedError::new(msg.to_string())
@@ -89,8 +92,8 @@ impl de::Error for TypedError {
         )
     }
 
-    fn unknown_field(field: &str, _expected: &'static [&'static str]) -> Self {
-        TypedError::at(AttrPath::attr(field), "is not a field of the model")
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        TypedError::at(AttrPath::attr(field), format!("is not a field of the model{FIELDS_ARE}{}", expected.join(", ")))
     }
 }
 

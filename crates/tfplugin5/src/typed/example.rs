@@ -288,12 +288,66 @@ impl Resource for Drifted {
 }
 
 // ---------------------------------------------------------------------------
+// A function: provider::example::join(items, options, extra...)
+// ---------------------------------------------------------------------------
+
+struct Join;
+
+/// One field per parameter; `options` is an object argument with optional
+/// attributes (a dynamic parameter), `extra` the variadic arguments.
+#[derive(Deserialize)]
+struct JoinArgs {
+    items: Vec<String>,
+    options: JoinOptions,
+    extra: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JoinOptions {
+    separator: Tf<String>,
+    upper: Tf<bool>,
+}
+
+impl Function for Join {
+    type Args = JoinArgs;
+    type Return = String;
+
+    fn name(&self) -> &'static str {
+        "join"
+    }
+
+    fn signature(&self) -> crate::FunctionSignature {
+        crate::FunctionSignature::new("Joins strings.", Type::String)
+            .parameter(crate::FunctionParameter::new("items", Type::list(Type::String)))
+            .parameter(crate::FunctionParameter::new("options", Type::Dynamic))
+            .variadic(crate::FunctionParameter::new("extra", Type::String))
+    }
+
+    fn call(&self, args: JoinArgs) -> Result<String, crate::FunctionError> {
+        let sep = args.options.separator.known().cloned().unwrap_or_else(|| ",".to_string());
+        if sep.is_empty() {
+            return Err(crate::FunctionError::argument(1, "separator must not be empty; omit it for \",\"."));
+        }
+        if args.items.iter().any(|i| i == "panic") {
+            panic!("the item was panic");
+        }
+        let all: Vec<String> = args.items.into_iter().chain(args.extra).collect();
+        let out = all.join(&sep);
+        Ok(if args.options.upper.known() == Some(&true) { out.to_uppercase() } else { out })
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------
 
 fn registry() -> (Registry<ExampleProvider>, Store) {
     let store: Store = Arc::default();
-    let reg = Registry::new(ExampleProvider::default()).resource(File { store: store.clone() }).data_source(Echo);
+    let reg = Registry::new(ExampleProvider::default())
+        .resource(File { store: store.clone() })
+        .data_source(Echo)
+        .function(Join);
     (reg, store)
 }
 
@@ -617,4 +671,147 @@ async fn a_decode_error_in_apply_keeps_the_prior_state() {
     assert_eq!(out.diagnostics.0[0].path, Some(AttrPath::attr("size")));
     assert!(out.diagnostics.0[0].detail.contains("planned state of example_file"));
     assert!(store.lock().unwrap().is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Functions, through the registry and through the gRPC service
+// ---------------------------------------------------------------------------
+
+fn strings(items: &[&str]) -> Value {
+    Value::list(items.iter().map(|s| Value::string(*s)).collect())
+}
+
+fn options(attrs: Vec<(&str, Value)>) -> Value {
+    let v = Value::object(attrs);
+    Value::dynamic(v.infer_type(), v)
+}
+
+#[tokio::test]
+async fn a_function_decodes_its_arguments_and_encodes_its_result() {
+    let (reg, _) = registry();
+    let sig = reg.schemas().functions.remove("join").expect("join is served");
+    assert_eq!(sig.parameters.len(), 2);
+    assert_eq!(sig.variadic.as_ref().map(|p| p.name.as_str()), Some("extra"));
+    let out = reg
+        .call_function(
+            "join",
+            vec![strings(&["a", "b"]), options(vec![("separator", Value::string("-"))]), Value::string("c")],
+        )
+        .await;
+    assert_eq!(out, Ok(Value::string("a-b-c")));
+    let out = reg.call_function("join", vec![strings(&["a"]), options(vec![("upper", Value::bool(true))])]).await;
+    assert_eq!(out, Ok(Value::string("A")));
+}
+
+#[tokio::test]
+async fn a_bad_argument_is_a_function_error_naming_it() {
+    let (reg, _) = registry();
+    // A typo in the object argument: argument 1, the attribute named.
+    let e = reg.call_function("join", vec![strings(&["a"]), options(vec![("separater", Value::string("-"))])]).await;
+    let e = e.unwrap_err();
+    assert_eq!(e.argument, Some(1));
+    assert_eq!(e.text, "separater: is not an attribute this argument takes (it takes separator, upper).");
+    // A wrong type inside an argument.
+    let e = reg.call_function("join", vec![strings(&["a"]), options(vec![("upper", Value::string("yes"))])]).await;
+    let e = e.unwrap_err();
+    assert_eq!(e.argument, Some(1));
+    assert!(e.text.starts_with("upper: expected a bool"), "{e}");
+    // A bad variadic argument is named by its own position.
+    let e = reg
+        .call_function("join", vec![strings(&["a"]), options(vec![]), Value::string("b"), Value::int(3)])
+        .await
+        .unwrap_err();
+    assert_eq!(e.argument, Some(3), "{e}");
+    // The function's own verdict on an argument.
+    let e = reg.call_function("join", vec![strings(&["a"]), options(vec![("separator", Value::string(""))])]).await;
+    assert_eq!(e.unwrap_err(), crate::FunctionError::argument(1, "separator must not be empty; omit it for \",\"."));
+    // A panic is an error, not a dead plugin.
+    let e = reg.call_function("join", vec![strings(&["panic"]), options(vec![])]).await.unwrap_err();
+    assert_eq!(e.argument, None);
+    assert!(e.text.contains("the item was panic"), "{e}");
+    // No such function.
+    let e = reg.call_function("nope", vec![]).await.unwrap_err();
+    assert!(e.text.contains("has no function named \"nope\""), "{e}");
+}
+
+mod over_grpc {
+    use super::*;
+    use crate::pb;
+    use crate::pb::provider_server::Provider as _;
+    use crate::server::ProviderServer;
+    use crate::value::{decode_msgpack, encode_msgpack};
+
+    fn server() -> ProviderServer<Registry<ExampleProvider>> {
+        ProviderServer::new(Arc::new(registry().0))
+    }
+
+    fn dv(v: &Value, ty: &Type) -> pb::DynamicValue {
+        pb::DynamicValue { msgpack: encode_msgpack(v, ty).unwrap(), json: Vec::new() }
+    }
+
+    async fn call(args: Vec<pb::DynamicValue>) -> pb::call_function::Response {
+        let req = pb::call_function::Request { name: "join".into(), arguments: args };
+        server().call_function(tonic::Request::new(req)).await.unwrap().into_inner()
+    }
+
+    fn list() -> Type {
+        Type::list(Type::String)
+    }
+
+    #[tokio::test]
+    async fn functions_are_served_by_get_functions_get_schema_and_get_metadata() {
+        let s = server();
+        let f = s.get_functions(tonic::Request::new(Default::default())).await.unwrap().into_inner();
+        let join = &f.functions["join"];
+        assert_eq!(join.summary, "Joins strings.");
+        assert_eq!(join.parameters.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["items", "options"]);
+        assert_eq!(join.r#return.as_ref().unwrap().r#type, b"\"string\"".to_vec());
+        let schema = s.get_schema(tonic::Request::new(Default::default())).await.unwrap().into_inner();
+        assert!(schema.functions.contains_key("join"));
+        let meta = s.get_metadata(tonic::Request::new(Default::default())).await.unwrap().into_inner();
+        assert_eq!(meta.functions.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["join"]);
+    }
+
+    #[tokio::test]
+    async fn call_function_runs_and_checks_arguments() {
+        let opts = options(vec![("separator", Value::string("+"))]);
+        let r = call(vec![dv(&strings(&["a", "b"]), &list()), dv(&opts, &Type::Dynamic)]).await;
+        assert!(r.error.is_none(), "{:?}", r.error);
+        assert_eq!(decode_msgpack(&r.result.unwrap().msgpack, &Type::String).unwrap(), Value::string("a+b"));
+
+        // Too few arguments.
+        let r = call(vec![dv(&strings(&["a"]), &list())]).await;
+        let e = r.error.unwrap();
+        assert_eq!(e.function_argument, None);
+        assert!(e.text.contains("takes at least 2 argument(s) but was called with 1"), "{}", e.text);
+
+        // An argument that is not of its parameter's type: named by its position.
+        let r = call(vec![dv(&Value::string("a"), &Type::String), dv(&opts, &Type::Dynamic)]).await;
+        assert_eq!(r.error.unwrap().function_argument, Some(0));
+        let garbage = pb::DynamicValue { msgpack: vec![0xc1], json: Vec::new() };
+        let r = call(vec![dv(&strings(&["a"]), &list()), garbage]).await;
+        assert_eq!(r.error.unwrap().function_argument, Some(1));
+
+        // Null where the parameter allows none.
+        let r = call(vec![dv(&Value::Null, &list()), dv(&opts, &Type::Dynamic)]).await;
+        let e = r.error.unwrap();
+        assert_eq!(e.function_argument, Some(0));
+        assert!(e.text.starts_with("items must not be null"), "{}", e.text);
+
+        // An unknown inside an argument: the result is unknown, the function not run.
+        let r = call(vec![dv(&Value::list(vec![Value::Unknown]), &list()), dv(&opts, &Type::Dynamic)]).await;
+        assert!(r.error.is_none(), "{:?}", r.error);
+        assert_eq!(decode_msgpack(&r.result.unwrap().msgpack, &Type::String).unwrap(), Value::Unknown);
+
+        // A panic: an error, and the server still answers.
+        let r = call(vec![dv(&strings(&["panic"]), &list()), dv(&opts, &Type::Dynamic)]).await;
+        assert!(r.error.unwrap().text.contains("the item was panic"));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_function_is_an_error() {
+        let req = pb::call_function::Request { name: "nope".into(), arguments: vec![] };
+        let r = server().call_function(tonic::Request::new(req)).await.unwrap().into_inner();
+        assert!(r.error.unwrap().text.contains("no function named \"nope\""));
+    }
 }

@@ -1,8 +1,8 @@
 //! The typed layer: a provider's resources and data sources as Rust types instead
 //! of hand-read [`Value`]s, in the spirit of terraform-plugin-framework.
 //!
-//! A type implements one trait ([`Resource`], [`DataSource`], or [`Provider`] for
-//! the provider block) whose `Model` is a serde type mirroring the schema's object:
+//! A type implements one trait ([`Resource`], [`DataSource`], [`Function`], or
+//! [`Provider`] for the provider block) whose `Model` is a serde type mirroring the schema's object:
 //! one field per attribute or nested block, [`Tf<T>`] wherever Terraform may leave a
 //! value null or unknown. A [`Registry`] collects them — one line per type — and is
 //! the [`ProviderLogic`](super::provider::ProviderLogic) the gRPC server calls: it
@@ -39,6 +39,7 @@ pub use ser::{conform, to_value, to_value_untyped, ValueSerializer};
 pub use tf::Tf;
 
 use super::diag::{AttrPath, Diagnostics};
+use super::function::{FunctionError, FunctionSignature};
 use super::schema::Schema;
 use super::types::Type;
 use super::value::Value;
@@ -329,6 +330,32 @@ pub trait Resource: Send + Sync + 'static {
     async fn upgrade(&self, _version: i64, decoded: Value) -> (Value, Diagnostics) {
         (decoded, Diagnostics::new())
     }
+}
+
+/// A provider-defined function (`provider::NAME::FUNCTION(...)`, Terraform 1.8+,
+/// OpenTofu 1.7+): pure, offline, typed arguments in and a typed result out.
+///
+/// The registry decodes the arguments into [`Function::Args`] as one object whose
+/// attributes are the parameters' names (a variadic parameter's name holds the list of
+/// its arguments), so `Args` is a struct with one field per parameter. An argument that
+/// does not fit is a [`FunctionError`] naming that argument, and `call` is not run; a
+/// result that does not fit the return type is an internal error. A panic in `call`
+/// becomes a [`FunctionError`] too.
+pub trait Function: Send + Sync + 'static {
+    /// One field per parameter, named as the parameter.
+    type Args: DeserializeOwned;
+    /// Encoded against the signature's return type.
+    type Return: Serialize;
+
+    /// The name configuration calls (without the `provider::NAME::` prefix).
+    fn name(&self) -> &'static str;
+
+    /// Called once, when the function is registered.
+    fn signature(&self) -> FunctionSignature;
+
+    /// Runs the function. Errors about one argument should use
+    /// [`FunctionError::argument`] with its 0-based position.
+    fn call(&self, args: Self::Args) -> Result<Self::Return, FunctionError>;
 }
 
 /// The provider block itself.

@@ -24,9 +24,10 @@ use serde::Serialize;
 use super::de::{describe, from_value};
 use super::ser::{to_value, to_value_untyped};
 use super::{
-    ApplyRequest, Checkpoint, DataSource, PlanRequest, Provider, ReadRequest, Resource, StopToken, TypedError,
+    ApplyRequest, Checkpoint, DataSource, Function, PlanRequest, Provider, ReadRequest, Resource, StopToken, TypedError,
 };
 use crate::diag::{AttrPath, Diagnostics, PathStep};
+use crate::function::{FunctionError, FunctionSignature};
 use crate::panic_message;
 use crate::provider::{self as raw, ImportedResource, ProviderLogic, ProviderSchemas};
 use crate::schema::{Block, Nesting, Schema};
@@ -40,6 +41,7 @@ pub struct Registry<P: Provider> {
     provider_type: Type,
     resources: BTreeMap<String, Box<dyn DynResource>>,
     data_sources: BTreeMap<String, Box<dyn DynDataSource>>,
+    functions: BTreeMap<String, Box<dyn DynFunction>>,
     stop: StopToken,
     /// Registration mistakes (a type name used twice), reported by
     /// [`Registry::check_models`].
@@ -57,6 +59,7 @@ impl<P: Provider> Registry<P> {
             provider_type,
             resources: BTreeMap::new(),
             data_sources: BTreeMap::new(),
+            functions: BTreeMap::new(),
             stop: StopToken::new(),
             problems: Vec::new(),
         }
@@ -89,6 +92,20 @@ impl<P: Provider> Registry<P> {
         let schema = data_source.schema();
         let ty = schema.value_type();
         self.data_sources.insert(name.to_string(), Box::new(TypedDataSource { inner: data_source, name, schema, ty }));
+        self
+    }
+
+    /// Adds a provider-defined function. A name registered twice keeps the first
+    /// registration and is reported by [`Registry::check_models`].
+    pub fn function<F: Function>(mut self, function: F) -> Self {
+        let name = function.name();
+        if self.functions.contains_key(name) {
+            tracing::error!(target: "protocol::typed", function = name, "function registered twice");
+            self.problems.push(format!("function {name}: registered more than once"));
+            return self;
+        }
+        let signature = function.signature();
+        self.functions.insert(name.to_string(), Box::new(TypedFunction { inner: function, name, signature }));
         self
     }
 
@@ -128,6 +145,9 @@ impl<P: Provider> Registry<P> {
         for d in self.data_sources.values() {
             problems.extend(d.check());
         }
+        for f in self.functions.values() {
+            problems.extend(f.check());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -163,6 +183,17 @@ impl<P: Provider> ProviderLogic for Registry<P> {
             provider: self.provider_schema.clone(),
             resources: self.resources.iter().map(|(k, r)| (k.clone(), r.schema().clone())).collect(),
             data_sources: self.data_sources.iter().map(|(k, d)| (k.clone(), d.schema().clone())).collect(),
+            functions: self.functions.iter().map(|(k, f)| (k.clone(), f.signature().clone())).collect(),
+        }
+    }
+
+    async fn call_function(&self, name: &str, args: Vec<Value>) -> Result<Value, FunctionError> {
+        match self.functions.get(name) {
+            Some(f) => f.call(args),
+            None => Err(FunctionError::new(format!(
+                "The {} provider has no function named {name:?}. Check the spelling and the provider version.",
+                self.provider.name()
+            ))),
         }
     }
 
@@ -572,6 +603,117 @@ impl<D: DataSource> DynDataSource for TypedDataSource<D> {
 
     fn check(&self) -> Vec<String> {
         check_model::<D::Model>(&format!("data source {}", self.name), &self.schema, Kind::Config)
+    }
+}
+
+/// A function with its argument and result types erased.
+pub trait DynFunction: Send + Sync {
+    fn signature(&self) -> &FunctionSignature;
+    /// `args` in call order, decoded against the parameter types.
+    fn call(&self, args: Vec<Value>) -> Result<Value, FunctionError>;
+    fn check(&self) -> Vec<String>;
+}
+
+struct TypedFunction<F> {
+    inner: F,
+    name: &'static str,
+    signature: FunctionSignature,
+}
+
+impl<F: Function> TypedFunction<F> {
+    /// The arguments as one object: parameter name to argument, a variadic
+    /// parameter's name to the list of its arguments.
+    fn args_object(&self, args: Vec<Value>) -> Value {
+        let mut rest = Vec::new();
+        let mut object = BTreeMap::new();
+        for (i, v) in args.into_iter().enumerate() {
+            match self.signature.parameters.get(i) {
+                Some(p) => {
+                    object.insert(p.name.clone(), v);
+                }
+                None => rest.push(v),
+            }
+        }
+        if let Some(p) = &self.signature.variadic {
+            object.insert(p.name.clone(), Value::List(rest));
+        }
+        Value::Map(object)
+    }
+
+    /// The 0-based argument a decoding error is about, and the error without that
+    /// first step, in words for whoever wrote the call.
+    fn argument_error(&self, e: &TypedError) -> FunctionError {
+        let (index, rest) = match e.path.0.split_first() {
+            Some((PathStep::Attr(name), rest)) => {
+                let fixed = &self.signature.parameters;
+                match fixed.iter().position(|p| &p.name == name) {
+                    Some(i) => (Some(i), rest),
+                    None => match (&self.signature.variadic, rest.split_first()) {
+                        (Some(v), Some((PathStep::Index(j), inner))) if &v.name == name => {
+                            (usize::try_from(*j).ok().map(|j| fixed.len() + j), inner)
+                        }
+                        _ => (None, e.path.0.as_slice()),
+                    },
+                }
+            }
+            _ => (None, e.path.0.as_slice()),
+        };
+        let message = if e.message.starts_with("is not a field") {
+            match e.message.split_once(super::de::FIELDS_ARE) {
+                Some((_, fields)) if !fields.is_empty() => {
+                    format!("is not an attribute this argument takes (it takes {fields})")
+                }
+                _ => "is not an attribute this argument takes".to_string(),
+            }
+        } else if e.message.starts_with("is missing") {
+            "is required and missing".to_string()
+        } else {
+            e.message.clone()
+        };
+        let text =
+            if rest.is_empty() { format!("{message}.") } else { format!("{}: {message}.", AttrPath(rest.to_vec())) };
+        FunctionError { text, argument: index }
+    }
+}
+
+impl<F: Function> DynFunction for TypedFunction<F> {
+    fn signature(&self) -> &FunctionSignature {
+        &self.signature
+    }
+
+    fn call(&self, args: Vec<Value>) -> Result<Value, FunctionError> {
+        let name = self.name;
+        let typed: F::Args = from_value(&self.args_object(args)).map_err(|e| self.argument_error(&e))?;
+        let out = std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(typed))).map_err(|p| {
+            let msg = panic_message(&*p);
+            tracing::error!(target: "protocol::typed", function = name, panic = %msg, "function panicked");
+            FunctionError::new(format!(
+                "Internal error in the provider while calling {name}: {msg}. Please report it with the output of \
+                 TF_LOG=debug."
+            ))
+        })??;
+        to_value(&out, &self.signature.return_type).map_err(|e| {
+            FunctionError::new(format!(
+                "Internal error: the provider's function {name} produced a result that does not fit its return \
+                 type ({e}). This is a bug in the provider; please report it."
+            ))
+        })
+    }
+
+    fn check(&self) -> Vec<String> {
+        let sig = &self.signature;
+        let mut names: Vec<&str> = sig.parameters.iter().map(|p| p.name.as_str()).collect();
+        names.extend(sig.variadic.iter().map(|p| p.name.as_str()));
+        let mut problems = Vec::new();
+        for (i, n) in names.iter().enumerate() {
+            if n.is_empty() || names.iter().take(i).any(|m| m == n) {
+                problems.push(format!("function {}: parameter name {n:?} is empty or used twice", self.name));
+            }
+        }
+        if sig.summary.is_empty() {
+            problems.push(format!("function {}: no summary", self.name));
+        }
+        problems
     }
 }
 
