@@ -7,7 +7,7 @@ Fixtures (import them by name into a test module):
   Gives boto3 clients (`aws.ec2`, `aws.eks`) pointed at it.
 - `seeded` (function): `aws` seeded with a cluster network's surroundings (see `seed.py`).
 - `aws_env` (function): the environment Terraform (and so the provider) gets.
-- `tf_aws` (function): a `conftest.TerraformWorkdir` whose runs carry `aws_env`.
+- `tf_aws` (function): a `conftest.TerraformWorkdir` (the test's `cli`) whose runs carry `aws_env`.
 
 Nothing here contacts a non-loopback address: every client and every URL is 127.0.0.1.
 """
@@ -28,7 +28,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import TerraformWorkdir
+from conftest import Cli, TerraformWorkdir
 from fault_proxy import FaultProxy
 from seed import Seed, seed_cluster_network
 
@@ -180,10 +180,11 @@ def aws_env(aws: AwsSession) -> dict:
 
 
 @pytest.fixture
-def tf_aws(tmp_path: Path, terraform_bin: str, provider_dir: Path, aws_env: dict) -> TerraformWorkdir:
+def tf_aws(tmp_path: Path, cli: Cli, provider_dir: Path, aws_env: dict) -> TerraformWorkdir:
+    """The test's CLI (`conftest.cli`: Terraform unless `@both_clis`) against moto."""
     work = tmp_path / "config"
     work.mkdir()
-    return TerraformWorkdir(work, terraform_bin, provider_dir, extra_env=aws_env)
+    return TerraformWorkdir(work, cli, provider_dir, extra_env=aws_env)
 
 
 @pytest.fixture(scope="session")

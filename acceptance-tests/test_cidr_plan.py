@@ -1,10 +1,14 @@
-"""`hybridnet_cidr_plan` through real Terraform: validate, plan, apply, diagnostics."""
+"""`hybridnet_cidr_plan` through real Terraform: validate, plan, apply, diagnostics.
+
+The derived tables and the errors on the exact element also run under OpenTofu
+(`@both_clis`): both CLIs print the same `-json` diagnostics (summary, detail, snippet
+with the highlight offsets) for what the provider returns."""
 
 from __future__ import annotations
 
 import pytest
 
-from conftest import highlighted
+from conftest import both_clis, highlighted
 
 
 def cidr_plan(**args: str) -> str:
@@ -34,6 +38,7 @@ def only_error(result, path_fragment: str | None = None) -> dict:
     return errs[0]
 
 
+@both_clis
 def test_valid_plan_applies_with_derived_tables(tf):
     tf.write(VALID)
     v = tf.validate()
@@ -118,6 +123,7 @@ def test_public_vpc_cidr_is_allowed(tf):
     ids=["not-a-cidr", "ipv6", "host-bits", "not-rfc1918", "duplicate", "pod-overlaps-node", "overlaps-vpc",
          "overlaps-default-service", "overlaps-explicit-service"],
 )
+@both_clis
 def test_rule_violations_point_at_the_element(tf, args, attr, index, bad, fragments):
     base = dict(vpc_cidrs='["10.0.0.0/16"]', remote_node_cidrs='["192.168.0.0/24"]')
     base.update(args)
@@ -146,6 +152,7 @@ def test_allowed_ranges_widen_the_rule(tf):
     assert out["vpc_routes"] == [{"destination_cidr": "100.64.0.0/16", "network": "node"}]
 
 
+@both_clis
 def test_other_argument_errors(tf):
     tf.write(cidr_plan(vpc_cidrs='["10.0.0.0/16"]', remote_node_cidrs="[]", cni='"flannel"',
                        webhook_ports="[443, 70000]"))
@@ -225,12 +232,13 @@ variable "pod" { type = string }
     assert tf.outputs()["plan"]["vpc_routes"][-1] == {"destination_cidr": "172.16.0.0/16", "network": "pod"}
 
 
+@both_clis
 def test_tf_log_debug_shows_provider_logs(tf):
     tf.write(VALID)
     r = tf.run("plan", "-no-color", env={"TF_LOG": "debug"})
     assert r.ok, r.stderr[-2000:]
     ours = [line for line in r.stderr.splitlines() if "provider.terraform-provider-hybridnet:" in line]
-    # Terraform parsed our JSON lines: levels and messages, not raw JSON.
+    # The CLI parsed our JSON lines: levels and messages, not raw JSON (OpenTofu as Terraform).
     assert any("[INFO]  provider.terraform-provider-hybridnet: plugin serving:" in line for line in ours), ours
     assert any("[DEBUG] provider.terraform-provider-hybridnet: request:" in line and "rpc=ReadDataSource" in line
                for line in ours), ours

@@ -4,6 +4,10 @@ a moto server on 127.0.0.1 (see moto_server.py and seed.py).
 Every test asserts on what Terraform reports (outputs, plan actions, diagnostics) and on
 the AWS state read back from moto with boto3. Gateway-dependent tests run for a transit
 gateway ("tgw") and a virtual private gateway ("vgw").
+
+The core set (create, drift, update, import, destroy, plan-time diagnostics) also runs
+under OpenTofu, for the transit gateway and one case each (`over_clis(..., tofu=...)`):
+the lifecycle and the `-json` output the assertions read are the same for both CLIs.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import hcl, Result, highlighted
+from conftest import hcl, over_clis, Result, highlighted
 from moto_server import (aws, aws_env, closed_port, moto_server, our_rules, routes_of, rule_rows, seeded,  # noqa: F401
                          terraform_env_for, tf_aws, tgw_attachments, vgw_attachment_state)
 from seed import (EKS_RULE_DESCRIPTION, NODE_CIDR, POD_CIDR, SERVICE_CIDR, Seed, fill_inbound_rules,
@@ -214,7 +218,7 @@ def rule_ids_for(aws, s: Seed, want: set[tuple]) -> set[str]:
 
 # ---------------------------------------------------------------- 1. create
 
-@pytest.mark.parametrize("gateway", GATEWAYS)
+@over_clis("gateway", GATEWAYS, tofu=("tgw",))
 def test_create_then_empty_plan(tf_aws, aws, seeded, gateway):
     s = seeded
     tf_aws.write(resource_hcl(network_args(s, gateway)))
@@ -285,8 +289,10 @@ DRIFTS = {
 }
 
 
-@pytest.mark.parametrize("drift", list(DRIFTS))
-@pytest.mark.parametrize("gateway", GATEWAYS)
+DRIFT_CASES = [(g, d) for g in GATEWAYS for d in DRIFTS]
+
+
+@over_clis("gateway,drift", DRIFT_CASES, ids=[f"{g}-{d}" for g, d in DRIFT_CASES], tofu=("tgw-route-replaced",))
 def test_drift_is_detected_and_repaired(tf_aws, aws, seeded, gateway, drift):
     s = seeded
     tf_aws.write(resource_hcl(network_args(s, gateway)))
@@ -369,7 +375,7 @@ def test_failed_apply_records_what_it_created(tf_aws, aws, seeded):
 
 # ---------------------------------------------------------------- 3. CIDRs added and removed in place
 
-@pytest.mark.parametrize("gateway", GATEWAYS)
+@over_clis("gateway", GATEWAYS, tofu=("tgw",))
 def test_add_and_remove_cidrs_in_place(tf_aws, aws, seeded, gateway):
     s = seeded
     set_remote_networks(aws.eks, s.cluster_name, [NODE_CIDR, NODE_2], [POD_CIDR, POD_2])
@@ -442,7 +448,7 @@ def test_gateway_change_replaces_attachment_and_repoints_routes(tf_aws, aws, see
 
 # ---------------------------------------------------------------- 5. import
 
-@pytest.mark.parametrize("gateway", GATEWAYS)
+@over_clis("gateway", GATEWAYS, tofu=("tgw",))
 def test_import_then_empty_plan(tf_aws, aws, seeded, gateway):
     s = seeded
     # No output block: `state rm` drops root outputs, and an output-only change makes
@@ -524,7 +530,7 @@ def test_state_from_an_earlier_release_upgrades_and_damaged_state_is_one_clear_e
 
 # ---------------------------------------------------------------- 6. destroy
 
-@pytest.mark.parametrize("gateway", GATEWAYS)
+@over_clis("gateway", GATEWAYS, tofu=("tgw",))
 def test_destroy_leaves_nothing_of_ours(tf_aws, aws, seeded, gateway):
     s = seeded
     tf_aws.write(resource_hcl(network_args(s, gateway)))
@@ -646,7 +652,8 @@ def plan_check_cases():
     ]
 
 
-@pytest.mark.parametrize("case", plan_check_cases(), ids=[c[0] for c in plan_check_cases()])
+@over_clis("case", plan_check_cases(), ids=[c[0] for c in plan_check_cases()],
+           tofu=("cluster-missing", "pod-cidr-not-in-eks", "subnet-outside-vpc"))
 def test_plan_time_checks_point_at_the_attribute(tf_aws, aws, seeded, case):
     _id, tweak, override, severity, attr, underline, fragments = case
     s = seeded

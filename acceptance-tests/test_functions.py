@@ -21,7 +21,6 @@ OpenTofu behaviours these tests rely on (observed with v1.12.6):
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import textwrap
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TerraformWorkdir, highlighted
+from conftest import Cli, TerraformWorkdir, highlighted
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "functions"
@@ -45,20 +44,11 @@ def line_of(path: Path, needle: str) -> int:
     return hits[0]
 
 
-@pytest.fixture(scope="session")
-def tofu_bin() -> str:
-    """OpenTofu; a local stand-in for the shared conftest fixture of the same name."""
-    path = os.environ.get("HYBRIDNET_TOFU_BIN") or str(ROOT / ".venv" / "bin" / "tofu")
-    if not Path(path).is_file():
-        pytest.skip(f"OpenTofu not found at {path}: set HYBRIDNET_TOFU_BIN or run scripts/bootstrap.sh with Go")
-    return path
-
-
 @pytest.fixture
 def tofu(tmp_path: Path, tofu_bin: str, provider_dir: Path) -> TerraformWorkdir:
     work = tmp_path / "config"
     work.mkdir()
-    return TerraformWorkdir(work, tofu_bin, provider_dir)
+    return TerraformWorkdir(work, Cli("tofu", tofu_bin), provider_dir)
 
 
 def tfvars(networks: dict) -> str:
@@ -201,7 +191,7 @@ def test_function_examples_validate_and_are_formatted(example: Path, tmp_path: P
     assert p.returncode == 0, f"{example} is not `tofu fmt` clean:\n{p.stdout}{p.stderr}"
     work = tmp_path / "config"
     work.mkdir()
-    tf = TerraformWorkdir(work, tofu_bin, provider_dir)
+    tf = TerraformWorkdir(work, Cli("tofu", tofu_bin), provider_dir)
     shutil.copy(example, work / example.name)
     r = tf.validate()
     assert r.ok, r.stdout + r.stderr

@@ -3,12 +3,15 @@
 resource keeps the node routes and the VXLAN rules of the gateway nodes' group. Real
 Terraform against moto; the test plays the gateway by writing and re-pointing routes to
 network interfaces, as its leader does.
+
+Gateway mode's lifecycle and its offline check also run under OpenTofu (`@both_clis`).
 """
 
 from __future__ import annotations
 
 import json
 
+from conftest import both_clis
 from moto_server import aws, aws_env, moto_server, routes_of, rule_rows, seeded, tf_aws  # noqa: F401
 from seed import NODE_CIDR, POD_CIDR
 from test_cluster_network import (ADDR, apply, assert_clean, diag_text, network_args, ok, plan_exit, resource_hcl,
@@ -38,6 +41,7 @@ def gateway_args(s, **over) -> dict:
     return {k: v for k, v in args.items() if v is not None}
 
 
+@both_clis
 def test_gateway_mode_leaves_pod_routes_to_the_gateway_through_failover(tf_aws, aws, seeded):
     s = seeded
     tf_aws.write(resource_hcl(gateway_args(s)))
@@ -206,6 +210,7 @@ output "audit" {{
     assert not [m for m in audit["missing"] if "EKS Hybrid Nodes gateway" in m], audit["missing"]
 
 
+@both_clis
 def test_cidr_plan_gateway_mode(tf_aws):
     def cfg(cni: str) -> str:
         return f"""

@@ -10,14 +10,13 @@ lines and columns), so the same assertions hold for both.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import TerraformWorkdir
+from conftest import Cli, TerraformWorkdir
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "plan-annotations.py"
@@ -41,15 +40,6 @@ data "hybridnet_cidr_plan" "edge" {
   ]
 }
 """
-
-
-@pytest.fixture(scope="session")
-def tofu_bin() -> str:
-    """OpenTofu; a local stand-in for the shared conftest fixture of the same name."""
-    path = os.environ.get("HYBRIDNET_TOFU_BIN") or str(ROOT / ".venv" / "bin" / "tofu")
-    if not Path(path).is_file():
-        pytest.skip(f"OpenTofu not found at {path}: set HYBRIDNET_TOFU_BIN or run scripts/bootstrap.sh with Go")
-    return path
 
 
 def annotate(text: str, *args: str) -> list[str]:
@@ -80,7 +70,7 @@ def test_plan_errors_become_annotations_on_the_element(cli, request, tmp_path: P
     work = tmp_path / "repo" / "infra"
     work.mkdir(parents=True)
     (work / "network.tf").write_text(NETWORK_TF)
-    tf = TerraformWorkdir(work, binary, provider_dir)
+    tf = TerraformWorkdir(work, Cli(cli, binary), provider_dir)
     r = tf.plan()  # no AWS credentials anywhere: hybridnet_cidr_plan needs none
     assert not r.ok, r.stdout
 
@@ -135,7 +125,7 @@ def test_variable_validation_annotation_points_at_the_variable(tofu_bin: str, tm
     (work / "main.tf").write_text((ROOT / "examples/functions/cidr_problems/variable-validation.tf").read_text())
     tfvars = 'networks = {\n  vpc_cidrs         = ["10.0.0.0/16"]\n  remote_node_cidrs = ["10.0.8.0/24"]\n}\n'
     (work / "terraform.tfvars").write_text(tfvars)
-    r = TerraformWorkdir(work, tofu_bin, provider_dir).plan()
+    r = TerraformWorkdir(work, Cli("tofu", tofu_bin), provider_dir).plan()
     assert not r.ok, r.stdout
     [(level, p, msg)] = [a for a in map(parse, annotate(r.stdout, "--dir", "env")) if a[0] == "error"]
     assert p["file"] == "env/main.tf"

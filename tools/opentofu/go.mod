@@ -1,5 +1,5 @@
 // Builds OpenTofu's CLI (`tofu`) for the acceptance tests: scripts/bootstrap.sh runs
-// `go build -o .venv/bin/tofu github.com/opentofu/opentofu/cmd/tofu` here.
+// `go build -trimpath -ldflags ... -o .venv/bin/tofu github.com/opentofu/opentofu/cmd/tofu` here.
 // OpenTofu's go.mod replaces hashicorp/hcl with its fork, which `go install pkg@version`
 // refuses; a module of our own that repeats the replace can build it.
 module hybridnet.local/tools/opentofu
