@@ -106,9 +106,9 @@ pub fn keep_needed_routes(
             format!("Route to {cidr} kept: cluster {} still routes it", users.join(", ")),
             format!(
                 "EKS cluster {} in VPC {vpc_id} lists a remote network overlapping {cidr}, so the route to {} in {} \
-                 stays for it (this resource made it; the last resource of the VPC that routes {cidr} removes it). \
-                 To remove it now, remove {cidr} from that cluster's remote networks (aws eks \
-                 update-cluster-config --remote-network-config) or delete the route by hand.",
+                 stays for it and leaves this resource's state. Routes carry no tags, so a resource that found it \
+                 never deletes it: once no cluster needs it (remove {cidr} from that cluster's remote networks with \
+                 aws eks update-cluster-config --remote-network-config), delete the route by hand.",
                 users.join(", "),
                 d.gateway,
                 tables.join(", "),
