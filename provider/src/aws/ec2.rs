@@ -201,6 +201,12 @@ pub async fn find_route_tables_routing(
     Ok(tables.into_iter().filter(|t| t.routes.iter().any(|r| cidrs.contains(&r.destination_cidr))).collect())
 }
 
+/// Every route table of a VPC (one paginated, filtered describe): whose routes still
+/// use a gateway, before its attachment is deleted.
+pub async fn find_vpc_route_tables(ec2: &aws_sdk_ec2::Client, vpc_id: &str) -> Result<Vec<RouteTable>, AwsError> {
+    collect_route_tables(ec2, vec![filter("vpc-id", [vpc_id])]).await
+}
+
 async fn collect_route_tables(ec2: &aws_sdk_ec2::Client, filters: Vec<Filter>) -> Result<Vec<RouteTable>, AwsError> {
     let mut out = Vec::new();
     let mut pages = ec2.describe_route_tables().set_filters(Some(filters)).into_paginator().send();
@@ -1139,10 +1145,4 @@ mod tests {
         assert!(!gw("tgw-1", "", false).needs_acceptance("123456789012"), "an owner AWS did not report");
         assert!(!gw("vgw-1", "210987654321", false).needs_acceptance("123456789012"));
     }
-}
-
-/// Every route table of a VPC (one paginated, filtered describe): whose routes still
-/// use a gateway, before its attachment is deleted.
-pub async fn find_vpc_route_tables(ec2: &aws_sdk_ec2::Client, vpc_id: &str) -> Result<Vec<RouteTable>, AwsError> {
-    collect_route_tables(ec2, vec![filter("vpc-id", [vpc_id])]).await
 }

@@ -115,7 +115,8 @@ impl Progress {
         if !list_known(&state.adopted_security_group_rule_ids) {
             let mut adopted: Vec<String> =
                 prior.map(|p| strings(&p.adopted_security_group_rule_ids)).unwrap_or_default();
-            adopted.extend(self.adopted_rule_ids.iter().filter(|id| !adopted.contains(id)).cloned().collect::<Vec<_>>());
+            adopted
+                .extend(self.adopted_rule_ids.iter().filter(|id| !adopted.contains(id)).cloned().collect::<Vec<_>>());
             state.adopted_security_group_rule_ids = tf_strings(&adopted);
         }
         if !list_known(&state.eks_network_interface_ips) {

@@ -44,8 +44,7 @@ impl Neighbour {
 
 /// The other clusters of `vpc_id` (not `own`) that have remote networks.
 pub async fn find(clients: &Clients, own: &str, vpc_id: &str) -> Result<Vec<Neighbour>, AwsError> {
-    let names: Vec<String> =
-        eks::list_cluster_names(&clients.eks).await?.into_iter().filter(|n| n != own).collect();
+    let names: Vec<String> = eks::list_cluster_names(&clients.eks).await?.into_iter().filter(|n| n != own).collect();
     if names.is_empty() {
         return Ok(Vec::new());
     }
@@ -137,11 +136,7 @@ pub fn riding(
             })
         })
         .collect();
-    neighbours
-        .iter()
-        .filter(|n| live.iter().any(|r| n.routes(&r.destination_cidr)))
-        .map(|n| n.name.clone())
-        .collect()
+    neighbours.iter().filter(|n| live.iter().any(|r| n.routes(&r.destination_cidr))).map(|n| n.name.clone()).collect()
 }
 
 /// The warning of an attachment kept for `users`.
@@ -199,7 +194,8 @@ mod tests {
             &mut Diagnostics::new(),
         );
         let mut diags = Diagnostics::new();
-        let routes = vec![route("rtb-a", "10.80.0.0/16"), route("rtb-b", "10.80.0.0/16"), route("rtb-a", "10.90.0.0/16")];
+        let routes =
+            vec![route("rtb-a", "10.80.0.0/16"), route("rtb-b", "10.80.0.0/16"), route("rtb-a", "10.90.0.0/16")];
         let delete = keep_needed_routes(&d, "vpc-1", routes, &[n("c2", &["10.80.0.0/16"])], &mut diags);
         assert_eq!(delete, vec![route("rtb-a", "10.90.0.0/16")]);
         let [w] = diags.0.as_slice() else { panic!("one warning: {diags:?}") };

@@ -254,9 +254,9 @@ async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Option<Clu
         // Imported: the attachment is ours when it carries our tag for this cluster;
         // every route to the gateway counts as ours (nothing is recorded as found).
         attachment_created: Tf::Known(
-            attachment.as_ref().is_some_and(|a| {
-                !is_tgw || a.tags.iter().any(|(k, v)| k == OWNER_TAG && v == cluster_name)
-            }),
+            attachment
+                .as_ref()
+                .is_some_and(|a| !is_tgw || a.tags.iter().any(|(k, v)| k == OWNER_TAG && v == cluster_name)),
         ),
         adopted_routes: Tf::Known(Vec::new()),
         adopted_security_group_rule_ids: Tf::Known(Vec::new()),
