@@ -80,3 +80,20 @@ def test_unforeseen_pending_acceptance_is_a_warning_and_the_next_apply_after_acc
 def _args(s) -> dict:
     from test_cluster_network import network_args
     return network_args(s, "tgw")
+
+
+def test_a_route_no_other_cluster_needs_left_by_an_interrupted_run_counts_as_ours(tf_aws, aws, seeded):  # noqa: F811
+    s = seeded
+    tgw = s.transit_gateway_id
+    # What a run killed after its first CreateRoute leaves: the attachment and one route,
+    # no state. Routes carry no tags; no other cluster of the VPC routes this CIDR.
+    aws.ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=s.vpc_id,
+                                                  SubnetIds=[s.subnet_a, s.subnet_b])
+    aws.ec2.create_route(RouteTableId=s.route_table_id, DestinationCidrBlock=NODE_CIDR, TransitGatewayId=tgw)
+    tf_aws.write(resource_hcl(_args(s), output=False))
+    ok(tf_aws.apply())
+    st = state_values(tf_aws)
+    assert st["adopted_routes"] == [], "a route nobody else needs is ours"
+    assert routes_to(aws.ec2, s, tgw) == {NODE_CIDR, POD_CIDR}
+    destroy(tf_aws)
+    assert routes_to(aws.ec2, s, tgw) == set(), "destroy removes it"

@@ -296,14 +296,22 @@ impl<'a> Converge<'a> {
     }
 
     /// Of the routes `present` that point at our gateway already, the ones this
-    /// resource did not make: not recorded as made by it in the prior state.
-    fn found_routes(&self, present: &[RouteEntry]) -> Vec<RouteEntry> {
+    /// resource found: not recorded as made by it in the prior state, and routing a
+    /// remote network of another cluster in the VPC (EKS says so; asked only when there
+    /// is such a route). One no other cluster needs was left by an interrupted run of
+    /// this resource (routes carry no tags to say so): it counts as made.
+    async fn found_routes(&self, present: &[RouteEntry]) -> Result<Vec<RouteEntry>, AwsError> {
         let made = self.prior.map(ClusterNetworkModel::created_route_entries).unwrap_or_default();
-        present
+        let mut found: Vec<RouteEntry> = present
             .iter()
             .filter(|r| r.target_id == self.d.gateway && !made.iter().any(|m| m.same_route(r)))
             .cloned()
-            .collect()
+            .collect();
+        if !found.is_empty() {
+            let neighbours = super::neighbours::find(self.clients, &self.d.cluster_name, &self.vpc_id).await?;
+            found.retain(|r| neighbours.iter().any(|n| n.routes(&r.destination_cidr)));
+        }
+        Ok(found)
     }
 
     /// 2. The dedicated route table, and its subnet associations.
@@ -404,9 +412,9 @@ impl<'a> Converge<'a> {
             .cloned()
             .collect();
         let present: Vec<RouteEntry> = want.iter().filter(|r| !todo.contains(r)).cloned().collect();
-        let found = self.found_routes(&present);
+        progress.routes.extend(present.iter().cloned());
+        let found = self.found_routes(&present).await?;
         progress.adopted_routes.extend(found.iter().cloned());
-        progress.routes.extend(present);
         let calls = todo.into_iter().map(|r| async move {
             ec2::ensure_route(ec2, &r.route_table_id, &r.destination_cidr, &r.target_id).await.map(|()| r)
         });
@@ -489,7 +497,7 @@ impl<'a> Converge<'a> {
             .collect();
         progress.routes.extend(present.iter().cloned());
         state.set_routes(&present);
-        let found = self.found_routes(&present);
+        let found = self.found_routes(&present).await?;
         progress.adopted_routes.extend(found.iter().cloned());
         if !list_known(&state.adopted_routes) {
             state.set_adopted_routes(&found);
