@@ -244,3 +244,30 @@ def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, pr
         assert to_tgw(aws, s) == {NODE_CIDR, POD_2}
         assert attachment_ids(aws, s) == [att]
         assert_empty_plan(w2)
+
+
+# ---------------------------------------------------------------- a gateway change beside a neighbour
+
+def test_moving_to_another_gateway_keeps_the_old_attachment_a_neighbour_rides_on(
+        tmp_path, terraform_bin, provider_dir, aws, two_clusters):  # noqa: F811
+    s, sg2 = two_clusters
+    w1 = workspace(tmp_path, "one", aws, terraform_bin, provider_dir)
+    w2 = workspace(tmp_path, "two", aws, terraform_bin, provider_dir)
+    a_args = args_for(s, s.cluster_name, s.security_group_id, [NODE_CIDR], [POD_CIDR])
+    w1.write(config({"a": a_args}))
+    w2.write(config({"b": args_for(s, CLUSTER_2, sg2, [NODE_2], [POD_2])}))
+    ok(w1.apply())
+    [att] = attachment_ids(aws, s)
+    ok(w2.apply())
+    # edge moves to the second transit gateway: its old attachment carries edge-2's routes.
+    w1.write(config({"a": {**a_args, "transit_gateway_id": s.transit_gateway_id_2}}))
+    r = ok(w1.apply())
+    [w] = [w for w in r.warnings() if "kept" in w["summary"]]
+    assert w["summary"] == f"Attachment to {s.transit_gateway_id} kept: cluster {CLUSTER_2} still routes " \
+                           f"through it", w
+    assert attachment_ids(aws, s) == [att]
+    assert to_tgw(aws, s) == {NODE_2, POD_2}
+    moved = {c for c, t in routes_of(aws.ec2, s.route_table_id).items() if t == s.transit_gateway_id_2}
+    assert moved == {NODE_CIDR, POD_CIDR}
+    assert_empty_plan(w1)
+    assert_empty_plan(w2)

@@ -198,7 +198,7 @@ impl<'a> Converge<'a> {
         }
         check_stop(self.stop)?;
         // While the new gateway's attachment waits, the routes still use the old one.
-        self.retire_old(route_table.as_deref(), !awaiting).await?;
+        self.retire_old(route_table.as_deref(), !awaiting, &mut progress.warnings).await?;
         check_stop(self.stop)?;
         let rule_ids = self.rules(state, progress).await?;
         check_stop(self.stop)?;
@@ -507,10 +507,37 @@ impl<'a> Converge<'a> {
 
     /// 4. The old gateway's attachment (once the new one carries the routes), and a
     ///    dedicated route table no longer wanted.
-    async fn retire_old(&self, route_table: Option<&str>, old_gateway: bool) -> Result<(), AwsError> {
+    async fn retire_old(
+        &self,
+        route_table: Option<&str>,
+        old_gateway: bool,
+        warnings: &mut Diagnostics,
+    ) -> Result<(), AwsError> {
         let ec2 = self.ec2();
         if let (Some(old), true) = (&self.old_gateway(), old_gateway) {
-            ec2::delete_attachment(ec2, old, &self.vpc_id, self.timeout).await?;
+            // As at destroy: only one hybridnet made, and only once no other cluster's
+            // routes ride on it.
+            let created = self.prior.and_then(|p| p.attachment_created.known().copied()).unwrap_or(true);
+            let deletable = created
+                || ec2::find_attachment(ec2, old, &self.vpc_id)
+                    .await?
+                    .is_some_and(|a| a.tags.iter().any(|(k, _)| k == OWNER_TAG));
+            if deletable {
+                let neighbours = super::neighbours::find(self.clients, &self.d.cluster_name, &self.vpc_id).await?;
+                let users = if neighbours.is_empty() {
+                    Vec::new()
+                } else {
+                    let tables = ec2::find_vpc_route_tables(ec2, &self.vpc_id).await?;
+                    super::neighbours::riding(old, &tables, &[], &neighbours)
+                };
+                if users.is_empty() {
+                    ec2::delete_attachment(ec2, old, &self.vpc_id, self.timeout).await?;
+                } else {
+                    let mut prior_d = self.d.clone();
+                    prior_d.gateway = old.clone();
+                    super::neighbours::attachment_kept(&prior_d, &self.vpc_id, &users, warnings);
+                }
+            }
         }
         if let (Some(old_rt), None) = (&self.prior_route_table(), route_table) {
             ec2::delete_route_table_and_associations(ec2, old_rt).await?;
