@@ -82,6 +82,10 @@ def run_phases(proxy: FaultProxy, tf: TerraformWorkdir, s: Seed, ec2, eks, n: in
 #: plans twice on apply (once in each provider process), so create and update hold two
 #: plans. moto answers a batched authorize with only its last rule (AWS with every rule),
 #: so each batch of more than one rule costs moto one DescribeSecurityGroupRules more.
+#: Destroy asks EKS who else still needs what it is about to delete (ownership that
+#: survives neighbours): one ListClusters; with no other cluster in the account that is
+#: all (each other cluster would add a DescribeCluster, one DescribeSubnets for those EKS
+#: reports no VPC of, and, when one is in the VPC, one DescribeRouteTables of the VPC).
 EXPECTED_N3 = {
     "create": {
         "eks:DescribeCluster": 2, "ec2:DescribeSubnets": 2, "ec2:DescribeVpcs": 2, "ec2:DescribeVpcAttribute": 4,
@@ -112,7 +116,7 @@ EXPECTED_N3 = {
         "ec2:DescribeSecurityGroupRules": 2, "ec2:DescribeNetworkInterfaces": 1,
         "eks:DescribeCluster": 1, "ec2:DescribeSubnets": 1, "ec2:DescribeVpcs": 1, "ec2:DescribeVpcAttribute": 2,
         "ec2:DescribeTransitGateways": 1, "ec2:RevokeSecurityGroupIngress": 1, "ec2:RevokeSecurityGroupEgress": 1,
-        "ec2:DeleteRoute": 8, "ec2:DeleteTransitGatewayVpcAttachment": 1,
+        "ec2:DeleteRoute": 8, "ec2:DeleteTransitGatewayVpcAttachment": 1, "eks:ListClusters": 1,
     },
 }
 
@@ -130,14 +134,15 @@ def test_requests_per_phase(tfp, proxy, seeded: Seed, aws, n: int) -> None:  # n
     if report:
         Path(report).write_text(json.dumps(got, indent=2, sort_keys=True))
     # The targets: one authorize per direction whatever N; a plan of an
-    # unchanged network at most 10 requests; destroy = routes + at most 16; create =
-    # routes + at most 20 against AWS (22 here: moto's two extra reads, see above).
+    # unchanged network at most 10 requests; destroy = routes + at most 16, plus the one
+    # neighbour read (eks:ListClusters, see above); create = routes + at most 20 against
+    # AWS (22 here: moto's two extra reads, see above).
     for phase_name, ops in got.items():
         assert ops.get("ec2:AuthorizeSecurityGroupIngress", 0) <= 1, (phase_name, ops)
         assert ops.get("ec2:AuthorizeSecurityGroupEgress", 0) <= 1, (phase_name, ops)
     assert total(got["plan"]) <= 10, got["plan"]
     assert total(got["refresh"]) == 4, got["refresh"]
-    assert besides_routes(got["destroy"]) <= 16, got["destroy"]
+    assert besides_routes(got["destroy"]) <= 16 + 1, got["destroy"]
     assert besides_routes(got["create"]) <= 22, got["create"]
     nodes, pods = cidrs(n)
     assert got["create"]["ec2:CreateRoute"] == 2 * (len(nodes) + len(pods))

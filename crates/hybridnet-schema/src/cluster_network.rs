@@ -147,7 +147,30 @@ pub fn resource_schema() -> Schema {
             .attribute(timeout("update"))
             .attribute(timeout("delete")),
     );
-    Schema::new(0, computed_attributes(b))
+    Schema::new(SCHEMA_VERSION, ownership_attributes(computed_attributes(b)))
+}
+
+/// The resource's schema version: 1 added the ownership attributes
+/// (`attachment_created`, `adopted_routes`, `adopted_security_group_rule_ids`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// What the resource created and what it found (the resource only): what it found it
+/// never deletes.
+fn ownership_attributes(b: Block) -> Block {
+    b.attribute(Attribute::computed("attachment_created", Type::Bool).description(
+        "Whether this resource created the attachment (it carries the `hybridnet:cluster-network` tag with this \
+         cluster's name). `false` when it found one: made by hand, by another tool, or by the resource of another \
+         cluster in the VPC (`DuplicateTransitGatewayAttachment`). Destroy deletes the attachment only when \
+         hybridnet made it and no other cluster in the VPC still routes through it.",
+    ))
+    .attribute(Attribute::computed("adopted_routes", Type::list(route_type())).description(
+        "The routes of `routes` that already pointed at the gateway before this resource needed them (another \
+         cluster's resource or another writer made them): used, never deleted by this resource.",
+    ))
+    .attribute(Attribute::computed("adopted_security_group_rule_ids", strings()).description(
+        "The IDs of `security_group_rule_ids` that this resource found (identical rules it did not make): used, \
+         never revoked by this resource.",
+    ))
 }
 
 pub fn data_source_schema() -> Schema {

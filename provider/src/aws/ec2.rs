@@ -201,6 +201,12 @@ pub async fn find_route_tables_routing(
     Ok(tables.into_iter().filter(|t| t.routes.iter().any(|r| cidrs.contains(&r.destination_cidr))).collect())
 }
 
+/// Every route table of a VPC (one paginated, filtered describe): whose routes still
+/// use a gateway, before its attachment is deleted.
+pub async fn find_vpc_route_tables(ec2: &aws_sdk_ec2::Client, vpc_id: &str) -> Result<Vec<RouteTable>, AwsError> {
+    collect_route_tables(ec2, vec![filter("vpc-id", [vpc_id])]).await
+}
+
 async fn collect_route_tables(ec2: &aws_sdk_ec2::Client, filters: Vec<Filter>) -> Result<Vec<RouteTable>, AwsError> {
     let mut out = Vec::new();
     let mut pages = ec2.describe_route_tables().set_filters(Some(filters)).into_paginator().send();
@@ -518,7 +524,8 @@ pub async fn find_attachment(
 /// or rejected one) and waits until the attachment is usable or waits for the gateway
 /// owner's acceptance (the caller decides what that means: see the phase). An
 /// attachment that fails, is rejected or deleted ends the wait at the next poll with
-/// [`AwsError::AttachmentState`].
+/// [`AwsError::AttachmentState`]. The flag says whether this call created it (else it
+/// found it: made earlier, by hand, or by another cluster's resource).
 pub async fn ensure_attachment(
     ec2: &aws_sdk_ec2::Client,
     gateway: &str,
@@ -527,7 +534,7 @@ pub async fn ensure_attachment(
     tags: &Tags,
     timeout: Duration,
     recorded: bool,
-) -> Result<Attachment, AwsError> {
+) -> Result<(Attachment, bool), AwsError> {
     // No attachment recorded for this gateway: attach first. EC2 allows one live
     // attachment of a VPC to a transit gateway, so one left by an interrupted run (or
     // made by someone else) answers DuplicateTransitGatewayAttachment, and is adopted
@@ -535,15 +542,19 @@ pub async fn ensure_attachment(
     if !recorded && GatewayKind::of(gateway) == GatewayKind::Transit {
         if let Some(made) = create_transit_attachment(ec2, gateway, vpc_id, subnet_ids, tags).await? {
             return match made.phase {
-                AttachmentPhase::Usable | AttachmentPhase::PendingAcceptance => Ok(made),
-                _ => wait_for_attachment(ec2, gateway, vpc_id, Some(&made.id), timeout).await,
+                AttachmentPhase::Usable | AttachmentPhase::PendingAcceptance => Ok((made, true)),
+                _ => wait_for_attachment(ec2, gateway, vpc_id, Some(&made.id), timeout).await.map(|a| (a, true)),
             };
         }
     }
+    let mut created = true;
     let watch = match find_attachment(ec2, gateway, vpc_id).await? {
         Some(a) => match a.phase {
-            AttachmentPhase::Usable | AttachmentPhase::PendingAcceptance => return Ok(a),
-            AttachmentPhase::InProgress => Some(a.id),
+            AttachmentPhase::Usable | AttachmentPhase::PendingAcceptance => return Ok((a, false)),
+            AttachmentPhase::InProgress => {
+                created = false;
+                Some(a.id)
+            }
             AttachmentPhase::Failed | AttachmentPhase::Gone => {
                 // It never becomes usable: delete it, then attach again.
                 tracing::info!(target: "hybridnet::aws", attachment = %a.id, state = %a.state,
@@ -554,7 +565,7 @@ pub async fn ensure_attachment(
         },
         None => create_attachment(ec2, gateway, vpc_id, subnet_ids, tags).await?,
     };
-    wait_for_attachment(ec2, gateway, vpc_id, watch.as_deref(), timeout).await
+    wait_for_attachment(ec2, gateway, vpc_id, watch.as_deref(), timeout).await.map(|a| (a, created))
 }
 
 /// CreateTransitGatewayVpcAttachment: the new attachment as the answer describes it,

@@ -63,3 +63,14 @@ pub async fn find_cluster(eks: &aws_sdk_eks::Client, name: &str) -> Result<Optio
         endpoint_private_access: vpc.is_some_and(|v| v.endpoint_private_access()),
     }))
 }
+
+/// ListClusters: every cluster name in the account and region (paginated).
+pub async fn list_cluster_names(eks: &aws_sdk_eks::Client) -> Result<Vec<String>, AwsError> {
+    let mut names = Vec::new();
+    let mut pages = eks.list_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("eks:ListClusters", e))?;
+        names.extend(page.clusters().iter().cloned());
+    }
+    Ok(names)
+}

@@ -34,21 +34,24 @@ pub async fn apply(aws: &Aws, req: ApplyRequest<ClusterNetworkModel>) -> StateRe
     let mut progress = Progress::default();
     let step = Converge::new(clients, &d, prior, &stop, &state);
     match run_guarded(&stop, step.run(&mut state, &mut progress)).await {
-        Ok(()) => match &progress.awaiting_acceptance {
+        Ok(()) => {
+            let mut diags = std::mem::take(&mut progress.warnings);
             // Not an error: Terraform would taint the resource, and replacing it would
             // delete the attachment the gateway's owner is about to accept.
-            Some(a) => {
+            if let Some(a) = &progress.awaiting_acceptance {
                 let vpc_id = state.vpc_id.known().cloned().unwrap_or_default();
-                let warning = attachment::awaiting_acceptance_warning(clients, a, &vpc_id).await;
-                StateResponse::new(Some(state)).with_diagnostics(warning)
+                let foreseen = progress.acceptance_foreseen;
+                diags.extend(attachment::awaiting_acceptance_warning(clients, a, &vpc_id, foreseen).await);
             }
-            None => StateResponse::new(Some(state)),
-        },
+            StateResponse::new(Some(state)).with_diagnostics(diags)
+        }
         Err(e) => {
             // Record what exists so nothing is orphaned; the next apply converges.
             progress.fill(&mut state, prior);
             tracing::warn!(target: "hybridnet::cluster_network", error = %e, "apply stopped part-way");
-            StateResponse::new(Some(state)).with_diagnostics(aws_diag(&clients.explain(e), None))
+            let mut diags = std::mem::take(&mut progress.warnings);
+            diags.extend(aws_diag(&clients.explain(e), None));
+            StateResponse::new(Some(state)).with_diagnostics(diags)
         }
     }
 }
@@ -65,6 +68,16 @@ pub struct Progress {
     /// The attachment waits for the transit gateway owner's acceptance: the routes to
     /// the gateway wait too, and the apply ends with a warning.
     pub awaiting_acceptance: Option<ec2::Attachment>,
+    /// Whether the plan foresaw the wait (else the warning says so).
+    pub acceptance_foreseen: bool,
+    /// Warnings the apply ends with (routes kept for a neighbour cluster).
+    pub warnings: Diagnostics,
+    /// Whether the attachment is ours (see `attachment_created`), once known.
+    pub attachment_created: Option<bool>,
+    /// Routes found pointing at the gateway (`adopted_routes`).
+    pub adopted_routes: Vec<RouteEntry>,
+    /// Rules found (`adopted_security_group_rule_ids`).
+    pub adopted_rule_ids: Vec<String>,
 }
 
 impl Progress {
@@ -89,6 +102,23 @@ impl Progress {
             }
         }
         state.security_group_rule_ids = tf_strings(&ids);
+        if state.attachment_created.is_unknown() {
+            let prior_created = prior.and_then(|p| p.attachment_created.known().copied());
+            state.attachment_created = Tf::Known(self.attachment_created.or(prior_created).unwrap_or(false));
+        }
+        if !list_known(&state.adopted_routes) {
+            let mut adopted: BTreeSet<RouteEntry> =
+                prior.map(ClusterNetworkModel::adopted_route_entries).unwrap_or_default().into_iter().collect();
+            adopted.extend(self.adopted_routes.iter().cloned());
+            state.set_adopted_routes(&adopted.into_iter().collect::<Vec<_>>());
+        }
+        if !list_known(&state.adopted_security_group_rule_ids) {
+            let mut adopted: Vec<String> =
+                prior.map(|p| strings(&p.adopted_security_group_rule_ids)).unwrap_or_default();
+            adopted
+                .extend(self.adopted_rule_ids.iter().filter(|id| !adopted.contains(id)).cloned().collect::<Vec<_>>());
+            state.adopted_security_group_rule_ids = tf_strings(&adopted);
+        }
         if !list_known(&state.eks_network_interface_ips) {
             state.eks_network_interface_ips = tf_strings(self.eks_ips.as_deref().unwrap_or(&[]));
         }
@@ -168,7 +198,7 @@ impl<'a> Converge<'a> {
         }
         check_stop(self.stop)?;
         // While the new gateway's attachment waits, the routes still use the old one.
-        self.retire_old(route_table.as_deref(), !awaiting).await?;
+        self.retire_old(route_table.as_deref(), !awaiting, &mut progress.warnings).await?;
         check_stop(self.stop)?;
         let rule_ids = self.rules(state, progress).await?;
         check_stop(self.stop)?;
@@ -189,6 +219,7 @@ impl<'a> Converge<'a> {
                 ec2::delete_attachment(ec2, old, vpc_id, self.timeout).await?;
             }
         }
+        let mut made_now = false;
         let attachment = if d.manage_attachment {
             // The prior state records an attachment to this gateway: look before attaching.
             let recorded = self.prior_d.as_ref().is_some_and(|p| p.gateway == d.gateway)
@@ -202,13 +233,16 @@ impl<'a> Converge<'a> {
                 self.timeout,
                 recorded,
             );
-            made.await.inspect_err(|e| {
+            let (attachment, created) = made.await.inspect_err(|e| {
                 // One AWS will not make usable is still ours: the state records it, so
                 // that destroy or the next apply deletes it.
                 if let AwsError::AttachmentState { id, .. } = e {
                     progress.attachment_id = Some(id.clone());
+                    progress.attachment_created = Some(true);
                 }
-            })?
+            })?;
+            made_now = created;
+            attachment
         } else {
             self.clients.handover.attachment(ec2, &d.gateway, vpc_id, Phase::Apply).await?.ok_or_else(|| {
                 AwsError::Api {
@@ -224,8 +258,13 @@ impl<'a> Converge<'a> {
         }
         progress.attachment_id = Some(attachment.id.clone());
         state.attachment_id = Tf::Known(attachment.id.clone());
+        let created = made_now || self.attachment_created(&attachment);
+        progress.attachment_created = Some(created);
+        if !state.attachment_created.is_known() {
+            state.attachment_created = Tf::Known(created);
+        }
         if attachment.phase == ec2::AttachmentPhase::PendingAcceptance {
-            attachment::routes_may_wait(&attachment, vpc_id, state, self.prior)?;
+            progress.acceptance_foreseen = attachment::plan_foresaw(state, self.prior);
             progress.awaiting_acceptance = Some(attachment.clone());
         }
         if d.manage_attachment && d.gateway.starts_with("tgw-") && attachment.usable() {
@@ -238,6 +277,41 @@ impl<'a> Converge<'a> {
             }
         }
         Ok(attachment)
+    }
+
+    /// Whether this resource created `attachment`, which it found (did not just make):
+    /// what the prior state says of the same attachment; else, for a transit gateway
+    /// attachment, whether it carries our tag with this cluster's name (one left by an
+    /// interrupted run of ours); one made by hand, or by another cluster's resource
+    /// (`DuplicateTransitGatewayAttachment`), was found. A VGW attachment carries no tags.
+    fn attachment_created(&self, attachment: &ec2::Attachment) -> bool {
+        if !self.d.manage_attachment {
+            return false;
+        }
+        let prior = self.prior.filter(|p| p.attachment_id.known() == Some(&attachment.id));
+        if let Some(&created) = prior.and_then(|p| p.attachment_created.known()) {
+            return created;
+        }
+        attachment.tags.iter().any(|(k, v)| k == OWNER_TAG && v == &self.d.cluster_name)
+    }
+
+    /// Of the routes `present` that point at our gateway already, the ones this
+    /// resource found: not recorded as made by it in the prior state, and routing a
+    /// remote network of another cluster in the VPC (EKS says so; asked only when there
+    /// is such a route). One no other cluster needs was left by an interrupted run of
+    /// this resource (routes carry no tags to say so): it counts as made.
+    async fn found_routes(&self, present: &[RouteEntry]) -> Result<Vec<RouteEntry>, AwsError> {
+        let made = self.prior.map(ClusterNetworkModel::created_route_entries).unwrap_or_default();
+        let mut found: Vec<RouteEntry> = present
+            .iter()
+            .filter(|r| r.target_id == self.d.gateway && !made.iter().any(|m| m.same_route(r)))
+            .cloned()
+            .collect();
+        if !found.is_empty() {
+            let neighbours = super::neighbours::find(self.clients, &self.d.cluster_name, &self.vpc_id).await?;
+            found.retain(|r| neighbours.iter().any(|n| n.routes(&r.destination_cidr)));
+        }
+        Ok(found)
     }
 
     /// 2. The dedicated route table, and its subnet associations.
@@ -337,25 +411,46 @@ impl<'a> Converge<'a> {
             .filter(|r| lookup(&r.route_table_id, &r.destination_cidr).as_deref() != Some(r.target_id.as_str()))
             .cloned()
             .collect();
-        progress.routes.extend(want.iter().filter(|r| !todo.contains(r)).cloned());
+        let present: Vec<RouteEntry> = want.iter().filter(|r| !todo.contains(r)).cloned().collect();
+        progress.routes.extend(present.iter().cloned());
+        let found = self.found_routes(&present).await?;
+        progress.adopted_routes.extend(found.iter().cloned());
         let calls = todo.into_iter().map(|r| async move {
             ec2::ensure_route(ec2, &r.route_table_id, &r.destination_cidr, &r.target_id).await.map(|()| r)
         });
         run_batch(calls, |r| progress.routes.push(r)).await?;
         let wanted: BTreeSet<(String, String)> =
             want.iter().map(|r| (r.route_table_id.clone(), r.destination_cidr.clone())).collect();
+        let prior_adopted = self.prior.map(ClusterNetworkModel::adopted_route_entries).unwrap_or_default();
+        let mut retired = Vec::new();
         for r in &prior_routes {
             if wanted.contains(&(r.route_table_id.clone(), r.destination_cidr.clone())) {
+                continue;
+            }
+            // Found, not made: never deleted by this resource.
+            if prior_adopted.iter().any(|a| a.same_route(r)) {
                 continue;
             }
             // The state records a route's live target, so a route another writer
             // re-pointed (the hybrid nodes gateway, an appliance) is theirs now.
             let target = lookup(&r.route_table_id, &r.destination_cidr);
             if target.as_deref().is_some_and(|t| t == d.gateway || Some(t) == prior_gateway) {
+                retired.push(r.clone());
+            }
+        }
+        // Who else still needs them: asked only when there are some.
+        if !retired.is_empty() {
+            let neighbours = super::neighbours::find(self.clients, &d.cluster_name, &self.vpc_id).await?;
+            let retired =
+                super::neighbours::keep_needed_routes(d, &self.vpc_id, retired, &neighbours, &mut progress.warnings);
+            for r in &retired {
                 ec2::delete_route(ec2, &r.route_table_id, &r.destination_cidr).await?;
             }
         }
         state.set_routes(&want);
+        if !list_known(&state.adopted_routes) {
+            state.set_adopted_routes(&found);
+        }
         Ok(())
     }
 
@@ -382,6 +477,10 @@ impl<'a> Converge<'a> {
         route_table: Option<&str>,
     ) -> Result<(), AwsError> {
         if list_known(&state.routes) {
+            if !list_known(&state.adopted_routes) {
+                let adopted = self.prior.map(ClusterNetworkModel::adopted_route_entries).unwrap_or_default();
+                state.set_adopted_routes(&adopted);
+            }
             return Ok(());
         }
         let rts = managed_route_tables(self.d, route_table);
@@ -398,15 +497,47 @@ impl<'a> Converge<'a> {
             .collect();
         progress.routes.extend(present.iter().cloned());
         state.set_routes(&present);
+        let found = self.found_routes(&present).await?;
+        progress.adopted_routes.extend(found.iter().cloned());
+        if !list_known(&state.adopted_routes) {
+            state.set_adopted_routes(&found);
+        }
         Ok(())
     }
 
     /// 4. The old gateway's attachment (once the new one carries the routes), and a
     ///    dedicated route table no longer wanted.
-    async fn retire_old(&self, route_table: Option<&str>, old_gateway: bool) -> Result<(), AwsError> {
+    async fn retire_old(
+        &self,
+        route_table: Option<&str>,
+        old_gateway: bool,
+        warnings: &mut Diagnostics,
+    ) -> Result<(), AwsError> {
         let ec2 = self.ec2();
         if let (Some(old), true) = (&self.old_gateway(), old_gateway) {
-            ec2::delete_attachment(ec2, old, &self.vpc_id, self.timeout).await?;
+            // As at destroy: only one hybridnet made, and only once no other cluster's
+            // routes ride on it.
+            let created = self.prior.and_then(|p| p.attachment_created.known().copied()).unwrap_or(true);
+            let deletable = created
+                || ec2::find_attachment(ec2, old, &self.vpc_id)
+                    .await?
+                    .is_some_and(|a| a.tags.iter().any(|(k, _)| k == OWNER_TAG));
+            if deletable {
+                let neighbours = super::neighbours::find(self.clients, &self.d.cluster_name, &self.vpc_id).await?;
+                let users = if neighbours.is_empty() {
+                    Vec::new()
+                } else {
+                    let tables = ec2::find_vpc_route_tables(ec2, &self.vpc_id).await?;
+                    super::neighbours::riding(old, &tables, &[], &neighbours)
+                };
+                if users.is_empty() {
+                    ec2::delete_attachment(ec2, old, &self.vpc_id, self.timeout).await?;
+                } else {
+                    let mut prior_d = self.d.clone();
+                    prior_d.gateway = old.clone();
+                    super::neighbours::attachment_kept(&prior_d, &self.vpc_id, &users, warnings);
+                }
+            }
         }
         if let (Some(old_rt), None) = (&self.prior_route_table(), route_table) {
             ec2::delete_route_table_and_associations(ec2, old_rt).await?;
@@ -439,8 +570,12 @@ impl<'a> Converge<'a> {
             }
         }
         let mut ids = Vec::new();
+        let mut adopted = Vec::new();
         for (group, wanted) in &groups {
             let (keep, existing) = self.rules_in_group(group, wanted, progress).await?;
+            adopted.extend(
+                existing.iter().filter(|r| keep.contains(&r.id) && !is_ours(r, &d.cluster_name)).map(|r| r.id.clone()),
+            );
             // Rules we made there for CIDRs, ports or modes no longer configured (the
             // ones just created are in `keep`).
             if prior_groups.contains(group) && !prior_ids.is_empty() {
@@ -452,6 +587,10 @@ impl<'a> Converge<'a> {
             // Planned known means unchanged: keep the plan's value.
             state.security_group_rule_ids = tf_strings(&ids);
         }
+        if !list_known(&state.adopted_security_group_rule_ids) {
+            state.adopted_security_group_rule_ids = tf_strings(&adopted);
+        }
+        progress.adopted_rule_ids.extend(adopted);
         Ok(ids)
     }
 

@@ -92,35 +92,41 @@ pub async fn plan_acceptance(
     Ok(())
 }
 
-/// Apply-time: whether the plan allowed the routes to wait (planned unknown, or planned
-/// unchanged); otherwise the attachment awaiting acceptance is an error naming it.
-pub fn routes_may_wait(
-    attachment: &ec2::Attachment,
-    vpc_id: &str,
-    planned: &ClusterNetworkModel,
-    prior: Option<&ClusterNetworkModel>,
-) -> Result<(), AwsError> {
+/// Apply-time: whether the plan foresaw that the routes may wait (planned unknown, or
+/// planned unchanged). When it did not (the gateway's owner or its auto-accept setting
+/// changed since the plan), the apply still ends with a warning, never an error: the
+/// state keeps the routes the plan promised (Terraform requires planned values back),
+/// the next refresh finds them missing, and the first apply after acceptance adds them.
+pub fn plan_foresaw(planned: &ClusterNetworkModel, prior: Option<&ClusterNetworkModel>) -> bool {
     if !planned.routes.is_known() {
-        return Ok(());
+        return true;
     }
     let mut want = planned.route_entries();
     let mut have = prior.map(ClusterNetworkModel::route_entries).unwrap_or_default();
     want.sort();
     have.sort();
-    if want == have {
-        Ok(())
-    } else {
-        Err(attachment.state_error(vpc_id))
-    }
+    want == have
 }
 
 /// The warning an apply ends with when the attachment awaits acceptance: names the
 /// attachment, the gateway's owner account (one DescribeTransitGateways, made only
 /// here) and what to do.
-pub async fn awaiting_acceptance_warning(clients: &Clients, a: &ec2::Attachment, vpc_id: &str) -> Diagnostics {
+pub async fn awaiting_acceptance_warning(
+    clients: &Clients,
+    a: &ec2::Attachment,
+    vpc_id: &str,
+    foreseen: bool,
+) -> Diagnostics {
     let owner = match ec2::find_gateway(&clients.ec2, &a.gateway_id).await {
         Ok(Some(g)) if !g.owner_id.is_empty() => g.owner_id,
         _ => "the gateway's owner account".to_string(),
+    };
+    let unforeseen = if foreseen {
+        String::new()
+    } else {
+        " The plan did not foresee this (the gateway's owner or its auto-accept setting changed since): the state \
+         lists the routes the plan promised until the next refresh finds them missing."
+            .to_string()
     };
     let mut diags = Diagnostics::new();
     diags.warning(
@@ -129,7 +135,7 @@ pub async fn awaiting_acceptance_warning(clients: &Clients, a: &ec2::Attachment,
             "Transit gateway attachment {} of VPC {vpc_id} to {} is pendingAcceptance: account {owner}, which owns the \
              gateway, must accept it. This apply recorded the attachment and everything else; the routes to {} are \
              added by the first apply after acceptance (the next plan shows them as an in-place update). {}, then \
-             run terraform apply again.",
+             run terraform apply again.{unforeseen}",
             a.id,
             a.gateway_id,
             a.gateway_id,

@@ -1,5 +1,10 @@
-//! ApplyResourceChange for a destroy: our rules, our routes (only while they point at
-//! our gateway), the dedicated route table, the attachment.
+//! ApplyResourceChange for a destroy: our rules (in the rules' group and, in gateway
+//! mode, the VXLAN rules in the gateway nodes' group), the routes we made (only while
+//! they point at our gateway, and only those no neighbour still needs), the dedicated
+//! route table, the attachment (only when hybridnet made it and no neighbour's routes
+//! still ride on it). What the resource found (`adopted_routes`, rules not tagged for
+//! this cluster, an attachment made by hand) is never deleted. Kept objects end the
+//! destroy with warnings naming the clusters that need them.
 
 use std::collections::BTreeSet;
 
@@ -8,7 +13,8 @@ use tfplugin5::Diagnostics;
 
 use super::apply::revoke_ours;
 use super::context::aws_diag;
-use super::model::{strings, ClusterNetworkModel, Desired, RouteEntry};
+use super::model::{strings, ClusterNetworkModel, Desired, RouteEntry, OWNER_TAG};
+use super::neighbours::{self, Neighbour};
 use crate::aws::handover::Phase;
 use crate::aws::{ec2, unless_stopped, Aws, AwsError, Clients};
 use crate::resources::shared::run_batch;
@@ -20,26 +26,31 @@ pub async fn delete(aws: &Aws, req: ApplyRequest<ClusterNetworkModel>) -> StateR
         Err(e) => return StateResponse::new(Some(prior)).with_diagnostics(aws_diag(&e, None)),
     };
     match unless_stopped(req.stop.cancellation_token(), delete_all(clients, &prior)).await {
-        Ok(()) => StateResponse::new(None),
+        Ok(warnings) => StateResponse::new(None).with_diagnostics(warnings),
         Err(e) => StateResponse::new(Some(prior)).with_diagnostics(aws_diag(&clients.explain(e), None)),
     }
 }
 
-async fn delete_all(clients: &Clients, prior: &ClusterNetworkModel) -> Result<(), AwsError> {
+async fn delete_all(clients: &Clients, prior: &ClusterNetworkModel) -> Result<Diagnostics, AwsError> {
     let ec2 = &clients.ec2;
+    let mut warnings = Diagnostics::new();
     let d = Desired::from_model(prior, &mut Diagnostics::new());
     let vpc_id = prior.vpc_id.known().cloned().unwrap_or_default();
     let ids = strings(&prior.security_group_rule_ids);
-    if let (Some(sg), true, false) = (prior.security_group_id.known(), d.manage_rules, ids.is_empty()) {
-        let existing = clients.handover.rules(ec2, sg, Phase::Apply).await?;
-        revoke_ours(ec2, sg, &existing, &ids, &d.cluster_name, &[]).await?;
+    if !ids.is_empty() {
+        // The rules' group and, in gateway mode, the gateway nodes' group (VXLAN).
+        for (group, _) in d.rule_groups(prior.security_group_id.known().map(String::as_str)) {
+            let existing = clients.handover.rules(ec2, &group, Phase::Apply).await?;
+            revoke_ours(ec2, &group, &existing, &ids, &d.cluster_name, &[]).await?;
+        }
     }
     let routes = prior.route_entries();
+    let made = prior.created_route_entries();
     let rts: Vec<String> =
         routes.iter().map(|r| r.route_table_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let current = clients.handover.route_tables(ec2, &rts, Phase::Apply).await?;
-    let to_delete: Vec<&RouteEntry> = routes
-        .iter()
+    let to_delete: Vec<RouteEntry> = made
+        .into_iter()
         .filter(|r| {
             current
                 .iter()
@@ -50,15 +61,46 @@ async fn delete_all(clients: &Clients, prior: &ClusterNetworkModel) -> Result<()
                 .is_some_and(|x| !d.gateway.is_empty() && x.target_id == d.gateway)
         })
         .collect();
-    let to_delete: Vec<(String, String)> =
-        to_delete.into_iter().map(|r| (r.route_table_id.clone(), r.destination_cidr.clone())).collect();
-    let calls = to_delete.into_iter().map(|(rt, cidr)| async move { ec2::delete_route(ec2, &rt, &cidr).await });
+
+    // The attachment goes only when hybridnet made it: this resource (the state says
+    // so), or another cluster's resource (its tag says so; the last one out removes it).
+    let attachment = if d.manage_attachment && !d.gateway.is_empty() && !vpc_id.is_empty() {
+        match prior.attachment_created.known() {
+            Some(false) => ec2::find_attachment(ec2, &d.gateway, &vpc_id)
+                .await?
+                .is_some_and(|a| a.tags.iter().any(|(k, _)| k == OWNER_TAG)),
+            _ => true,
+        }
+    } else {
+        false
+    };
+
+    // Who else needs what is about to go: asked only when something is.
+    let neighbours: Vec<Neighbour> = if !to_delete.is_empty() || attachment {
+        neighbours::find(clients, &d.cluster_name, &vpc_id).await?
+    } else {
+        Vec::new()
+    };
+    let to_delete = neighbours::keep_needed_routes(&d, &vpc_id, to_delete, &neighbours, &mut warnings);
+    let pairs: Vec<(String, String)> =
+        to_delete.iter().map(|r| (r.route_table_id.clone(), r.destination_cidr.clone())).collect();
+    let calls = pairs.into_iter().map(|(rt, cidr)| async move { ec2::delete_route(ec2, &rt, &cidr).await });
     run_batch(calls, |()| {}).await?;
     if let (true, Some(rt)) = (d.create_route_table, prior.route_table_id.known()) {
         ec2::delete_route_table_and_associations(ec2, rt).await?;
     }
-    if d.manage_attachment && !d.gateway.is_empty() && !vpc_id.is_empty() {
-        ec2::delete_attachment(ec2, &d.gateway, &vpc_id, d.timeouts.delete).await?;
+    if attachment {
+        let users = if neighbours.is_empty() {
+            Vec::new()
+        } else {
+            let tables = ec2::find_vpc_route_tables(ec2, &vpc_id).await?;
+            neighbours::riding(&d.gateway, &tables, &to_delete, &neighbours)
+        };
+        if users.is_empty() {
+            ec2::delete_attachment(ec2, &d.gateway, &vpc_id, d.timeouts.delete).await?;
+        } else {
+            neighbours::attachment_kept(&d, &vpc_id, &users, &mut warnings);
+        }
     }
-    Ok(())
+    Ok(warnings)
 }

@@ -16,6 +16,7 @@ pub mod gateway;
 pub mod import;
 pub mod matching;
 pub mod model;
+pub mod neighbours;
 pub mod plan;
 mod private;
 pub mod quotas;

@@ -47,6 +47,11 @@ pub struct ClusterNetworkModel {
     pub gateway_node_ips: Tf<Vec<Tf<String>>>,
     pub eks_network_interface_ips: Tf<Vec<Tf<String>>>,
     pub onprem_firewall_rules: Tf<Vec<Tf<FirewallRuleModel>>>,
+    /// Ownership (schema version 1): whether this resource created the attachment,
+    /// the routes it found, the rule IDs it found. What it found it never deletes.
+    pub attachment_created: Tf<bool>,
+    pub adopted_routes: Tf<Vec<Tf<RouteModel>>>,
+    pub adopted_security_group_rule_ids: Tf<Vec<Tf<String>>>,
 }
 
 /// The `timeouts` block.
@@ -110,6 +115,25 @@ impl ClusterNetworkModel {
     /// The routes, as state.
     pub fn set_routes(&mut self, routes: &[RouteEntry]) {
         self.routes = Tf::Known(routes.iter().map(|r| Tf::Known(r.to_model())).collect());
+    }
+
+    /// The routes the state records as found (`adopted_routes`).
+    pub fn adopted_route_entries(&self) -> Vec<RouteEntry> {
+        self.adopted_routes
+            .known()
+            .map(|l| l.iter().filter_map(|r| r.known().and_then(RouteEntry::from_model)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The adopted routes, as state.
+    pub fn set_adopted_routes(&mut self, routes: &[RouteEntry]) {
+        self.adopted_routes = Tf::Known(routes.iter().map(|r| Tf::Known(r.to_model())).collect());
+    }
+
+    /// The routes this resource made (recorded, not adopted): the only ones it deletes.
+    pub fn created_route_entries(&self) -> Vec<RouteEntry> {
+        let adopted = self.adopted_route_entries();
+        self.route_entries().into_iter().filter(|r| !adopted.iter().any(|a| a.same_route(r))).collect()
     }
 }
 
@@ -367,6 +391,11 @@ impl RouteEntry {
             target_id: Tf::Known(self.target_id.clone()),
             network: Tf::Known(self.network.clone()),
         }
+    }
+
+    /// The same route table and destination (the target may have changed).
+    pub fn same_route(&self, other: &RouteEntry) -> bool {
+        self.route_table_id == other.route_table_id && self.destination_cidr == other.destination_cidr
     }
 
     pub fn from_model(v: &RouteModel) -> Option<RouteEntry> {

@@ -87,6 +87,9 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
         planned.eks_network_interface_ips = Tf::Unknown;
         planned.gateway_node_ips = Tf::Unknown;
         planned.onprem_firewall_rules = Tf::Unknown;
+        planned.attachment_created = Tf::Unknown;
+        planned.adopted_routes = Tf::Unknown;
+        planned.adopted_security_group_rule_ids = Tf::Unknown;
         if planned.security_group_id.is_null() {
             planned.security_group_id = Tf::Unknown;
         }
@@ -162,6 +165,8 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
         return PlanResponse::error(diags);
     }
 
+    plan_ownership(&d, base.as_ref(), &mut planned);
+
     let rule_count: usize =
         d.rule_groups(planned.security_group_id.known().map(String::as_str)).iter().map(|(_, r)| r.len()).sum();
     planned.security_group_rule_ids = if !d.manage_rules {
@@ -179,6 +184,14 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
     };
 
     // What apply reads once (the EKS and gateway interfaces): unchanged, else unknown.
+    planned.adopted_security_group_rule_ids = match (&planned.security_group_rule_ids, &base) {
+        (Tf::Known(ids), _) if ids.is_empty() => Tf::Known(Vec::new()),
+        (Tf::Known(_), Some(b)) if list_known(&b.adopted_security_group_rule_ids) => {
+            b.adopted_security_group_rule_ids.clone()
+        }
+        _ => Tf::Unknown,
+    };
+
     planned.eks_network_interface_ips = match base.as_ref().map(|b| &b.eks_network_interface_ips) {
         Some(ips) if list_known(ips) => ips.clone(),
         _ => Tf::Unknown,
@@ -199,4 +212,30 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
             Tf::Unknown
         };
     respond(planned, diags)
+}
+
+/// What the resource created and what it found, as far as the plan knows: unchanged
+/// while the attachment and the routes are, else learnt at apply.
+fn plan_ownership(d: &Desired, base: Option<&ClusterNetworkModel>, planned: &mut ClusterNetworkModel) {
+    planned.attachment_created = match (&planned.attachment_id, base) {
+        (_, _) if !d.manage_attachment => Tf::Known(false),
+        (Tf::Known(id), Some(b)) if b.attachment_id.known() == Some(id) && b.attachment_created.is_known() => {
+            b.attachment_created.clone()
+        }
+        _ => Tf::Unknown,
+    };
+    planned.adopted_routes = match base {
+        Some(b) if list_known(&planned.routes) && list_known(&b.adopted_routes) => {
+            let mut want = planned.route_entries();
+            let mut have = b.route_entries();
+            want.sort();
+            have.sort();
+            if want == have {
+                b.adopted_routes.clone()
+            } else {
+                Tf::Unknown
+            }
+        }
+        _ => Tf::Unknown,
+    };
 }

@@ -92,6 +92,13 @@ async fn refresh(clients: &Clients, current: &ClusterNetworkModel) -> Result<Opt
         }
     }
     state.set_routes(&present);
+    // Found routes stay found while they exist (with their live target).
+    let adopted: Vec<RouteEntry> = current
+        .adopted_route_entries()
+        .into_iter()
+        .filter_map(|a| present.iter().find(|p| p.same_route(&a)).cloned())
+        .collect();
+    state.set_adopted_routes(&adopted);
 
     // A failed or rejected attachment is not recorded (the next apply replaces it, so the
     // plan leaves the ID unknown), but while it exists the resource stays: destroy deletes it.
@@ -99,23 +106,32 @@ async fn refresh(clients: &Clients, current: &ClusterNetworkModel) -> Result<Opt
     state.attachment_id = recorded.map(|a| a.id.clone()).into();
 
     let mut ids = Vec::new();
+    let mut found = Vec::new();
     let mut ours = 0usize;
     for ((_, wanted), existing) in groups.iter().zip(&rules) {
         for r in wanted {
             if let Some(x) = satisfying_rule(existing, r, &d.cluster_name) {
-                ours += usize::from(is_ours(x, &d.cluster_name));
+                if is_ours(x, &d.cluster_name) {
+                    ours += 1;
+                } else if !found.contains(&x.id) {
+                    found.push(x.id.clone());
+                }
                 ids.push(x.id.clone());
             }
         }
     }
     state.security_group_rule_ids = tf_strings(&ids);
+    state.adopted_security_group_rule_ids = tf_strings(&found);
+    if state.attachment_created.is_null() {
+        state.attachment_created = Tf::Known(d.manage_attachment && state.attachment_id.is_known());
+    }
     state.eks_network_interface_ips = tf_strings(&ips);
     let gateway_ips = ec2::interface_ips(&gateway_interfaces);
     state.gateway_node_ips = tf_strings(&gateway_ips);
     state.onprem_firewall_rules = firewall_rules(&d, &ips, &gateway_ips);
 
     let attachment_gone = !d.manage_attachment || attachment.is_none();
-    let routes_gone = present.iter().all(|r| r.target_id != d.gateway);
+    let routes_gone = present.iter().all(|r| r.target_id != d.gateway || adopted.iter().any(|a| a.same_route(r)));
     if attachment_gone && routes_gone && ours == 0 && created_rt.is_none() {
         tracing::info!(target: "hybridnet::cluster_network", cluster = %d.cluster_name, "everything is gone; removing from state");
         return Ok(None);
@@ -235,6 +251,15 @@ async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Option<Clu
         gateway_node_ips: Tf::Known(Vec::new()),
         eks_network_interface_ips: Tf::Known(Vec::new()),
         onprem_firewall_rules: Tf::Known(Vec::new()),
+        // Imported: the attachment is ours when it carries our tag for this cluster;
+        // every route to the gateway counts as ours (nothing is recorded as found).
+        attachment_created: Tf::Known(
+            attachment
+                .as_ref()
+                .is_some_and(|a| !is_tgw || a.tags.iter().any(|(k, v)| k == OWNER_TAG && v == cluster_name)),
+        ),
+        adopted_routes: Tf::Known(Vec::new()),
+        adopted_security_group_rule_ids: Tf::Known(Vec::new()),
     };
     refresh(clients, &stub).await
 }

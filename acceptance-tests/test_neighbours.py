@@ -1,0 +1,273 @@
+"""Ownership that survives neighbours: several EKS clusters in one VPC share its route
+tables and its transit gateway attachment (AWS allows one attachment per VPC and
+gateway). Each `hybridnet_cluster_network` records what it created and what it found,
+never deletes what it found, and before deleting what it created asks EKS which other
+cluster of the VPC still needs it (warning, naming that cluster); the last one out
+removes what hybridnet made.
+
+Real Terraform, the real provider, moto on 127.0.0.1. The neighbour is another Terraform
+workspace (both destroy orders), the same configuration, or made by hand with boto3.
+
+moto drops the TagSpecifications of CreateTransitGatewayVpcAttachment (AWS keeps them),
+so after the first resource creates the attachment the test tags it as AWS would have:
+that tag is how the last one out knows hybridnet made the attachment it found.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import hcl, TerraformWorkdir
+from moto_server import (aws, moto_server, routes_of, rule_rows, seeded,  # noqa: F401
+                         terraform_env_for, tgw_attachments)
+from seed import NODE_CIDR, POD_CIDR, ROLE_ARN, SERVICE_CIDR, Seed
+from test_cluster_network import changes_text, diag_text, ok, plan_exit
+
+OWNER_TAG = "hybridnet:cluster-network"
+CLUSTER_2 = "edge-2"
+NODE_2 = "192.168.8.0/22"
+POD_2 = "172.18.0.0/16"
+
+
+def args_for(s: Seed, cluster: str, sg: str, nodes: list[str], pods: list[str]) -> dict:
+    return {"cluster_name": cluster, "remote_node_cidrs": nodes, "remote_pod_cidrs": pods,
+            "transit_gateway_id": s.transit_gateway_id, "attachment_subnet_ids": [s.subnet_a, s.subnet_b],
+            "route_table_ids": [s.route_table_id], "security_group_id": sg}
+
+
+def config(resources: dict[str, dict]) -> str:
+    out = ['provider "hybridnet" {}']
+    for name, args in resources.items():
+        body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items())
+        out.append(f'resource "hybridnet_cluster_network" "{name}" {{\n{body}\n}}')
+    return "\n\n".join(out) + "\n"
+
+
+def add_cluster(aws, s: Seed, name: str, nodes: list[str], pods: list[str]) -> None:
+    """Another EKS cluster in the seeded VPC, with its own remote networks."""
+    remote = {"remoteNodeNetworks": [{"cidrs": nodes}]}
+    if pods:
+        remote["remotePodNetworks"] = [{"cidrs": pods}]
+    aws.eks.create_cluster(name=name, roleArn=ROLE_ARN, resourcesVpcConfig={"subnetIds": [s.subnet_a, s.subnet_b]},
+                           kubernetesNetworkConfig={"serviceIpv4Cidr": SERVICE_CIDR}, remoteNetworkConfig=remote)
+
+
+def own_group(aws, s: Seed, name: str) -> str:
+    return aws.ec2.create_security_group(GroupName=f"eks-cluster-sg-{name}", Description=f"EKS {name}",
+                                         VpcId=s.vpc_id)["GroupId"]
+
+
+def workspace(tmp_path: Path, name: str, aws, terraform_bin: str, provider_dir: Path) -> TerraformWorkdir:
+    work = tmp_path / name
+    work.mkdir()
+    return TerraformWorkdir(work, terraform_bin, provider_dir, extra_env=terraform_env_for(aws.url))
+
+
+def to_tgw(aws, s: Seed) -> set[str]:
+    return {c for c, t in routes_of(aws.ec2, s.route_table_id).items() if t == s.transit_gateway_id}
+
+
+def attachment_ids(aws, s: Seed) -> list[str]:
+    return [a["TransitGatewayAttachmentId"] for a in tgw_attachments(aws.ec2, s.vpc_id, s.transit_gateway_id)]
+
+
+def tag_as_aws_would(aws, attachment: str, cluster: str) -> None:
+    aws.ec2.create_tags(Resources=[attachment], Tags=[{"Key": OWNER_TAG, "Value": cluster}])
+
+
+def values(tf: TerraformWorkdir, name: str) -> dict | None:
+    import json
+    r = tf.run("show", "-json", "-no-color")
+    assert r.ok, r.stderr
+    resources = (json.loads(r.stdout).get("values") or {}).get("root_module", {}).get("resources", [])
+    return next((x["values"] for x in resources if x["address"] == f"hybridnet_cluster_network.{name}"), None)
+
+
+def destroy(tf: TerraformWorkdir):
+    return ok(tf.run("apply", "-destroy", "-auto-approve", "-input=false", "-no-color", "-json"))
+
+
+def assert_empty_plan(tf: TerraformWorkdir) -> None:
+    p = plan_exit(tf)
+    assert p.returncode == 0, f"expected an empty plan, got exit {p.returncode}:\n{changes_text(p)}\n{p.stderr[-2000:]}"
+
+
+@pytest.fixture
+def two_clusters(aws, seeded):  # noqa: F811
+    """The seeded cluster `edge` and `edge-2` in the same VPC, each with its own security group."""
+    s = seeded
+    add_cluster(aws, s, CLUSTER_2, [NODE_2], [POD_2])
+    return s, own_group(aws, s, CLUSTER_2)
+
+
+# ---------------------------------------------------------------- scenario A: two workspaces, both orders
+
+@pytest.mark.parametrize("first_out", ["creator", "adopter"])
+def test_two_clusters_share_the_attachment_and_the_last_one_out_removes_it(
+        tmp_path, terraform_bin, provider_dir, aws, two_clusters, first_out):  # noqa: F811
+    s, sg2 = two_clusters
+    w1 = workspace(tmp_path, "one", aws, terraform_bin, provider_dir)
+    w2 = workspace(tmp_path, "two", aws, terraform_bin, provider_dir)
+    w1.write(config({"a": args_for(s, s.cluster_name, s.security_group_id, [NODE_CIDR], [POD_CIDR])}))
+    w2.write(config({"b": args_for(s, CLUSTER_2, sg2, [NODE_2], [POD_2])}))
+
+    ok(w1.apply())
+    [att] = attachment_ids(aws, s)
+    tag_as_aws_would(aws, att, s.cluster_name)
+    r = ok(w2.apply())  # DuplicateTransitGatewayAttachment: adopted
+    assert r.warnings() == [], r.warnings()
+    assert attachment_ids(aws, s) == [att]
+    a, b = values(w1, "a"), values(w2, "b")
+    assert (a["attachment_id"], a["attachment_created"]) == (att, True)
+    assert (b["attachment_id"], b["attachment_created"]) == (att, False), "found, not made"
+    assert a["adopted_routes"] == [] and b["adopted_routes"] == []
+    assert to_tgw(aws, s) == {NODE_CIDR, POD_CIDR, NODE_2, POD_2}
+    assert_empty_plan(w1)
+    assert_empty_plan(w2)
+
+    first, second, first_cluster, second_cluster, second_cidrs, first_cidrs = (
+        (w1, w2, s.cluster_name, CLUSTER_2, {NODE_2, POD_2}, {NODE_CIDR, POD_CIDR}) if first_out == "creator"
+        else (w2, w1, CLUSTER_2, s.cluster_name, {NODE_CIDR, POD_CIDR}, {NODE_2, POD_2}))
+    r = destroy(first)
+    [w] = [w for w in r.warnings() if "kept" in w["summary"]]
+    assert w["summary"] == f"Attachment to {s.transit_gateway_id} kept: cluster {second_cluster} still routes " \
+                           f"through it", w
+    assert s.vpc_id in diag_text(w) and "last resource of the VPC" in diag_text(w), diag_text(w)
+    # The neighbour's routes and the attachment they ride on are intact; the leaver's are gone.
+    assert attachment_ids(aws, s) == [att]
+    assert to_tgw(aws, s) == second_cidrs
+    assert_empty_plan(second)
+
+    r = destroy(second)
+    assert [w for w in r.warnings() if "kept" in w["summary"]] == [], r.warnings()
+    assert attachment_ids(aws, s) == [], "the last one out removes the attachment hybridnet made"
+    assert to_tgw(aws, s) == set()
+    assert first_cidrs.isdisjoint(to_tgw(aws, s))
+    for group in (s.security_group_id, sg2):
+        assert not [x for x in rule_rows(aws.ec2, group) if OWNER_TAG in x["tags"]], group
+
+
+# ---------------------------------------------------------------- scenario A: one configuration
+
+def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir, aws, two_clusters):  # noqa: F811
+    s, sg2 = two_clusters
+    tf = workspace(tmp_path, "both", aws, terraform_bin, provider_dir)
+    a_args = args_for(s, s.cluster_name, s.security_group_id, [NODE_CIDR], [POD_CIDR])
+    b_args = args_for(s, CLUSTER_2, sg2, [NODE_2], [POD_2])
+    tf.write(config({"a": a_args, "b": b_args}))
+    ok(tf.apply())  # both at once: one creates the attachment, the other adopts it
+    [att] = attachment_ids(aws, s)
+    a, b = values(tf, "a"), values(tf, "b")
+    assert a["attachment_id"] == b["attachment_id"] == att
+    assert sorted([a["attachment_created"], b["attachment_created"]]) == [False, True], (a, b)
+    creator = s.cluster_name if a["attachment_created"] else CLUSTER_2
+    tag_as_aws_would(aws, att, creator)
+    assert_empty_plan(tf)
+
+    # The creator's resource leaves the configuration: the other keeps its routes and the attachment.
+    leaver, stayer = ("a", "b") if creator == s.cluster_name else ("b", "a")
+    tf.write(config({stayer: a_args if stayer == "a" else b_args}))
+    r = ok(tf.apply())
+    assert any("kept" in w["summary"] for w in r.warnings()), r.warnings()
+    assert attachment_ids(aws, s) == [att]
+    assert to_tgw(aws, s) == ({NODE_CIDR, POD_CIDR} if stayer == "a" else {NODE_2, POD_2})
+    assert_empty_plan(tf)
+    destroy(tf)
+    assert attachment_ids(aws, s) == [] and to_tgw(aws, s) == set()
+
+
+# ---------------------------------------------------------------- scenario A: the neighbour made by hand
+
+def test_a_neighbour_made_by_hand_keeps_the_attachment(tmp_path, terraform_bin, provider_dir, aws, seeded):  # noqa: F811
+    s = seeded
+    tf = workspace(tmp_path, "one", aws, terraform_bin, provider_dir)
+    tf.write(config({"a": args_for(s, s.cluster_name, s.security_group_id, [NODE_CIDR], [POD_CIDR])}))
+    ok(tf.apply())
+    [att] = attachment_ids(aws, s)
+    # Outside Terraform: a cluster of the same VPC with a remote network, routed to the gateway.
+    add_cluster(aws, s, "by-hand", ["192.168.12.0/22"], [])
+    aws.ec2.create_route(RouteTableId=s.route_table_id, DestinationCidrBlock="192.168.12.0/22",
+                         TransitGatewayId=s.transit_gateway_id)
+    assert_empty_plan(tf)
+    r = destroy(tf)
+    [w] = [w for w in r.warnings() if "kept" in w["summary"]]
+    assert "cluster by-hand still routes through it" in w["summary"], w
+    assert attachment_ids(aws, s) == [att], "the hand-made neighbour's route still rides on it"
+    assert to_tgw(aws, s) == {"192.168.12.0/22"}, "only our routes went"
+
+
+# ---------------------------------------------------------------- scenario B: a shared on-premises CIDR
+
+@pytest.mark.parametrize("first_out", ["second", "first"])
+def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, provider_dir, aws, seeded,  # noqa: F811
+                                                      first_out):
+    s = seeded
+    # edge-2's hybrid nodes share edge's on-premises node network, and have their own pods.
+    add_cluster(aws, s, CLUSTER_2, [NODE_CIDR], [POD_2])
+    sg2 = own_group(aws, s, CLUSTER_2)
+    w1 = workspace(tmp_path, "one", aws, terraform_bin, provider_dir)
+    w2 = workspace(tmp_path, "two", aws, terraform_bin, provider_dir)
+    w1.write(config({"a": args_for(s, s.cluster_name, s.security_group_id, [NODE_CIDR], [POD_CIDR])}))
+    w2.write(config({"b": args_for(s, CLUSTER_2, sg2, [NODE_CIDR], [POD_2])}))
+    ok(w1.apply())
+    [att] = attachment_ids(aws, s)
+    tag_as_aws_would(aws, att, s.cluster_name)
+    ok(w2.apply())
+    b = values(w2, "b")
+    shared = {"route_table_id": s.route_table_id, "destination_cidr": NODE_CIDR,
+              "target_id": s.transit_gateway_id, "network": "node"}
+    assert b["adopted_routes"] == [shared], "found, not taken as its own"
+    assert shared in b["routes"]
+    assert values(w1, "a")["adopted_routes"] == []
+    assert_empty_plan(w1)
+    assert_empty_plan(w2)
+
+    if first_out == "second":
+        r = destroy(w2)
+        assert [w for w in r.warnings() if w["summary"].startswith("Route to")] == [], "an adopted route is not ours"
+        assert to_tgw(aws, s) == {NODE_CIDR, POD_CIDR}, "the first's routes stay, the shared one included"
+        assert attachment_ids(aws, s) == [att]
+        assert_empty_plan(w1)
+        # EKS is the source of truth: cluster edge-2 still lists the shared network, so
+        # the route it needs stays (named in a warning), and the attachment it rides on.
+        r = destroy(w1)
+        [w] = [w for w in r.warnings() if w["summary"].startswith("Route to")]
+        assert w["summary"] == f"Route to {NODE_CIDR} kept: cluster {CLUSTER_2} still routes it", w
+        assert to_tgw(aws, s) == {NODE_CIDR} and attachment_ids(aws, s) == [att]
+    else:
+        r = destroy(w1)
+        [w] = [w for w in r.warnings() if w["summary"].startswith("Route to")]
+        assert w["summary"] == f"Route to {NODE_CIDR} kept: cluster {CLUSTER_2} still routes it", w
+        assert s.route_table_id in diag_text(w)
+        assert to_tgw(aws, s) == {NODE_CIDR, POD_2}
+        assert attachment_ids(aws, s) == [att]
+        assert_empty_plan(w2)
+
+
+# ---------------------------------------------------------------- a gateway change beside a neighbour
+
+def test_moving_to_another_gateway_keeps_the_old_attachment_a_neighbour_rides_on(
+        tmp_path, terraform_bin, provider_dir, aws, two_clusters):  # noqa: F811
+    s, sg2 = two_clusters
+    w1 = workspace(tmp_path, "one", aws, terraform_bin, provider_dir)
+    w2 = workspace(tmp_path, "two", aws, terraform_bin, provider_dir)
+    a_args = args_for(s, s.cluster_name, s.security_group_id, [NODE_CIDR], [POD_CIDR])
+    w1.write(config({"a": a_args}))
+    w2.write(config({"b": args_for(s, CLUSTER_2, sg2, [NODE_2], [POD_2])}))
+    ok(w1.apply())
+    [att] = attachment_ids(aws, s)
+    ok(w2.apply())
+    # edge moves to the second transit gateway: its old attachment carries edge-2's routes.
+    w1.write(config({"a": {**a_args, "transit_gateway_id": s.transit_gateway_id_2}}))
+    r = ok(w1.apply())
+    [w] = [w for w in r.warnings() if "kept" in w["summary"]]
+    assert w["summary"] == f"Attachment to {s.transit_gateway_id} kept: cluster {CLUSTER_2} still routes " \
+                           f"through it", w
+    assert attachment_ids(aws, s) == [att]
+    assert to_tgw(aws, s) == {NODE_2, POD_2}
+    moved = {c for c, t in routes_of(aws.ec2, s.route_table_id).items() if t == s.transit_gateway_id_2}
+    assert moved == {NODE_CIDR, POD_CIDR}
+    assert_empty_plan(w1)
+    assert_empty_plan(w2)
