@@ -371,16 +371,21 @@ fn not_found_is_none<T>(err: AwsError) -> Result<Option<T>, AwsError> {
 pub async fn find_gateway(ec2: &aws_sdk_ec2::Client, gateway: &str) -> Result<Option<Gateway>, AwsError> {
     let live = |state: Option<&str>| !matches!(state, Some("deleted" | "deleting"));
     match GatewayKind::of(gateway) {
-        GatewayKind::Transit => match ec2.describe_transit_gateways().filters(filter("transit-gateway-id", [gateway])).send().await {
-            Ok(o) => Ok(o.transit_gateways().iter().find(|g| live(g.state().map(|s| s.as_str()))).map(|g| Gateway {
-                id: gateway.to_string(),
-                owner_id: g.owner_id().unwrap_or_default().to_string(),
-                auto_accept_shared: g.options().and_then(|o| o.auto_accept_shared_attachments())
-                    == Some(&AutoAcceptSharedAttachmentsValue::Enable),
-            })),
-            Err(e) => not_found_is_none(sdk_error("ec2:DescribeTransitGateways", e)),
-        },
-        GatewayKind::Vpn => match ec2.describe_vpn_gateways().filters(filter("vpn-gateway-id", [gateway])).send().await {
+        GatewayKind::Transit => {
+            match ec2.describe_transit_gateways().filters(filter("transit-gateway-id", [gateway])).send().await {
+                Ok(o) => {
+                    Ok(o.transit_gateways().iter().find(|g| live(g.state().map(|s| s.as_str()))).map(|g| Gateway {
+                        id: gateway.to_string(),
+                        owner_id: g.owner_id().unwrap_or_default().to_string(),
+                        auto_accept_shared: g.options().and_then(|o| o.auto_accept_shared_attachments())
+                            == Some(&AutoAcceptSharedAttachmentsValue::Enable),
+                    }))
+                }
+                Err(e) => not_found_is_none(sdk_error("ec2:DescribeTransitGateways", e)),
+            }
+        }
+        GatewayKind::Vpn => match ec2.describe_vpn_gateways().filters(filter("vpn-gateway-id", [gateway])).send().await
+        {
             Ok(o) => Ok(o.vpn_gateways().iter().find(|g| live(g.state().map(|s| s.as_str()))).map(|_| Gateway {
                 id: gateway.to_string(),
                 owner_id: String::new(),

@@ -13,8 +13,8 @@
 //!   never waits), beyond it the attempt waits its turn (a reservation, so concurrent
 //!   callers are spread evenly and never wake together).
 //! - The refill rate adapts like the SDK's adaptive mode (CUBIC): a throttling answer
-//!   cuts the rate to 0.7 of what it was (once per round: answers to requests sent
-//!   before the cut do not cut again) and empties the mirror; then the rate grows back
+//!   cuts the rate to 0.7 of what it was (once per round: answers to requests that took
+//!   their token before the cut do not cut again) and empties the mirror; then the rate grows back
 //!   along a cubic curve to where it was cut, and beyond, probing for more.
 //! - A throttled attempt is sent again (the same signed request: at most
 //!   [`SIGNATURE_WINDOW`] after its first send) until the operation's deadline
@@ -152,7 +152,7 @@ pub struct Bucket {
     /// curve, and its K.
     w_max: f64,
     epoch: Option<(Instant, f64)>,
-    /// When the rate was last cut: throttling answers to requests sent before that do not
+    /// When the rate was last cut: throttling answers to requests that took their token before do not
     /// cut it again.
     last_cut: Option<Instant>,
     throttled: u64,
@@ -210,19 +210,29 @@ impl Bucket {
         Duration::from_secs_f64(-self.tokens / self.rate(now))
     }
 
-    /// A throttling answer to a request sent at `sent`.
-    pub fn throttled(&mut self, now: Instant, sent: Instant) {
+    /// A throttling answer to a request that took its token at `acquired`.
+    pub fn throttled(&mut self, now: Instant, acquired: Instant) {
         self.advance(now);
         self.throttled += 1;
         self.tokens = self.tokens.min(0.0);
-        if self.last_cut.is_some_and(|cut| sent < cut) {
+        if self.cut_after(acquired) {
             return;
         }
+        // EC2's bucket is empty: so is the mirror. Requests that took their turn at the
+        // old rate and still wait take a new one (see `cut_after`), so the queue is
+        // forgotten here rather than counted twice.
+        self.tokens = 0.0;
         let rate = self.rate(now);
         self.w_max = rate;
         self.epoch = Some((now, (rate * (1.0 - BETA) / SCALE).cbrt()));
         self.last_cut = Some(now);
         tracing::debug!(target: "hybridnet::aws", rate = BETA * rate, "throttled: send rate cut");
+    }
+
+    /// Whether the rate was cut after `t`: a request that took its turn before waits
+    /// again at the new rate instead of going out at the old one.
+    pub fn cut_after(&self, t: Instant) -> bool {
+        self.last_cut.is_some_and(|cut| cut > t)
     }
 
     pub fn throttled_count(&self) -> u64 {
@@ -259,8 +269,12 @@ impl Limiter {
         self.with(category, |b| b.acquire(Instant::now()))
     }
 
-    pub fn throttled(&self, category: Category, sent: Instant) {
-        self.with(category, |b| b.throttled(Instant::now(), sent));
+    pub fn throttled(&self, category: Category, acquired: Instant) {
+        self.with(category, |b| b.throttled(Instant::now(), acquired));
+    }
+
+    pub fn cut_after(&self, category: Category, t: Instant) -> bool {
+        self.with(category, |b| b.cut_after(t))
     }
 
     /// Throttling answers seen per category, for logs.
@@ -345,19 +359,20 @@ async fn send(
     let signed = Instant::now();
     let mut request = request;
     loop {
+        let acquired = Instant::now();
         let wait = limiter.acquire(category);
         if !wait.is_zero() {
-            tokio::time::sleep_until((Instant::now() + wait).min(deadline.max(Instant::now()))).await;
+            tokio::time::sleep_until((acquired + wait).min(deadline.max(acquired))).await;
+            if limiter.cut_after(category, acquired) && Instant::now() < deadline {
+                continue;
+            }
         }
         // A body that cannot be cloned (a stream) is sent once, as the SDK would.
         let again = request.try_clone();
-        let sent = Instant::now();
         let response = match tokio::time::timeout(ATTEMPT_TIMEOUT, inner.call(request)).await {
             Ok(r) => r?,
             Err(_) => {
-                return Err(ConnectorError::timeout(
-                    format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs()).into(),
-                ))
+                return Err(ConnectorError::timeout(format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs()).into()))
             }
         };
         let status = response.status().as_u16();
@@ -377,7 +392,7 @@ async fn send(
         if !throttling {
             return Ok(response);
         }
-        limiter.throttled(category, sent);
+        limiter.throttled(category, acquired);
         let now = Instant::now();
         match again {
             Some(r) if now < deadline && now.duration_since(signed) < SIGNATURE_WINDOW => {
