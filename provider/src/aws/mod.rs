@@ -481,8 +481,12 @@ async fn build_clients(s: &AwsSettings) -> Result<Clients, AwsError> {
     // Every attempt of every resource of this process passes one limiter (EC2's buckets).
     if let Some(http) = config.http_client().or_else(default_http_client) {
         let limiter = process_limiter();
-        ec2 = ec2.http_client(throttle::Throttled::new(http.clone(), limiter.clone(), true));
-        eks = eks.http_client(throttle::Throttled::new(http, limiter, false));
+        ec2 = ec2
+            .http_client(throttle::Throttled::new(http.clone(), limiter.clone(), true))
+            .retry_classifier(throttle::NoThrottleRetryPastDeadline);
+        eks = eks
+            .http_client(throttle::Throttled::new(http, limiter, false))
+            .retry_classifier(throttle::NoThrottleRetryPastDeadline);
     }
     if let Some(url) = &s.endpoint_ec2 {
         ec2 = ec2.endpoint_url(url);

@@ -404,6 +404,50 @@ async fn send(
     }
 }
 
+/// Ends the SDK's retries of a throttling answer once the operation's deadline has
+/// passed: [`Throttled`] retried it until then (the SDK retries one only when the
+/// signature window ended first).
+#[derive(Debug)]
+pub struct NoThrottleRetryPastDeadline;
+
+impl aws_smithy_runtime_api::client::retries::classifiers::ClassifyRetry for NoThrottleRetryPastDeadline {
+    fn classify_retry(
+        &self,
+        _ctx: &aws_smithy_runtime_api::client::interceptors::context::InterceptorContext,
+    ) -> aws_smithy_runtime_api::client::retries::classifiers::RetryAction {
+        aws_smithy_runtime_api::client::retries::classifiers::RetryAction::NoActionIndicated
+    }
+
+    fn classify_retry_v2(
+        &self,
+        _ctx: &aws_smithy_runtime_api::client::interceptors::context::InterceptorContext,
+        previous: &aws_smithy_runtime_api::client::retries::classifiers::RetryAction,
+    ) -> aws_smithy_runtime_api::client::retries::classifiers::RetryAction {
+        use aws_smithy_runtime_api::client::retries::classifiers::{RetryAction, RetryReason};
+        let throttling = matches!(
+            previous,
+            RetryAction::RetryIndicated(RetryReason::RetryableError {
+                kind: aws_smithy_types::retry::ErrorKind::ThrottlingError,
+                ..
+            })
+        );
+        if throttling && Instant::now() >= deadline() {
+            RetryAction::RetryForbidden
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "hybridnet::NoThrottleRetryPastDeadline"
+    }
+
+    fn priority(&self) -> aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
