@@ -72,7 +72,8 @@ if [ "${RENDER_ONLY:-0}" != 1 ]; then
     rm -f "$many_report"
     "$ROOT/.venv/bin/python" scripts/bench_e2e.py many --provider "$BIN" --terraform "$TF" --report "$many_report" \
       --k "${BENCH_K-1,4,8,16}"
-    "$ROOT/.venv/bin/python" scripts/bench_e2e.py render --report "$many_report" --doc "$DOC" --splice
+    "$ROOT/.venv/bin/python" scripts/bench_e2e.py render --report "$many_report" --doc "$DOC" --splice \
+      --meta "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
     sed -n '/^## Many clusters/,/^## [^M]/p' "$DOC" | sed '$d'
     exit 0
   fi

@@ -545,12 +545,14 @@ def cmd_render(a) -> int:
                 if r is None:
                     continue
                 result = "ok" if r["exit"] == 0 and not r["left_wrong"] else "**failed**"
-                ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "n/a (within the burst)"
+                small = r["ratio"] is not None and r["lower_bound_s"] < SMALL_BOUND_S
+                ratio = ("n/a (within the burst)" if r["ratio"] is None
+                         else f"{r['ratio']:.2f}" + (" (bound < 2 s)" if small else ""))
                 w(f"| {row['k']} | {p} | {result} | {r['seconds']:.1f} | {r['mutating_ok']} | {r['lower_bound_s']:.1f} "
                   f"| {ratio} | {r['throttled']} / {r['ok']} | {r['throttled_per_ok']:.3f} |")
                 if result != "ok":
                     missed.append(f"K = {row['k']} {p} failed")
-                if r["ratio"] is not None and r["ratio"] > 1.3:
+                if r["ratio"] is not None and not small and r["ratio"] > 1.3:
                     missed.append(f"K = {row['k']} {p}: ratio {r['ratio']:.2f} > 1.3")
                 if (r["throttled_per_ok"] or 0) > 0.25:
                     missed.append(f"K = {row['k']} {p}: {r['throttled_per_ok']:.3f} throttled per success > 0.25")
@@ -560,9 +562,12 @@ def cmd_render(a) -> int:
         else:
             w("Every target met.")
         w("")
-        w("The wall time includes Terraform's own work (refresh, plan, start-ups), which the lower")
-        w("bound does not: for small K the ratio is dominated by it.")
-        w(f"Run: {many.get('seconds', '?')} s, finished {many.get('finished', '?')}.")
+        w("The wall time includes Terraform's own work (refresh, plan, start-ups: about a second, see")
+        w("K = 1, where nothing waits), which the lower bound does not. Where the bound is under")
+        w(f"{SMALL_BOUND_S:.0f} s (a few requests beyond the burst), the ratio measures that work, not the")
+        w("pacing, and is not held against the 1.3 target.")
+        w(f"Run: commit {meta.get('commit', '?')}, release build, {many.get('seconds', '?')} s, finished "
+          f"{many.get('finished', '?')}.")
         w("")
     crit = Path(a.criterion) if a.criterion else None
     if crit and crit.is_file() and crit.read_text().strip():
@@ -593,6 +598,8 @@ def cmd_render(a) -> int:
 
 
 MANY_HEADING = "## Many clusters in one configuration"
+#: below this lower bound (seconds), the ratio measures Terraform's own time, not the pacing
+SMALL_BOUND_S = 2.0
 
 
 def section(page: str, heading: str) -> tuple[int, int] | None:
