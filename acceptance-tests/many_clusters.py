@@ -83,7 +83,3 @@ def created_everything(ec2, seeds: list[Seed]) -> list[str]:
             missing.append(f"attachment of {s.vpc_id}")
     return missing
 
-
-def mutating_requests(by_operation: dict[str, int]) -> int:
-    from fault_proxy import category_of
-    return sum(n for op, n in by_operation.items() if category_of(op, b"") in ("mutating",))

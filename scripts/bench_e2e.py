@@ -274,7 +274,7 @@ def many_scenario(server, proxy, terraform: str, provider_dir: Path, binary: str
     buckets: create and destroy, each one command; wall time, the buckets' answers."""
     from conftest import TerraformWorkdir
     from fault_proxy import EC2_BUCKETS
-    from many_clusters import config_many, created_everything, leftovers, mutating_requests, seed_many
+    from many_clusters import config_many, created_everything, leftovers, seed_many
     from moto_server import terraform_env_for
 
     server.reset()
