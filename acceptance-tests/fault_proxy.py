@@ -27,6 +27,19 @@ test kills the provider there, see `kill_provider_of`), and can rewrite moto's a
 a few seconds, `pendingAcceptance`, `failed`, a transit gateway of another account), for
 the n-th calls of an operation or for a time window (see `set_field_after`).
 
+Two modes model AWS itself rather than faults (`configure(buckets=..., lag=...)`):
+- *bucket*: EC2's token buckets per category (`category_of`: mutating 50 + 5/s;
+  resource-intensive, the security group authorize/revoke, 50 + 5/s apart; filtered or
+  paginated reads 100 + 20/s; unfiltered reads 50 + 10/s; see `EC2_BUCKETS`). A request
+  that finds its bucket empty gets HTTP 503 `RequestLimitExceeded` in EC2's XML and never
+  reaches moto; `snapshot()["buckets"]` counts throttled and successful answers per category.
+- *lag*: EC2 describes answer as the world was before recent writes: a describe made
+  within `lag` seconds of a write that touched one of the objects it names (an ID in its
+  parameters: `sg-`, `rtb-`, `vpc-`, `tgw-`, ...) gets the last answer to the same
+  request from before that write (when there is one), as an eventually consistent read
+  does. Writes are the mutating calls moto accepted; the objects they touch are the IDs in
+  the request and in the answer.
+
 Loopback only: it listens on 127.0.0.1 and forwards only to a 127.0.0.1 upstream. Every
 wait is bounded, and `stop()` (or leaving the `with` block) ends all of it.
 """
@@ -129,6 +142,120 @@ def operation_of(method: str, path: str, headers, body: bytes) -> str:
     return f"ec2:{action or method}"
 
 
+#: EC2's documented buckets per account and Region: (burst, refill per second)
+EC2_BUCKETS = {
+    "mutating": (50.0, 5.0),
+    "resource-intensive": (50.0, 5.0),
+    "non-mutating": (100.0, 20.0),
+    "unfiltered": (50.0, 10.0),
+}
+
+RESOURCE_INTENSIVE = {"AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress",
+                      "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress"}
+#: reads that take neither filters nor pagination (counted with the filtered reads)
+SINGLE_OBJECT_READS = {"DescribeVpcAttribute", "DescribeAccountAttributes"}
+
+ID_PATTERN = re.compile(r"\b(?:sgr|sg|rtbassoc|rtb|vpc|tgw-attach|tgw|vgw|subnet|eni|igw|nat)-[0-9a-z]+\b")
+
+
+def category_of(operation: str, body: bytes) -> str | None:
+    """EC2's bucket category of a request (None for EKS): how EC2 counts it."""
+    if not operation.startswith("ec2:"):
+        return None
+    name = operation.split(":", 1)[1]
+    if name in RESOURCE_INTENSIVE:
+        return "resource-intensive"
+    if not name.startswith(("Describe", "Get", "Search", "List")):
+        return "mutating"
+    keys = set()
+    try:
+        keys = set(urllib.parse.parse_qs(body.decode("utf-8", "replace")).keys())
+    except ValueError:
+        pass
+    narrowed = any(k.startswith("Filter.") for k in keys) or "MaxResults" in keys or "NextToken" in keys
+    return "non-mutating" if narrowed or name in SINGLE_OBJECT_READS else "unfiltered"
+
+
+def ids_in(data: bytes) -> set[str]:
+    """The EC2 object IDs named in a request or an answer."""
+    return set(ID_PATTERN.findall(urllib.parse.unquote_plus(data.decode("utf-8", "replace"))))
+
+
+class Buckets:
+    """EC2's token buckets (thread-safe), and the answers counted per category."""
+
+    def __init__(self, sizes: dict[str, tuple[float, float]]):
+        now = time.monotonic()
+        self.sizes = dict(sizes)
+        self.tokens = {c: burst for c, (burst, _) in self.sizes.items()}
+        self.last = {c: now for c in self.sizes}
+        self.ok: Counter = Counter()
+        self.throttled: Counter = Counter()
+        self.lock = threading.Lock()
+
+    def take(self, category: str) -> bool:
+        """Takes a token: False (throttled) when the bucket is empty."""
+        with self.lock:
+            if category not in self.sizes:
+                return True
+            burst, refill = self.sizes[category]
+            now = time.monotonic()
+            self.tokens[category] = min(burst, self.tokens[category] + (now - self.last[category]) * refill)
+            self.last[category] = now
+            if self.tokens[category] >= 1.0:
+                self.tokens[category] -= 1.0
+                self.ok[category] += 1
+                return True
+            self.throttled[category] += 1
+            return False
+
+    def as_dict(self) -> dict:
+        with self.lock:
+            return {c: {"ok": self.ok[c], "throttled": self.throttled[c]} for c in self.sizes}
+
+
+class Lag:
+    """Eventually consistent describes (see the module's doc)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.writes: dict[str, list[float]] = {}          # object ID -> times of writes
+        self.answers: dict[bytes, list[tuple[float, int, list, bytes]]] = {}  # describe body -> answers
+        self.stale = 0
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def key(body: bytes) -> bytes:
+        return body
+
+    def wrote(self, request: bytes, answer: bytes) -> None:
+        now = time.monotonic()
+        with self.lock:
+            for i in ids_in(request) | ids_in(answer):
+                self.writes.setdefault(i, []).append(now)
+
+    def answer_for(self, body: bytes) -> tuple[int, list, bytes] | None:
+        """The earlier answer a describe gets now, or None (a fresh read)."""
+        now = time.monotonic()
+        with self.lock:
+            recent = [w for i in ids_in(body) for w in self.writes.get(i, ()) if w > now - self.seconds]
+            if not recent:
+                return None
+            first = min(recent)
+            older = [a for a in self.answers.get(self.key(body), ()) if a[0] < first]
+            if not older:
+                return None
+            self.stale += 1
+            _, status, headers, data = older[-1]
+            return status, headers, data
+
+    def record(self, body: bytes, status: int, headers: list, data: bytes) -> None:
+        with self.lock:
+            kept = self.answers.setdefault(self.key(body), [])
+            kept.append((time.monotonic(), status, headers, data))
+            del kept[:-8]
+
+
 def service_of(operation: str) -> str:
     return operation.split(":", 1)[0]
 
@@ -147,6 +274,8 @@ class Stats:
     forwarded: int = 0
     client_gone: int = 0      # requests held (latency) whose client hung up: not forwarded
     upstream_errors: int = 0  # moto did not answer (the proxy answers 502)
+    buckets: "Buckets | None" = None
+    lag: "Lag | None" = None
 
     def as_dict(self) -> dict:
         return {
@@ -158,6 +287,8 @@ class Stats:
             "faults_by_operation": dict(sorted(self.faults_by_operation.items())),
             "client_gone": self.client_gone,
             "upstream_errors": self.upstream_errors,
+            "buckets": self.buckets.as_dict() if self.buckets is not None else {},
+            "stale_reads": self.lag.stale if self.lag is not None else 0,
         }
 
 
@@ -185,7 +316,9 @@ class FaultProxy:
                   only: Callable[[str], bool] | None = None,
                   hold_if: Callable[[str, int], bool] | None = None,
                   answer: dict[str, tuple[int, str, str]] | None = None,
-                  rewrite: Callable[[str, int, bytes], bytes] | None = None) -> "FaultProxy":
+                  rewrite: Callable[[str, int, bytes], bytes] | None = None,
+                  buckets: dict[str, tuple[float, float]] | None = None,
+                  lag: float = 0.0) -> "FaultProxy":
         """Sets the whole fault plan (what is not given takes its default) and starts
         counting afresh: statistics, per-operation streams and the hook are reset.
 
@@ -199,7 +332,9 @@ class FaultProxy:
         get that answer and never reach moto;
         `rewrite(operation, nth call of it, body)` returns the body of moto's successful
         answer the provider gets instead (states and owners moto never reports); see
-        `set_rewrite` to change it mid-run.
+        `set_rewrite` to change it mid-run;
+        `buckets` (e.g. `EC2_BUCKETS`, or scaled down): EC2's token buckets per category;
+        `lag`: describes answer as before the writes of the last `lag` seconds.
         """
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"rate {rate} is not within [0, 1]")
@@ -218,6 +353,8 @@ class FaultProxy:
             self.rewrite = rewrite
             self.injecting = self.rate > 0
             self.stats = Stats()
+            self.stats.buckets = Buckets(buckets) if buckets else None
+            self.stats.lag = Lag(lag) if lag > 0 else None
             self._streams: dict[str, random.Random] = {}
             self._hook: tuple | None = None
             self.hook_fired: list[tuple[int, str]] = []
@@ -511,6 +648,20 @@ class _Handler(BaseHTTPRequestHandler):
                 p._note(operation, "hook before")
                 self._reset()
             return
+        with p._lock:
+            buckets, lag = p.stats.buckets, p.stats.lag
+        category = category_of(operation, body) if buckets is not None else None
+        if category is not None and not buckets.take(category):
+            p._note(operation, "bucket empty")
+            self._send(503, [("Content-Type", "text/xml;charset=UTF-8")], EC2_THROTTLE)
+            return
+        reading = operation.startswith("ec2:") and not is_mutation(operation)
+        if lag is not None and reading:
+            stale = lag.answer_for(body)
+            if stale is not None:
+                p._note(operation, "stale read")
+                self._send(*stale)
+                return
         canned = p.answer.get(operation)
         if canned is not None:
             status, code, message = canned
@@ -534,6 +685,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(502, [("Content-Type", "text/plain")], msg)
             return
         p._note(operation, "forwarded")
+        if lag is not None and 200 <= status < 300:
+            if reading:
+                lag.record(body, status, headers, data)
+            elif operation.startswith("ec2:"):
+                lag.wrote(body, data)
         if hook is not None:
             fn, _ = hook
             try:

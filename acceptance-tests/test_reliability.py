@@ -783,7 +783,7 @@ def _one_error(run: Run) -> dict:
     return errs[0]
 
 
-UNRECOVERABLE = ["endpoint-down", "always-throttled", "throttled-max-retries-2", "access-denied", "gateway-missing",
+UNRECOVERABLE = ["endpoint-down", "always-throttled", "failing-max-retries-2", "access-denied", "gateway-missing",
                  "create-route-resets"]
 
 
@@ -800,12 +800,16 @@ def test_unrecoverable_run_fails_once_clearly_in_bounded_time(tfp, aws, seeded, 
         # (Whether the endpoint itself is named: test_unreachable_endpoint_is_named.)
         expect, expect_any = ["Cannot reach AWS"], ["refused"]
     elif case == "always-throttled":
-        proxy.configure(seed=1, rate=1.0, kinds=["throttle"])
-        expect, expect_any = [], ["ThrottlingException", "RequestLimitExceeded"]
-    elif case == "throttled-max-retries-2":
+        # Throttling is retried until the operation's deadline (here timeouts.create), not
+        # max_retries times: every mutation is throttled, so the create ends at 15 s.
+        tfp.write(config(s, gateway).replace("  tags", '  timeouts {\n    create = "15s"\n  }\n  tags', 1))
+        proxy.configure(seed=1, rate=1.0, kinds=["throttle"], only=is_mutation)
+        expect, expect_any = ["RequestLimitExceeded"], ["until the operation's deadline"]
+    elif case == "failing-max-retries-2":
+        # max_retries keeps its meaning for the other retryable errors (here HTTP 500).
         tfp.write(config(s, gateway, provider="  max_retries = 2\n"))
-        proxy.configure(seed=1, rate=1.0, kinds=["throttle"])
-        expect, expect_any = [], ["ThrottlingException", "RequestLimitExceeded"]
+        proxy.configure(seed=1, rate=1.0, kinds=["internal"])
+        expect, expect_any = [], ["ServerException", "InternalError"]
         log_env = {"TF_LOG_PROVIDER": "debug"}   # each retry is visible in the log
     elif case == "access-denied":
         proxy.configure(seed=1, rate=1.0, kinds=["denied"])
@@ -850,9 +854,12 @@ def test_unrecoverable_run_fails_once_clearly_in_bounded_time(tfp, aws, seeded, 
             assert stats["requests"] == 1, stats["by_operation"]
             assert "allow it in that identity's IAM policy" in text, text
         if case == "always-throttled":
-            assert stats["requests"] == 6, stats["by_operation"]   # max_retries defaults to 5
-            assert "gave up after at most 6 attempts" in text and "raise `max_retries`" in text, text
-        if case == "throttled-max-retries-2":
+            # Many more attempts than max_retries (5) allows, paced, until the deadline.
+            throttled = max(n for op, n in stats["by_operation"].items() if is_mutation(op))
+            assert throttled > 6, stats["by_operation"]
+            assert run.seconds >= 15, run.seconds
+            assert "raise the resource's `timeouts`" in text and "max_retries" not in text, text
+        if case == "failing-max-retries-2":
             assert stats["requests"] == 3, stats["by_operation"]
             assert "gave up after at most 3 attempts" in text, text
             logged = [line for line in run.result.stderr.splitlines()

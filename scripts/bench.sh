@@ -5,7 +5,11 @@
 #     through a request-counting proxy on 127.0.0.1, N remote CIDRs in 3, 12, 24 and 1 or 4
 #     route tables: AWS requests, wall time and provider peak RSS per phase (create, plan,
 #     refresh only, update, destroy), beside what plain aws_* resources need; spawn to
-#     handshake line. About 3 minutes on 2 cores, plus the release build.
+#     handshake line. About 3 minutes on 2 cores, plus the release build;
+#  3. many clusters under EC2's request limits (bench_e2e.py `many`): K = 1, 4, 8, 16
+#     resources in one configuration behind a proxy that keeps EC2's token buckets: create
+#     and destroy, wall time against the buckets' lower bound, throttled answers. About 4
+#     minutes more.
 #
 #   scripts/bench.sh                                  # build release, run both, write the page
 #   BENCH_PROVIDER_BIN=/path/to/binary scripts/bench.sh   # that binary instead of building one
@@ -13,6 +17,8 @@
 #   CRITERION_ONLY=1 scripts/bench.sh                 # skip the end-to-end run
 #   BENCH_N=3,12 BENCH_TABLES=1 scripts/bench.sh      # fewer scenarios
 #   RENDER_ONLY=1 scripts/bench.sh                    # rewrite the page from the last reports, run nothing
+#   MANY_ONLY=1 scripts/bench.sh                      # only the many-clusters table, spliced into the page
+#   BENCH_K=4,8 scripts/bench.sh                      # other K (BENCH_K= skips the many-clusters table)
 #   scripts/bench.sh --sample-size 10                 # extra arguments go to criterion
 #
 # Reports stay in target/bench/ (criterion.md, e2e.json).
@@ -53,6 +59,24 @@ if [ "${RENDER_ONLY:-0}" != 1 ]; then
     echo >&2
   fi
 
+  if [ "${MANY_ONLY:-0}" = 1 ]; then
+    TF="$(scripts/bootstrap.sh)"
+    if [ -n "${BENCH_PROVIDER_BIN:-}" ]; then
+      BIN="$BENCH_PROVIDER_BIN"
+    else
+      echo "== cargo build --release" >&2
+      cargo build --locked --release --bins
+      BIN="$TARGET/release/terraform-provider-hybridnet"
+    fi
+    many_report="$OUT/many.json"
+    rm -f "$many_report"
+    "$ROOT/.venv/bin/python" scripts/bench_e2e.py many --provider "$BIN" --terraform "$TF" --report "$many_report" \
+      --k "${BENCH_K-1,4,8,16}"
+    "$ROOT/.venv/bin/python" scripts/bench_e2e.py render --report "$many_report" --doc "$DOC" --splice \
+      --meta "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    sed -n '/^## Many clusters/,/^## [^M]/p' "$DOC" | sed '$d'
+    exit 0
+  fi
   if [ "${CRITERION_ONLY:-0}" != 1 ]; then
     TF="$(scripts/bootstrap.sh)"
     if [ -n "${BENCH_PROVIDER_BIN:-}" ]; then
@@ -72,7 +96,7 @@ if [ "${RENDER_ONLY:-0}" != 1 ]; then
     [ -n "${BENCH_PROVIDER_BIN:-}" ] && commit="$commit ($binary_note)"
     echo "== end to end: $BIN" >&2
     "$ROOT/.venv/bin/python" scripts/bench_e2e.py run --provider "$BIN" --terraform "$TF" --report "$REPORT" \
-      --n "${BENCH_N:-3,12,24}" --tables "${BENCH_TABLES:-1,4}"
+      --n "${BENCH_N:-3,12,24}" --tables "${BENCH_TABLES:-1,4}" --k "${BENCH_K-1,4,8,16}"
     printf '%s' "$commit" > "$OUT/commit"
     "$TF" version 2>/dev/null | head -n1 > "$OUT/terraform" || true
   fi

@@ -104,7 +104,8 @@ pub fn provider_schema() -> Schema {
         )
         .attribute(Attribute::optional("max_retries", Type::Number).description(&with_default(
             &format!(
-                "How many times a throttled or failed AWS request is retried, from 0 to {}.",
+                "How many times a failed AWS request (server error, lost connection, timeout) is retried, from 0 to \
+                 {}. Throttling answers are not counted: they are retried until the operation's `timeouts`.",
                 defaults::MAX_RETRIES_LIMIT
             ),
             defaults::MAX_RETRIES,

@@ -45,7 +45,7 @@ pub struct Vpc {
 
 /// DescribeVpcs plus the two DNS attributes; `None` when the VPC does not exist.
 pub async fn find_vpc(ec2: &aws_sdk_ec2::Client, vpc_id: &str) -> Result<Option<Vpc>, AwsError> {
-    let out = match ec2.describe_vpcs().vpc_ids(vpc_id).send().await {
+    let out = match ec2.describe_vpcs().filters(filter("vpc-id", [vpc_id])).send().await {
         Ok(o) => o,
         Err(e) => {
             let err = sdk_error("ec2:DescribeVpcs", e);
@@ -377,16 +377,21 @@ fn not_found_is_none<T>(err: AwsError) -> Result<Option<T>, AwsError> {
 pub async fn find_gateway(ec2: &aws_sdk_ec2::Client, gateway: &str) -> Result<Option<Gateway>, AwsError> {
     let live = |state: Option<&str>| !matches!(state, Some("deleted" | "deleting"));
     match GatewayKind::of(gateway) {
-        GatewayKind::Transit => match ec2.describe_transit_gateways().transit_gateway_ids(gateway).send().await {
-            Ok(o) => Ok(o.transit_gateways().iter().find(|g| live(g.state().map(|s| s.as_str()))).map(|g| Gateway {
-                id: gateway.to_string(),
-                owner_id: g.owner_id().unwrap_or_default().to_string(),
-                auto_accept_shared: g.options().and_then(|o| o.auto_accept_shared_attachments())
-                    == Some(&AutoAcceptSharedAttachmentsValue::Enable),
-            })),
-            Err(e) => not_found_is_none(sdk_error("ec2:DescribeTransitGateways", e)),
-        },
-        GatewayKind::Vpn => match ec2.describe_vpn_gateways().vpn_gateway_ids(gateway).send().await {
+        GatewayKind::Transit => {
+            match ec2.describe_transit_gateways().filters(filter("transit-gateway-id", [gateway])).send().await {
+                Ok(o) => {
+                    Ok(o.transit_gateways().iter().find(|g| live(g.state().map(|s| s.as_str()))).map(|g| Gateway {
+                        id: gateway.to_string(),
+                        owner_id: g.owner_id().unwrap_or_default().to_string(),
+                        auto_accept_shared: g.options().and_then(|o| o.auto_accept_shared_attachments())
+                            == Some(&AutoAcceptSharedAttachmentsValue::Enable),
+                    }))
+                }
+                Err(e) => not_found_is_none(sdk_error("ec2:DescribeTransitGateways", e)),
+            }
+        }
+        GatewayKind::Vpn => match ec2.describe_vpn_gateways().filters(filter("vpn-gateway-id", [gateway])).send().await
+        {
             Ok(o) => Ok(o.vpn_gateways().iter().find(|g| live(g.state().map(|s| s.as_str()))).map(|_| Gateway {
                 id: gateway.to_string(),
                 owner_id: String::new(),
@@ -483,7 +488,7 @@ async fn list_attachments(ec2: &aws_sdk_ec2::Client, gateway: &str, vpc_id: &str
             out.transit_gateway_vpc_attachments().iter().map(|a| transit_attachment_of(a, gateway)).collect()
         }
         GatewayKind::Vpn => {
-            let out = match ec2.describe_vpn_gateways().vpn_gateway_ids(gateway).send().await {
+            let out = match ec2.describe_vpn_gateways().filters(filter("vpn-gateway-id", [gateway])).send().await {
                 Ok(o) => o,
                 Err(e) => {
                     let err = sdk_error("ec2:DescribeVpnGateways", e);
@@ -781,7 +786,7 @@ pub async fn find_security_group_rules(ec2: &aws_sdk_ec2::Client, group_id: &str
 
 /// Whether the security group exists.
 pub async fn security_group_exists(ec2: &aws_sdk_ec2::Client, group_id: &str) -> Result<bool, AwsError> {
-    match ec2.describe_security_groups().group_ids(group_id).send().await {
+    match ec2.describe_security_groups().filters(filter("group-id", [group_id])).send().await {
         Ok(o) => Ok(!o.security_groups().is_empty()),
         Err(e) => not_found_is_false(sdk_error("ec2:DescribeSecurityGroups", e)),
     }
@@ -807,16 +812,19 @@ fn is_rule(r: &SgRule, egress: bool, want: &NewRule) -> bool {
         && r.cidr.as_deref() == Some(want.cidr.as_str())
 }
 
-/// Attempts of [`authorize_rules`] that may each find some rules already there.
-const AUTHORIZE_ATTEMPTS: usize = 3;
-
 /// Authorizes `rules`, all inbound or all outbound (`egress`), in one request, and
 /// reports each rule's ID through `done(index into rules, id)` as it is known.
 ///
-/// EC2 refuses the whole request when one permission already exists
-/// (`InvalidPermission.Duplicate`: it appeared meanwhile, or an interrupted attempt
-/// went through): then the group is read again, what is there is reported, and only
-/// the rest is sent again. So nothing is created twice.
+/// Reads may lag behind writes (EC2 is eventually consistent), so nothing is concluded
+/// from a read that may predate this call:
+/// - a successful answer means every rule of the request exists; the IDs the answer
+///   lacks are waited for ([`wait_for_rules`]), never sent again;
+/// - `InvalidPermission.Duplicate` refuses the whole request because one of its rules
+///   exists (it appeared meanwhile, or an interrupted attempt went through): the group
+///   is read once, and what it does not show yet is sent rule by rule, where a
+///   Duplicate names exactly one rule that exists, to be waited for.
+///
+/// So nothing is created twice, and every rule's ID is reported.
 pub async fn authorize_rules(
     ec2: &aws_sdk_ec2::Client,
     group_id: &str,
@@ -825,71 +833,131 @@ pub async fn authorize_rules(
     tags: &Tags,
     mut done: impl FnMut(usize, String),
 ) -> Result<(), AwsError> {
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let all: Vec<usize> = (0..rules.len()).collect();
+    let mut exists: Vec<usize> = Vec::new();
+    let mut pending = all.clone();
+    match authorize_request(ec2, group_id, egress, rules, &all, tags).await {
+        Ok(created) => {
+            report_rules(rules, egress, &created, &mut pending, &mut done);
+            exists.append(&mut pending);
+        }
+        Err(e) if e.code() == Some("InvalidPermission.Duplicate") => {
+            if rules.len() == 1 {
+                exists.append(&mut pending);
+            } else {
+                report_rules(rules, egress, &find_security_group_rules(ec2, group_id).await?, &mut pending, &mut done);
+                for i in std::mem::take(&mut pending) {
+                    match authorize_request(ec2, group_id, egress, rules, &[i], tags).await {
+                        Ok(created) => {
+                            let mut one = vec![i];
+                            report_rules(rules, egress, &created, &mut one, &mut done);
+                            exists.extend(one);
+                        }
+                        Err(e) if e.code() == Some("InvalidPermission.Duplicate") => exists.push(i),
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    wait_for_rules(ec2, group_id, egress, rules, exists, &mut done).await
+}
+
+/// One Authorize request for `rules[which]`: the rules the answer names.
+async fn authorize_request(
+    ec2: &aws_sdk_ec2::Client,
+    group_id: &str,
+    egress: bool,
+    rules: &[NewRule],
+    which: &[usize],
+    tags: &Tags,
+) -> Result<Vec<SgRule>, AwsError> {
     let operation = if egress { "ec2:AuthorizeSecurityGroupEgress" } else { "ec2:AuthorizeSecurityGroupIngress" };
-    let mut pending: Vec<usize> = (0..rules.len()).collect();
-    for _ in 0..AUTHORIZE_ATTEMPTS {
+    let perms: Vec<IpPermission> = which
+        .iter()
+        .filter_map(|&i| rules.get(i))
+        .map(|r| {
+            IpPermission::builder()
+                .ip_protocol(&r.protocol)
+                .from_port(r.from_port)
+                .to_port(r.to_port)
+                .ip_ranges(IpRange::builder().cidr_ip(&r.cidr).description(&r.description).build())
+                .build()
+        })
+        .collect();
+    let spec = tag_spec(ResourceType::SecurityGroupRule, tags);
+    // Two operations with one shape: the SDK gives each its own builder type.
+    if egress {
+        let req = ec2.authorize_security_group_egress().group_id(group_id).set_ip_permissions(Some(perms));
+        let sent = req.tag_specifications(spec).send().await;
+        sent.map(|o| o.security_group_rules().iter().map(sg_rule_of).collect()).map_err(|e| sdk_error(operation, e))
+    } else {
+        let req = ec2.authorize_security_group_ingress().group_id(group_id).set_ip_permissions(Some(perms));
+        let sent = req.tag_specifications(spec).send().await;
+        sent.map(|o| o.security_group_rules().iter().map(sg_rule_of).collect()).map_err(|e| sdk_error(operation, e))
+    }
+}
+
+/// Reports the rules of `pending` that `found` holds, and keeps the others pending.
+fn report_rules(
+    rules: &[NewRule],
+    egress: bool,
+    found: &[SgRule],
+    pending: &mut Vec<usize>,
+    done: &mut impl FnMut(usize, String),
+) {
+    pending.retain(|&i| {
+        let Some(want) = rules.get(i) else { return false };
+        match found.iter().find(|r| is_rule(r, egress, want)) {
+            Some(r) => {
+                done(i, r.id.clone());
+                false
+            }
+            None => true,
+        }
+    });
+}
+
+/// Waits until the group shows the rules `pending` (AWS said they exist: created, or
+/// duplicates), reading with backoff until the operation's deadline.
+async fn wait_for_rules(
+    ec2: &aws_sdk_ec2::Client,
+    group_id: &str,
+    egress: bool,
+    rules: &[NewRule],
+    mut pending: Vec<usize>,
+    done: &mut impl FnMut(usize, String),
+) -> Result<(), AwsError> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let what = match pending.first().and_then(|&i| rules.get(i)) {
+        Some(r) => format!(
+            "the {} rule for {} port {} in {group_id} (AWS reported it exists) to show in its rules",
+            if egress { "outbound" } else { "inbound" },
+            r.cidr,
+            r.from_port
+        ),
+        None => format!("rules in {group_id}"),
+    };
+    // The first read comes at once (a consistent read shows them already), then with
+    // backoff.
+    let deadline = super::throttle::deadline();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        report_rules(rules, egress, &find_security_group_rules(ec2, group_id).await?, &mut pending, done);
         if pending.is_empty() {
             return Ok(());
         }
-        let perms: Vec<IpPermission> = pending
-            .iter()
-            .filter_map(|&i| rules.get(i))
-            .map(|r| {
-                IpPermission::builder()
-                    .ip_protocol(&r.protocol)
-                    .from_port(r.from_port)
-                    .to_port(r.to_port)
-                    .ip_ranges(IpRange::builder().cidr_ip(&r.cidr).description(&r.description).build())
-                    .build()
-            })
-            .collect();
-        let spec = tag_spec(ResourceType::SecurityGroupRule, tags);
-        // Two operations with one shape: the SDK gives each its own builder type.
-        let result = if egress {
-            let req = ec2.authorize_security_group_egress().group_id(group_id).set_ip_permissions(Some(perms));
-            let sent = req.tag_specifications(spec).send().await;
-            sent.map(|o| o.security_group_rules().iter().map(sg_rule_of).collect::<Vec<_>>())
-                .map_err(|e| sdk_error(operation, e))
-        } else {
-            let req = ec2.authorize_security_group_ingress().group_id(group_id).set_ip_permissions(Some(perms));
-            let sent = req.tag_specifications(spec).send().await;
-            sent.map(|o| o.security_group_rules().iter().map(sg_rule_of).collect::<Vec<_>>())
-                .map_err(|e| sdk_error(operation, e))
-        };
-        let created = match result {
-            Ok(created) => created,
-            Err(e) if e.code() == Some("InvalidPermission.Duplicate") => Vec::new(),
-            Err(e) => return Err(e),
-        };
-        // The answer names each new rule; match them to what was asked.
-        let mut report = |found: &[SgRule], pending: &mut Vec<usize>| {
-            pending.retain(|&i| {
-                let Some(want) = rules.get(i) else { return false };
-                match found.iter().find(|r| is_rule(r, egress, want)) {
-                    Some(r) => {
-                        done(i, r.id.clone());
-                        false
-                    }
-                    None => true,
-                }
-            });
-        };
-        report(&created, &mut pending);
-        if !pending.is_empty() {
-            // A duplicate, or an answer without the IDs: see what the group holds.
-            report(&find_security_group_rules(ec2, group_id).await?, &mut pending);
+        if tokio::time::Instant::now() + delay > deadline {
+            return Err(AwsError::Timeout { what });
         }
-    }
-    match pending.first().and_then(|&i| rules.get(i)) {
-        None => Ok(()),
-        Some(r) => Err(AwsError::Api {
-            operation,
-            code: "InvalidPermission.Duplicate".into(),
-            message: format!(
-                "the rule for {} port {} was reported as a duplicate {AUTHORIZE_ATTEMPTS} times but is not in {group_id}",
-                r.cidr, r.from_port
-            ),
-        }),
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
     }
 }
 

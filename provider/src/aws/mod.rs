@@ -8,6 +8,9 @@ pub mod ec2;
 pub mod eks;
 pub mod endpoints;
 pub mod handover;
+pub mod throttle;
+
+pub use throttle::with_deadline;
 
 use std::time::Duration;
 
@@ -71,12 +74,33 @@ impl Clients {
                 let endpoint = if operation.starts_with("eks:") { &self.eks_endpoint } else { &self.ec2_endpoint };
                 AwsError::Unreachable { operation, message: retried(message), endpoint: Some(endpoint.clone()) }
             }
+            AwsError::Api { operation, code, message } if is_throttling_code(&code) => AwsError::Api {
+                operation,
+                message: format!("{message}; AWS kept throttling the call until the operation's deadline"),
+                code,
+            },
             AwsError::Api { operation, code, message } if is_retryable_code(&code) => {
                 AwsError::Api { operation, message: retried(message), code }
             }
             other => other,
         }
     }
+}
+
+/// Throttling answers: retried until the operation's deadline (`throttle`), whatever
+/// `max_retries` says.
+fn is_throttling_code(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "ThrottledException"
+            | "RequestThrottledException"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "RequestThrottled"
+            | "EC2ThrottledException"
+    )
 }
 
 /// Error codes the SDK's standard retry mode retries: throttling and server faults.
@@ -259,7 +283,12 @@ impl AwsError {
                 ),
             ),
             AwsError::Api { operation, code, message } => {
-                let advice = if is_retryable_code(code) {
+                let advice = if is_throttling_code(code) {
+                    "EC2 limits the requests of an account and Region; other clients of the account share them. \
+                     Re-run later (apply resumes where this one stopped), raise the resource's `timeouts`, or ask \
+                     AWS for higher EC2 API request limits."
+                        .to_string()
+                } else if is_retryable_code(code) {
                     "AWS throttled or failed this call every time. Re-run later (apply resumes where this one \
                      stopped), or raise `max_retries` in the provider block."
                         .to_string()
@@ -417,11 +446,13 @@ async fn build_clients(s: &AwsSettings) -> Result<Clients, AwsError> {
     let attempts = s.max_retries.unwrap_or(5).saturating_add(1).clamp(1, 26); // max_retries is at most 25: 26 attempts
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(attempts).with_max_backoff(Duration::from_secs(20)))
+        // No operation or attempt timeout of the SDK's: they would cut a wait for EC2's
+        // tokens short. `throttle::Throttled` bounds each HTTP exchange instead, and a
+        // throttled call by the operation's deadline.
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(10))
-                .operation_attempt_timeout(Duration::from_secs(60))
-                .operation_timeout(Duration::from_secs(300))
+                .read_timeout(throttle::ATTEMPT_TIMEOUT)
                 .build(),
         );
     if let Some(r) = &s.region {
@@ -446,10 +477,20 @@ async fn build_clients(s: &AwsSettings) -> Result<Clients, AwsError> {
             .build();
     }
     let mut ec2 = aws_sdk_ec2::config::Builder::from(&config).interceptor(AttemptLog);
+    let mut eks = aws_sdk_eks::config::Builder::from(&config).interceptor(AttemptLog);
+    // Every attempt of every resource of this process passes one limiter (EC2's buckets).
+    if let Some(http) = config.http_client().or_else(default_http_client) {
+        let limiter = process_limiter();
+        ec2 = ec2
+            .http_client(throttle::Throttled::new(http.clone(), limiter.clone(), true))
+            .retry_classifier(throttle::NoThrottleRetryPastDeadline);
+        eks = eks
+            .http_client(throttle::Throttled::new(http, limiter, false))
+            .retry_classifier(throttle::NoThrottleRetryPastDeadline);
+    }
     if let Some(url) = &s.endpoint_ec2 {
         ec2 = ec2.endpoint_url(url);
     }
-    let mut eks = aws_sdk_eks::config::Builder::from(&config).interceptor(AttemptLog);
     if let Some(url) = &s.endpoint_eks {
         eks = eks.endpoint_url(url);
     }
@@ -466,6 +507,22 @@ async fn build_clients(s: &AwsSettings) -> Result<Clients, AwsError> {
         region,
         handover: handover::Handover::default(),
     })
+}
+
+/// The SDK's default HTTPS client (what the clients would use without ours around it).
+fn default_http_client() -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
+    use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin as _;
+    let plugin = aws_smithy_runtime::client::defaults::default_http_client_plugin_v2(BehaviorVersion::latest())?;
+    let components = plugin.runtime_components(&RuntimeComponentsBuilder::new("hybridnet")).into_owned();
+    components.http_client()
+}
+
+/// The one limiter of the process: every Configure's clients share EC2's buckets,
+/// which are the account's, not a configuration's.
+fn process_limiter() -> std::sync::Arc<throttle::Limiter> {
+    static LIMITER: std::sync::OnceLock<std::sync::Arc<throttle::Limiter>> = std::sync::OnceLock::new();
+    LIMITER.get_or_init(Default::default).clone()
 }
 
 /// Terraform's Stop (Ctrl-C), as seen by the AWS edge. The provider instance owns one
@@ -588,7 +645,14 @@ mod tests {
         assert!(detail.contains("https://eks.eu-west-1.amazonaws.com"), "{detail}");
         // Retryable AWS errors say how often they were tried; others pass through unchanged.
         let api = |code: &str| AwsError::Api { operation: "ec2:CreateRoute", code: code.into(), message: "m".into() };
-        for code in ["RequestLimitExceeded", "ThrottlingException", "InternalError", "HTTP 503"] {
+        // Throttling is retried until the operation's deadline, not max_retries times.
+        for code in ["RequestLimitExceeded", "ThrottlingException", "EC2ThrottledException"] {
+            let (_, detail) = c.explain(api(code)).summary_and_detail();
+            assert!(detail.starts_with("m; AWS kept throttling the call until the operation's deadline"), "{detail}");
+            assert!(detail.contains("raise the resource's `timeouts`"), "{detail}");
+            assert!(!detail.contains("max_retries"), "{detail}");
+        }
+        for code in ["InternalError", "HTTP 503", "ServiceUnavailable"] {
             let (_, detail) = c.explain(api(code)).summary_and_detail();
             assert!(detail.starts_with("m; the provider gave up after at most 6 attempts (error code"), "{detail}");
             assert!(detail.contains("raise `max_retries`"), "{detail}");

@@ -33,7 +33,9 @@ pub async fn apply(aws: &Aws, req: ApplyRequest<ClusterNetworkModel>) -> StateRe
     let mut state = planned.clone();
     let mut progress = Progress::default();
     let step = Converge::new(clients, &d, prior, &stop, &state);
-    match run_guarded(&stop, step.run(&mut state, &mut progress)).await {
+    // Every AWS call of the converge may be throttled until the operation's `timeouts`.
+    let deadline = step.timeout;
+    match crate::aws::with_deadline(deadline, run_guarded(&stop, step.run(&mut state, &mut progress))).await {
         Ok(()) => {
             let mut diags = std::mem::take(&mut progress.warnings);
             // Not an error: Terraform would taint the resource, and replacing it would

@@ -25,7 +25,9 @@ pub async fn delete(aws: &Aws, req: ApplyRequest<ClusterNetworkModel>) -> StateR
         Ok(c) => c,
         Err(e) => return StateResponse::new(Some(prior)).with_diagnostics(aws_diag(&e, None)),
     };
-    match unless_stopped(req.stop.cancellation_token(), delete_all(clients, &prior)).await {
+    let deadline = Desired::from_model(&prior, &mut Diagnostics::new()).timeouts.delete;
+    let deleting = unless_stopped(req.stop.cancellation_token(), delete_all(clients, &prior));
+    match crate::aws::with_deadline(deadline, deleting).await {
         Ok(warnings) => StateResponse::new(None).with_diagnostics(warnings),
         Err(e) => StateResponse::new(Some(prior)).with_diagnostics(aws_diag(&clients.explain(e), None)),
     }

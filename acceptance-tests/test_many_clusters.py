@@ -1,0 +1,55 @@
+"""K = 8 `hybridnet_cluster_network` resources in one configuration against EC2's token
+buckets (the proxy's bucket mode, EC2's documented sizes, not scaled down: the 8
+clusters need about 110 mutating requests per create and per destroy, so the 50-token
+burst runs dry and the 5/s refill sets the pace for a few seconds).
+
+One provider process serves all 8 resources; its one limiter must keep the throttled
+answers a small share (at most a quarter of the successful ones) while create and destroy
+each succeed in one command and leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import time
+
+from fault_proxy import EC2_BUCKETS, FaultProxy
+from many_clusters import config_many, created_everything, leftovers, seed_many
+from moto_server import aws, moto_server, proxy, tfp  # noqa: F401
+
+K = 8
+APPLY = ("apply", "-json", "-no-color", "-input=false", "-auto-approve")
+DESTROY = ("apply", "-destroy", "-json", "-no-color", "-input=false", "-auto-approve")
+
+
+def share_throttled(snapshot: dict) -> tuple[int, int]:
+    b = snapshot["buckets"]
+    return sum(c["throttled"] for c in b.values()), sum(c["ok"] for c in b.values())
+
+
+def run(proxy: FaultProxy, tf, args) -> tuple[float, dict]:
+    proxy.configure(buckets=EC2_BUCKETS)
+    t0 = time.monotonic()
+    r = tf.run(*args, timeout=600)
+    took = time.monotonic() - t0
+    assert r.returncode == 0, (args, [d.get("summary", "") + ": " + d.get("detail", "") for d in r.errors()],
+                               r.stderr[-2000:])
+    assert proxy.wait_idle()
+    return took, proxy.snapshot()
+
+
+def test_eight_clusters_share_ec2s_buckets(aws, proxy: FaultProxy, tfp):
+    seeds = seed_many(aws.ec2, aws.eks, K)
+    tfp.write(config_many(seeds))
+
+    took, snap = run(proxy, tfp, APPLY)
+    throttled, ok = share_throttled(snap)
+    print(f"create: {took:.1f} s, {ok} ok, {throttled} throttled, {snap['buckets']}")
+    assert created_everything(aws.ec2, seeds) == []
+    assert snap["buckets"]["mutating"]["ok"] > 50, "the burst ran dry: the test shows the refill's pace"
+    assert throttled * 4 <= ok, snap["buckets"]
+
+    took, snap = run(proxy, tfp, DESTROY)
+    throttled, ok = share_throttled(snap)
+    print(f"destroy: {took:.1f} s, {ok} ok, {throttled} throttled, {snap['buckets']}")
+    assert leftovers(aws.ec2, seeds) == []
+    assert throttled * 4 <= ok, snap["buckets"]
