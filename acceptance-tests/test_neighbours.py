@@ -91,17 +91,20 @@ def values(tf: TerraformWorkdir, name: str) -> dict | None:
     return next((x["values"] for x in resources if x["address"] == f"hybridnet_cluster_network.{name}"), None)
 
 
-def world(aws, s: Seed, groups: list[str]) -> set[str]:
-    """What is in AWS for the clusters of the VPC: routes to the gateways, the attachment, our rules."""
-    out = {f"route {c} ({t})" for c, t in routes_of(aws.ec2, s.route_table_id).items()
+def world(aws, s: Seed, groups: dict[str, str]) -> set[str]:
+    """What is in AWS for the clusters of the VPC: routes to the gateways, the attachments, our
+    rules (`groups`: security group ID -> the cluster it belongs to), named without random IDs
+    where one object of the kind exists."""
+    second = {s.transit_gateway_id_2: " via TGW 2"}
+    out = {f"route {c}{second.get(t, '')}" for c, t in routes_of(aws.ec2, s.route_table_id).items()
            if t in (s.transit_gateway_id, s.transit_gateway_id_2)}
-    out |= {f"attachment {a['TransitGatewayAttachmentId']} ({a['TransitGatewayId']})"
-            for a in tgw_attachments(aws.ec2, s.vpc_id)}
-    out |= {f"rule {x['id']} ({g})" for g in groups for x in rule_rows(aws.ec2, g) if OWNER_TAG in x["tags"]}
+    out |= {f"attachment{second.get(a['TransitGatewayId'], '')}" for a in tgw_attachments(aws.ec2, s.vpc_id)}
+    out |= {f"rule {x['id']} of {cluster}'s group" for g, cluster in groups.items()
+            for x in rule_rows(aws.ec2, g) if OWNER_TAG in x["tags"]}
     return out
 
 
-def record(figures, aws, s: Seed, groups: list[str], before: set[str], r, scenario: str,  # noqa: F811
+def record(figures, aws, s: Seed, groups: dict[str, str], before: set[str], r, scenario: str,  # noqa: F811
            step: str) -> None:
     """One step's figures: what stayed and what went of what was there before it, and its warnings."""
     after = world(aws, s, groups)
@@ -156,9 +159,10 @@ def test_two_clusters_share_the_attachment_and_the_last_one_out_removes_it(
         (w1, w2, s.cluster_name, CLUSTER_2, {NODE_2, POD_2}, {NODE_CIDR, POD_CIDR}) if first_out == "creator"
         else (w2, w1, CLUSTER_2, s.cluster_name, {NODE_CIDR, POD_CIDR}, {NODE_2, POD_2}))
     scenario = f"two workspaces, the {first_out} leaves first"
-    before = world(aws, s, [s.security_group_id, sg2])
+    groups = {s.security_group_id: s.cluster_name, sg2: CLUSTER_2}
+    before = world(aws, s, groups)
     r = destroy(first)
-    record(figures, aws, s, [s.security_group_id, sg2], before, r, scenario, f"destroy {first_cluster}")
+    record(figures, aws, s, groups, before, r, scenario, f"destroy {first_cluster}")
     [w] = [w for w in r.warnings() if "kept" in w["summary"]]
     assert w["summary"] == f"Attachment to {s.transit_gateway_id} kept: cluster {second_cluster} still routes " \
                            f"through it", w
@@ -168,9 +172,9 @@ def test_two_clusters_share_the_attachment_and_the_last_one_out_removes_it(
     assert to_tgw(aws, s) == second_cidrs
     assert_empty_plan(second)
 
-    before = world(aws, s, [s.security_group_id, sg2])
+    before = world(aws, s, groups)
     r = destroy(second)
-    record(figures, aws, s, [s.security_group_id, sg2], before, r, scenario, f"destroy {second_cluster}")
+    record(figures, aws, s, groups, before, r, scenario, f"destroy {second_cluster}")
     assert [w for w in r.warnings() if "kept" in w["summary"]] == [], r.warnings()
     assert attachment_ids(aws, s) == [], "the last one out removes the attachment hybridnet made"
     assert to_tgw(aws, s) == set()
@@ -200,7 +204,7 @@ def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir
     # The creator's resource leaves the configuration: the other keeps its routes and the attachment.
     leaver, stayer = ("a", "b") if creator == s.cluster_name else ("b", "a")
     tf.write(config({stayer: a_args if stayer == "a" else b_args}))
-    groups = [s.security_group_id, sg2]
+    groups = {s.security_group_id: s.cluster_name, sg2: CLUSTER_2}
     before = world(aws, s, groups)
     r = ok(tf.apply())
     record(figures, aws, s, groups, before, r, "two clusters in one configuration",
@@ -230,9 +234,10 @@ def test_a_neighbour_made_by_hand_keeps_the_attachment(tmp_path, terraform_bin, 
     aws.ec2.create_route(RouteTableId=s.route_table_id, DestinationCidrBlock="192.168.12.0/22",
                          TransitGatewayId=s.transit_gateway_id)
     assert_empty_plan(tf)
-    before = world(aws, s, [s.security_group_id])
+    groups = {s.security_group_id: s.cluster_name}
+    before = world(aws, s, groups)
     r = destroy(tf)
-    record(figures, aws, s, [s.security_group_id], before, r, "a neighbour made by hand (cluster by-hand)",
+    record(figures, aws, s, groups, before, r, "a neighbour made by hand (cluster by-hand)",
            f"destroy {s.cluster_name}")
     [w] = [w for w in r.warnings() if "kept" in w["summary"]]
     assert "cluster by-hand still routes through it" in w["summary"], w
@@ -266,7 +271,7 @@ def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, pr
     assert_empty_plan(w1)
     assert_empty_plan(w2)
 
-    groups = [s.security_group_id, sg2]
+    groups = {s.security_group_id: s.cluster_name, sg2: CLUSTER_2}
     scenario = f"a shared node CIDR, the {first_out} (the {'adopter' if first_out == 'second' else 'creator'}) " \
                f"leaves first"
     if first_out == "second":
@@ -312,9 +317,10 @@ def test_moving_to_another_gateway_keeps_the_old_attachment_a_neighbour_rides_on
     ok(w2.apply())
     # edge moves to the second transit gateway: its old attachment carries edge-2's routes.
     w1.write(config({"a": {**a_args, "transit_gateway_id": s.transit_gateway_id_2}}))
-    before = world(aws, s, [s.security_group_id, sg2])
+    groups = {s.security_group_id: s.cluster_name, sg2: CLUSTER_2}
+    before = world(aws, s, groups)
     r = ok(w1.apply())
-    record(figures, aws, s, [s.security_group_id, sg2], before, r, "a gateway change beside a neighbour",
+    record(figures, aws, s, groups, before, r, "a gateway change beside a neighbour",
            f"move {s.cluster_name} to the second transit gateway")
     [w] = [w for w in r.warnings() if "kept" in w["summary"]]
     assert w["summary"] == f"Attachment to {s.transit_gateway_id} kept: cluster {CLUSTER_2} still routes " \
