@@ -6,6 +6,11 @@ burst runs dry and the 5/s refill sets the pace for a few seconds).
 One provider process serves all 8 resources; its one limiter must keep the throttled
 answers a small share (at most a quarter of the successful ones) while create and destroy
 each succeed in one command and leave nothing behind.
+
+Figures: each command's record (requests OK / throttled per bucket category, wall time,
+what is missing after create or left after destroy) goes into the `many_clusters` section
+of `$HYBRIDNET_RELIABILITY_REPORT` through test_reliability's `figures` fixture;
+`scripts/reliability.sh` renders it in docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import time
 from fault_proxy import EC2_BUCKETS, FaultProxy
 from many_clusters import config_many, created_everything, leftovers, seed_many
 from moto_server import aws, moto_server, proxy, tfp  # noqa: F401
+from test_reliability import figures  # noqa: F401
 
 K = 8
 APPLY = ("apply", "-json", "-no-color", "-input=false", "-auto-approve")
@@ -26,30 +32,45 @@ def share_throttled(snapshot: dict) -> tuple[int, int]:
     return sum(c["throttled"] for c in b.values()), sum(c["ok"] for c in b.values())
 
 
-def run(proxy: FaultProxy, tf, args) -> tuple[float, dict]:
+def run(proxy: FaultProxy, tf, args) -> tuple[float, dict, object]:
     proxy.configure(buckets=EC2_BUCKETS)
     t0 = time.monotonic()
     r = tf.run(*args, timeout=600)
     took = time.monotonic() - t0
-    assert r.returncode == 0, (args, [d.get("summary", "") + ": " + d.get("detail", "") for d in r.errors()],
-                               r.stderr[-2000:])
     assert proxy.wait_idle()
-    return took, proxy.snapshot()
+    return took, proxy.snapshot(), r
 
 
-def test_eight_clusters_share_ec2s_buckets(aws, proxy: FaultProxy, tfp):
+def record(figures, command: str, took: float, snap: dict, r, objects: list[str]) -> None:  # noqa: F811
+    """One command's figures; `objects`: what a create left missing, or a destroy left behind."""
+    throttled, ok = share_throttled(snap)
+    print(f"{command}: {took:.1f} s, {ok} ok, {throttled} throttled, {snap['buckets']}")
+    figures.add("many_clusters", {
+        "command": command, "clusters": K, "seconds": round(took, 1), "exit_code": r.returncode,
+        "buckets": snap["buckets"], "ok": ok, "throttled": throttled,
+        "share_throttled": round(throttled / (ok + throttled), 3) if ok + throttled else 0.0,
+        "requests": snap["requests"], "objects": objects})
+
+
+def test_eight_clusters_share_ec2s_buckets(aws, proxy: FaultProxy, tfp, figures):  # noqa: F811
     seeds = seed_many(aws.ec2, aws.eks, K)
     tfp.write(config_many(seeds))
 
-    took, snap = run(proxy, tfp, APPLY)
+    took, snap, r = run(proxy, tfp, APPLY)
+    missing = created_everything(aws.ec2, seeds) if r.returncode == 0 else ["(apply failed)"]
+    record(figures, "create", took, snap, r, missing)
+    assert r.returncode == 0, (APPLY, [d.get("summary", "") + ": " + d.get("detail", "") for d in r.errors()],
+                               r.stderr[-2000:])
     throttled, ok = share_throttled(snap)
-    print(f"create: {took:.1f} s, {ok} ok, {throttled} throttled, {snap['buckets']}")
-    assert created_everything(aws.ec2, seeds) == []
+    assert missing == []
     assert snap["buckets"]["mutating"]["ok"] > 50, "the burst ran dry: the test shows the refill's pace"
     assert throttled * 4 <= ok, snap["buckets"]
 
-    took, snap = run(proxy, tfp, DESTROY)
+    took, snap, r = run(proxy, tfp, DESTROY)
+    left = leftovers(aws.ec2, seeds)
+    record(figures, "destroy", took, snap, r, left)
+    assert r.returncode == 0, (DESTROY, [d.get("summary", "") + ": " + d.get("detail", "") for d in r.errors()],
+                               r.stderr[-2000:])
     throttled, ok = share_throttled(snap)
-    print(f"destroy: {took:.1f} s, {ok} ok, {throttled} throttled, {snap['buckets']}")
-    assert leftovers(aws.ec2, seeds) == []
+    assert left == []
     assert throttled * 4 <= ok, snap["buckets"]

@@ -11,6 +11,11 @@ workspace (both destroy orders), the same configuration, or made by hand with bo
 moto drops the TagSpecifications of CreateTransitGatewayVpcAttachment (AWS keeps them),
 so after the first resource creates the attachment the test tags it as AWS would have:
 that tag is how the last one out knows hybridnet made the attachment it found.
+
+Figures: each step that takes a resource away records what it kept and removed in AWS and
+the warnings it gave, in the `neighbours` section of `$HYBRIDNET_RELIABILITY_REPORT`
+(test_reliability's `figures` fixture); `scripts/reliability.sh` renders it in
+docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from moto_server import (aws, moto_server, routes_of, rule_rows, seeded,  # noqa
                          terraform_env_for, tgw_attachments)
 from seed import NODE_CIDR, POD_CIDR, ROLE_ARN, SERVICE_CIDR, Seed
 from test_cluster_network import changes_text, diag_text, ok, plan_exit
+from test_reliability import figures  # noqa: F401
 
 OWNER_TAG = "hybridnet:cluster-network"
 CLUSTER_2 = "edge-2"
@@ -85,6 +91,28 @@ def values(tf: TerraformWorkdir, name: str) -> dict | None:
     return next((x["values"] for x in resources if x["address"] == f"hybridnet_cluster_network.{name}"), None)
 
 
+def world(aws, s: Seed, groups: dict[str, str]) -> set[str]:
+    """What is in AWS for the clusters of the VPC: routes to the gateways, the attachments, our
+    rules (`groups`: security group ID -> the cluster it belongs to), named without random IDs
+    where one object of the kind exists."""
+    second = {s.transit_gateway_id_2: " via TGW 2"}
+    out = {f"route {c}{second.get(t, '')}" for c, t in routes_of(aws.ec2, s.route_table_id).items()
+           if t in (s.transit_gateway_id, s.transit_gateway_id_2)}
+    out |= {f"attachment{second.get(a['TransitGatewayId'], '')}" for a in tgw_attachments(aws.ec2, s.vpc_id)}
+    out |= {f"rule {x['id']} of {cluster}'s group" for g, cluster in groups.items()
+            for x in rule_rows(aws.ec2, g) if OWNER_TAG in x["tags"]}
+    return out
+
+
+def record(figures, aws, s: Seed, groups: dict[str, str], before: set[str], r, scenario: str,  # noqa: F811
+           step: str) -> None:
+    """One step's figures: what stayed and what went of what was there before it, and its warnings."""
+    after = world(aws, s, groups)
+    figures.add("neighbours", {"scenario": scenario, "step": step, "kept": sorted(before & after),
+                               "removed": sorted(before - after), "added": sorted(after - before),
+                               "warnings": [w["summary"] for w in r.warnings()], "exit_code": r.returncode})
+
+
 def destroy(tf: TerraformWorkdir):
     return ok(tf.run("apply", "-destroy", "-auto-approve", "-input=false", "-no-color", "-json"))
 
@@ -106,7 +134,7 @@ def two_clusters(aws, seeded):  # noqa: F811
 
 @pytest.mark.parametrize("first_out", ["creator", "adopter"])
 def test_two_clusters_share_the_attachment_and_the_last_one_out_removes_it(
-        tmp_path, terraform_bin, provider_dir, aws, two_clusters, first_out):  # noqa: F811
+        tmp_path, terraform_bin, provider_dir, aws, two_clusters, first_out, figures):  # noqa: F811
     s, sg2 = two_clusters
     w1 = workspace(tmp_path, "one", aws, terraform_bin, provider_dir)
     w2 = workspace(tmp_path, "two", aws, terraform_bin, provider_dir)
@@ -130,7 +158,11 @@ def test_two_clusters_share_the_attachment_and_the_last_one_out_removes_it(
     first, second, first_cluster, second_cluster, second_cidrs, first_cidrs = (
         (w1, w2, s.cluster_name, CLUSTER_2, {NODE_2, POD_2}, {NODE_CIDR, POD_CIDR}) if first_out == "creator"
         else (w2, w1, CLUSTER_2, s.cluster_name, {NODE_CIDR, POD_CIDR}, {NODE_2, POD_2}))
+    scenario = f"two workspaces, the {first_out} leaves first"
+    groups = {s.security_group_id: s.cluster_name, sg2: CLUSTER_2}
+    before = world(aws, s, groups)
     r = destroy(first)
+    record(figures, aws, s, groups, before, r, scenario, f"destroy {first_cluster}")
     [w] = [w for w in r.warnings() if "kept" in w["summary"]]
     assert w["summary"] == f"Attachment to {s.transit_gateway_id} kept: cluster {second_cluster} still routes " \
                            f"through it", w
@@ -140,7 +172,9 @@ def test_two_clusters_share_the_attachment_and_the_last_one_out_removes_it(
     assert to_tgw(aws, s) == second_cidrs
     assert_empty_plan(second)
 
+    before = world(aws, s, groups)
     r = destroy(second)
+    record(figures, aws, s, groups, before, r, scenario, f"destroy {second_cluster}")
     assert [w for w in r.warnings() if "kept" in w["summary"]] == [], r.warnings()
     assert attachment_ids(aws, s) == [], "the last one out removes the attachment hybridnet made"
     assert to_tgw(aws, s) == set()
@@ -151,7 +185,8 @@ def test_two_clusters_share_the_attachment_and_the_last_one_out_removes_it(
 
 # ---------------------------------------------------------------- scenario A: one configuration
 
-def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir, aws, two_clusters):  # noqa: F811
+def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir, aws, two_clusters,  # noqa: F811
+                                           figures):  # noqa: F811
     s, sg2 = two_clusters
     tf = workspace(tmp_path, "both", aws, terraform_bin, provider_dir)
     a_args = args_for(s, s.cluster_name, s.security_group_id, [NODE_CIDR], [POD_CIDR])
@@ -169,18 +204,26 @@ def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir
     # The creator's resource leaves the configuration: the other keeps its routes and the attachment.
     leaver, stayer = ("a", "b") if creator == s.cluster_name else ("b", "a")
     tf.write(config({stayer: a_args if stayer == "a" else b_args}))
+    groups = {s.security_group_id: s.cluster_name, sg2: CLUSTER_2}
+    before = world(aws, s, groups)
     r = ok(tf.apply())
+    record(figures, aws, s, groups, before, r, "two clusters in one configuration",
+           f"remove {creator} (the creator) from it")
     assert any("kept" in w["summary"] for w in r.warnings()), r.warnings()
     assert attachment_ids(aws, s) == [att]
     assert to_tgw(aws, s) == ({NODE_CIDR, POD_CIDR} if stayer == "a" else {NODE_2, POD_2})
     assert_empty_plan(tf)
-    destroy(tf)
+    before = world(aws, s, groups)
+    r = destroy(tf)
+    record(figures, aws, s, groups, before, r, "two clusters in one configuration",
+           f"destroy {CLUSTER_2 if creator == s.cluster_name else s.cluster_name} (the last)")
     assert attachment_ids(aws, s) == [] and to_tgw(aws, s) == set()
 
 
 # ---------------------------------------------------------------- scenario A: the neighbour made by hand
 
-def test_a_neighbour_made_by_hand_keeps_the_attachment(tmp_path, terraform_bin, provider_dir, aws, seeded):  # noqa: F811
+def test_a_neighbour_made_by_hand_keeps_the_attachment(tmp_path, terraform_bin, provider_dir, aws, seeded,  # noqa: F811
+                                                       figures):  # noqa: F811
     s = seeded
     tf = workspace(tmp_path, "one", aws, terraform_bin, provider_dir)
     tf.write(config({"a": args_for(s, s.cluster_name, s.security_group_id, [NODE_CIDR], [POD_CIDR])}))
@@ -191,7 +234,11 @@ def test_a_neighbour_made_by_hand_keeps_the_attachment(tmp_path, terraform_bin, 
     aws.ec2.create_route(RouteTableId=s.route_table_id, DestinationCidrBlock="192.168.12.0/22",
                          TransitGatewayId=s.transit_gateway_id)
     assert_empty_plan(tf)
+    groups = {s.security_group_id: s.cluster_name}
+    before = world(aws, s, groups)
     r = destroy(tf)
+    record(figures, aws, s, groups, before, r, "a neighbour made by hand (cluster by-hand)",
+           f"destroy {s.cluster_name}")
     [w] = [w for w in r.warnings() if "kept" in w["summary"]]
     assert "cluster by-hand still routes through it" in w["summary"], w
     assert attachment_ids(aws, s) == [att], "the hand-made neighbour's route still rides on it"
@@ -202,7 +249,7 @@ def test_a_neighbour_made_by_hand_keeps_the_attachment(tmp_path, terraform_bin, 
 
 @pytest.mark.parametrize("first_out", ["second", "first"])
 def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, provider_dir, aws, seeded,  # noqa: F811
-                                                      first_out):
+                                                      first_out, figures):  # noqa: F811
     s = seeded
     # edge-2's hybrid nodes share edge's on-premises node network, and have their own pods.
     add_cluster(aws, s, CLUSTER_2, [NODE_CIDR], [POD_2])
@@ -224,20 +271,29 @@ def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, pr
     assert_empty_plan(w1)
     assert_empty_plan(w2)
 
+    groups = {s.security_group_id: s.cluster_name, sg2: CLUSTER_2}
+    scenario = f"a shared node CIDR, the {first_out} (the {'adopter' if first_out == 'second' else 'creator'}) " \
+               f"leaves first"
     if first_out == "second":
+        before = world(aws, s, groups)
         r = destroy(w2)
+        record(figures, aws, s, groups, before, r, scenario, f"destroy {CLUSTER_2}")
         assert [w for w in r.warnings() if w["summary"].startswith("Route to")] == [], "an adopted route is not ours"
         assert to_tgw(aws, s) == {NODE_CIDR, POD_CIDR}, "the first's routes stay, the shared one included"
         assert attachment_ids(aws, s) == [att]
         assert_empty_plan(w1)
         # EKS is the source of truth: cluster edge-2 still lists the shared network, so
         # the route it needs stays (named in a warning), and the attachment it rides on.
+        before = world(aws, s, groups)
         r = destroy(w1)
+        record(figures, aws, s, groups, before, r, scenario, f"destroy {s.cluster_name} (edge-2 still in EKS)")
         [w] = [w for w in r.warnings() if w["summary"].startswith("Route to")]
         assert w["summary"] == f"Route to {NODE_CIDR} kept: cluster {CLUSTER_2} still routes it", w
         assert to_tgw(aws, s) == {NODE_CIDR} and attachment_ids(aws, s) == [att]
     else:
+        before = world(aws, s, groups)
         r = destroy(w1)
+        record(figures, aws, s, groups, before, r, scenario, f"destroy {s.cluster_name}")
         [w] = [w for w in r.warnings() if w["summary"].startswith("Route to")]
         assert w["summary"] == f"Route to {NODE_CIDR} kept: cluster {CLUSTER_2} still routes it", w
         assert s.route_table_id in diag_text(w)
@@ -249,7 +305,7 @@ def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, pr
 # ---------------------------------------------------------------- a gateway change beside a neighbour
 
 def test_moving_to_another_gateway_keeps_the_old_attachment_a_neighbour_rides_on(
-        tmp_path, terraform_bin, provider_dir, aws, two_clusters):  # noqa: F811
+        tmp_path, terraform_bin, provider_dir, aws, two_clusters, figures):  # noqa: F811
     s, sg2 = two_clusters
     w1 = workspace(tmp_path, "one", aws, terraform_bin, provider_dir)
     w2 = workspace(tmp_path, "two", aws, terraform_bin, provider_dir)
@@ -261,7 +317,11 @@ def test_moving_to_another_gateway_keeps_the_old_attachment_a_neighbour_rides_on
     ok(w2.apply())
     # edge moves to the second transit gateway: its old attachment carries edge-2's routes.
     w1.write(config({"a": {**a_args, "transit_gateway_id": s.transit_gateway_id_2}}))
+    groups = {s.security_group_id: s.cluster_name, sg2: CLUSTER_2}
+    before = world(aws, s, groups)
     r = ok(w1.apply())
+    record(figures, aws, s, groups, before, r, "a gateway change beside a neighbour",
+           f"move {s.cluster_name} to the second transit gateway")
     [w] = [w for w in r.warnings() if "kept" in w["summary"]]
     assert w["summary"] == f"Attachment to {s.transit_gateway_id} kept: cluster {CLUSTER_2} still routes " \
                            f"through it", w

@@ -831,7 +831,7 @@ def test_unrecoverable_run_fails_once_clearly_in_bounded_time(tfp, aws, seeded, 
     a = audit(aws, s, gateway, st)
     record = {"case": case, "seconds": round(run.seconds, 1), "exit_code": run.result.returncode,
               "errors": len(errs), "summary": errs[0].get("summary") if errs else None,
-              "detail": (errs[0].get("detail") or "")[:300] if errs else None,
+              "detail": (errs[0].get("detail") or "")[:600] if errs else None,
               "requests": stats["requests"] if env is None else None,
               "max_calls_of_one_operation": max(stats["by_operation"].values(), default=0) if env is None else None,
               "orphans": len(a.orphans), "duplicates": len(a.duplicates), "missing": len(a.missing)}

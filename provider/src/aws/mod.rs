@@ -284,13 +284,16 @@ impl AwsError {
             ),
             AwsError::Api { operation, code, message } => {
                 let advice = if is_throttling_code(code) {
-                    "EC2 limits the requests of an account and Region; other clients of the account share them. \
-                     Re-run later (apply resumes where this one stopped), raise the resource's `timeouts`, or ask \
-                     AWS for higher EC2 API request limits."
+                    "The operation's `timeouts` ran out while AWS kept throttling: EC2 limits the requests of an \
+                     account and Region, and other clients of the account share them. To fix it, raise the \
+                     resource's `timeouts`, or run fewer resources at once (`terraform apply -parallelism=N`); a \
+                     re-run resumes where this one stopped. If it persists, ask AWS for higher EC2 API request \
+                     limits."
                         .to_string()
                 } else if is_retryable_code(code) {
-                    "AWS throttled or failed this call every time. Re-run later (apply resumes where this one \
-                     stopped), or raise `max_retries` in the provider block."
+                    "Every attempt failed on AWS's side (a server error or an overloaded service), not because \
+                     of the configuration. Re-run later (apply resumes where this one stopped), or raise \
+                     `max_retries` in the provider block."
                         .to_string()
                 } else if code.contains("AccessDenied") || code.contains("Unauthorized") || code == "AuthFailure" {
                     format!(
@@ -649,13 +652,19 @@ mod tests {
         for code in ["RequestLimitExceeded", "ThrottlingException", "EC2ThrottledException"] {
             let (_, detail) = c.explain(api(code)).summary_and_detail();
             assert!(detail.starts_with("m; AWS kept throttling the call until the operation's deadline"), "{detail}");
+            assert!(detail.contains("The operation's `timeouts` ran out while AWS kept throttling"), "{detail}");
             assert!(detail.contains("raise the resource's `timeouts`"), "{detail}");
+            assert!(detail.contains("run fewer resources at once (`terraform apply -parallelism=N`)"), "{detail}");
+            assert!(detail.contains("a re-run resumes where this one stopped"), "{detail}");
             assert!(!detail.contains("max_retries"), "{detail}");
         }
-        for code in ["InternalError", "HTTP 503", "ServiceUnavailable"] {
+        // Server errors are bounded by max_retries, and the advice does not call them throttling.
+        for code in ["InternalError", "HTTP 503", "ServiceUnavailable", "ServerException"] {
             let (_, detail) = c.explain(api(code)).summary_and_detail();
             assert!(detail.starts_with("m; the provider gave up after at most 6 attempts (error code"), "{detail}");
+            assert!(detail.contains("Every attempt failed on AWS's side"), "{detail}");
             assert!(detail.contains("raise `max_retries`"), "{detail}");
+            assert!(!detail.contains("throttl"), "{detail}");
         }
         for code in ["RouteAlreadyExists", "UnauthorizedOperation", "HTTP 403"] {
             assert_eq!(c.explain(api(code)).to_string(), api(code).to_string());
