@@ -504,6 +504,9 @@ def cmd_render(a) -> int:
         w("## Wall time and provider memory per phase")
         w("")
         w("Seconds of the whole Terraform command; the provider's peak RSS in MiB (largest of the phase).")
+        w("The provider paces its requests as EC2's token buckets would (`provider/src/aws/throttle.rs`): up")
+        w("to 50 mutating requests go at once, the rest from 5 a second upward (probing while AWS does not")
+        w("throttle), so a phase with more than 50 route writes (N = 24 with 4 tables) waits, moto or not.")
         w("")
         header("N", "route tables", *[f"{p} s" for p in PHASES], "provider peak RSS MiB")
         for s in scen:

@@ -90,40 +90,24 @@ impl Clients {
 /// Throttling answers: retried until the operation's deadline (`throttle`), whatever
 /// `max_retries` says.
 fn is_throttling_code(code: &str) -> bool {
-    matches!(
-        code,
-        "Throttling"
-            | "ThrottlingException"
-            | "ThrottledException"
-            | "RequestThrottledException"
-            | "TooManyRequestsException"
-            | "RequestLimitExceeded"
-            | "RequestThrottled"
-            | "EC2ThrottledException"
-    )
+    throttle::THROTTLING_CODES.contains(&code)
 }
 
 /// Error codes the SDK's standard retry mode retries: throttling and server faults.
 fn is_retryable_code(code: &str) -> bool {
-    matches!(
-        code,
-        "Throttling"
-            | "ThrottlingException"
-            | "ThrottledException"
-            | "RequestThrottledException"
-            | "TooManyRequestsException"
-            | "RequestLimitExceeded"
-            | "RequestThrottled"
-            | "SlowDown"
-            | "PriorRequestNotComplete"
-            | "EC2ThrottledException"
-            | "InternalError"
-            | "InternalFailure"
-            | "InternalServerError"
-            | "ServerException"
-            | "ServiceUnavailable"
-            | "ServiceUnavailableException"
-    ) || code.starts_with("HTTP 5")
+    is_throttling_code(code)
+        || matches!(
+            code,
+            "SlowDown"
+                | "PriorRequestNotComplete"
+                | "InternalError"
+                | "InternalFailure"
+                | "InternalServerError"
+                | "ServerException"
+                | "ServiceUnavailable"
+                | "ServiceUnavailableException"
+        )
+        || code.starts_with("HTTP 5")
 }
 
 /// Logs each AWS request attempt at debug (trace when it succeeded), so `TF_LOG=debug`

@@ -284,17 +284,21 @@ impl Limiter {
     }
 }
 
+/// The error codes AWS throttles with (EC2's, EKS's, and the SDKs' other spellings).
+pub const THROTTLING_CODES: [&str; 8] = [
+    "RequestLimitExceeded",
+    "EC2ThrottledException",
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+];
+
 /// Whether an answer is a throttling one: its status, and for a 503 or 400 the error
 /// code in the body.
 pub fn is_throttling(status: u16, body: &[u8]) -> bool {
-    const CODES: [&str; 6] = [
-        "RequestLimitExceeded",
-        "EC2ThrottledException",
-        "ThrottlingException",
-        "Throttling",
-        "RequestThrottled",
-        "TooManyRequestsException",
-    ];
     if status == 429 {
         return true;
     }
@@ -302,7 +306,7 @@ pub fn is_throttling(status: u16, body: &[u8]) -> bool {
         return false;
     }
     let text = String::from_utf8_lossy(body);
-    CODES.iter().any(|c| text.contains(&format!("<Code>{c}</Code>")) || text.contains(&format!("\"{c}\"")))
+    THROTTLING_CODES.iter().any(|c| text.contains(&format!("<Code>{c}</Code>")) || text.contains(&format!("\"{c}\"")))
 }
 
 /// The SDK's HTTP client, with every attempt passing the [`Limiter`].
