@@ -220,6 +220,28 @@ def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir
     assert attachment_ids(aws, s) == [] and to_tgw(aws, s) == set()
 
 
+def test_two_clusters_in_one_configuration_destroyed_together(tmp_path, terraform_bin, provider_dir, aws,  # noqa: F811
+                                                             two_clusters):
+    """One destroy takes both resources away in parallel: each reads the VPC before the other
+    deleted its routes, yet the last one to decide removes the attachment (the provider
+    process records every route it deleted), and nothing of either is left."""
+    s, sg2 = two_clusters
+    tf = workspace(tmp_path, "together", aws, terraform_bin, provider_dir)
+    tf.write(config({"a": args_for(s, s.cluster_name, s.security_group_id, [NODE_CIDR], [POD_CIDR]),
+                     "b": args_for(s, CLUSTER_2, sg2, [NODE_2], [POD_2])}))
+    ok(tf.apply())
+    [att] = attachment_ids(aws, s)
+    tag_as_aws_would(aws, att, s.cluster_name if values(tf, "a")["attachment_created"] else CLUSTER_2)
+    groups = {s.security_group_id: s.cluster_name, sg2: CLUSTER_2}
+    assert to_tgw(aws, s) == {NODE_CIDR, POD_CIDR, NODE_2, POD_2}
+    assert world(aws, s, groups) >= {"attachment"}
+
+    destroy(tf)
+    assert attachment_ids(aws, s) == [], "the attachment outlived both resources that made it"
+    assert world(aws, s, groups) == set()
+    assert values(tf, "a") is None and values(tf, "b") is None
+
+
 # ---------------------------------------------------------------- scenario A: the neighbour made by hand
 
 def test_a_neighbour_made_by_hand_keeps_the_attachment(tmp_path, terraform_bin, provider_dir, aws, seeded,  # noqa: F811

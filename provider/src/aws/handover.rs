@@ -42,6 +42,12 @@ pub struct Handover {
     rules: Mutex<HashMap<String, Vec<SgRule>>>,
     attachments: Mutex<HashMap<(String, String), Option<Attachment>>>,
     interfaces: Mutex<HashMap<String, Vec<Interface>>>,
+    /// Every route this process wrote, by (route table, destination): its target after
+    /// the write, `None` once deleted. Not a read handed over: kept for the whole
+    /// process, so a decision about an attachment counts neither a route this process
+    /// already moved away from the gateway that a (lagging) read still shows there, nor
+    /// one that a resource destroyed in parallel deleted moments before.
+    routes_written: Mutex<HashMap<(String, String), Option<String>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -114,6 +120,23 @@ impl Handover {
     }
 }
 
+impl Handover {
+    /// Records a route this process created or re-pointed to `target`, or (`None`)
+    /// deleted.
+    pub fn route_written(&self, route_table: &str, cidr: &str, target: Option<&str>) {
+        lock(&self.routes_written).insert((route_table.to_string(), cidr.to_string()), target.map(str::to_string));
+    }
+
+    /// Whether this process last wrote the route `cidr` of `route_table` somewhere other
+    /// than `gateway` (deleted it, or re-pointed it elsewhere): a read showing it at
+    /// `gateway` is older than that write.
+    pub fn moved_away(&self, route_table: &str, cidr: &str, gateway: &str) -> bool {
+        lock(&self.routes_written)
+            .get(&(route_table.to_string(), cidr.to_string()))
+            .is_some_and(|t| t.as_deref() != Some(gateway))
+    }
+}
+
 /// One read of one object: what the phase before left under `key` (when `phase` uses
 /// it), else `read` (a future not polled unless needed); left for the next phase when
 /// `phase` leaves one.
@@ -179,6 +202,20 @@ mod tests {
 
         assert_eq!(h.rules(&ec2, "sg-1", Phase::Apply).await.expect("handed over"), Vec::new());
         assert!(h.rules(&ec2, "sg-1", Phase::Plan).await.is_err(), "taken by apply, so read again");
+    }
+
+    #[test]
+    fn a_route_moved_away_is_the_last_write_of_this_process() {
+        let h = Handover::default();
+        assert!(!h.moved_away("rtb-1", "10.80.0.0/16", "tgw-1"), "never written");
+        h.route_written("rtb-1", "10.80.0.0/16", None);
+        assert!(h.moved_away("rtb-1", "10.80.0.0/16", "tgw-1"), "deleted");
+        h.route_written("rtb-1", "10.80.0.0/16", Some("tgw-1"));
+        assert!(!h.moved_away("rtb-1", "10.80.0.0/16", "tgw-1"), "created again at tgw-1");
+        h.route_written("rtb-1", "10.80.0.0/16", Some("tgw-2"));
+        assert!(h.moved_away("rtb-1", "10.80.0.0/16", "tgw-1"), "re-pointed to tgw-2");
+        assert!(!h.moved_away("rtb-1", "10.80.0.0/16", "tgw-2"));
+        assert!(!h.moved_away("rtb-2", "10.80.0.0/16", "tgw-1"), "another table");
     }
 
     #[tokio::test]

@@ -16,6 +16,7 @@ use super::model::{
     desired_routes, firewall_rules, list_known, managed_route_tables, strings, tf_strings, ClusterNetworkModel,
     Desired, RouteEntry, OWNER_TAG,
 };
+use super::neighbours::AttachmentFate;
 use crate::aws::handover::Phase;
 use crate::aws::{check_stop, ec2, Aws, AwsError, Clients, StopToken};
 use crate::resources::shared::{run_batch, run_guarded};
@@ -417,8 +418,14 @@ impl<'a> Converge<'a> {
         progress.routes.extend(present.iter().cloned());
         let found = self.found_routes(&present).await?;
         progress.adopted_routes.extend(found.iter().cloned());
+        // Each write recorded for the process: a later decision on an attachment (this
+        // apply's old gateway, a neighbour's destroy) must not count what a read still
+        // shows at the gateway the route left.
+        let handover = &self.clients.handover;
         let calls = todo.into_iter().map(|r| async move {
-            ec2::ensure_route(ec2, &r.route_table_id, &r.destination_cidr, &r.target_id).await.map(|()| r)
+            ec2::ensure_route(ec2, &r.route_table_id, &r.destination_cidr, &r.target_id).await?;
+            handover.route_written(&r.route_table_id, &r.destination_cidr, Some(&r.target_id));
+            Ok(r)
         });
         run_batch(calls, |r| progress.routes.push(r)).await?;
         let wanted: BTreeSet<(String, String)> =
@@ -447,6 +454,7 @@ impl<'a> Converge<'a> {
                 super::neighbours::keep_needed_routes(d, &self.vpc_id, retired, &neighbours, &mut progress.warnings);
             for r in &retired {
                 ec2::delete_route(ec2, &r.route_table_id, &r.destination_cidr).await?;
+                self.clients.handover.route_written(&r.route_table_id, &r.destination_cidr, None);
             }
         }
         state.set_routes(&want);
@@ -518,28 +526,12 @@ impl<'a> Converge<'a> {
         let ec2 = self.ec2();
         if let (Some(old), true) = (&self.old_gateway(), old_gateway) {
             // As at destroy: only one hybridnet made, and only once no other cluster's
-            // routes ride on it.
-            let created = self.prior.and_then(|p| p.attachment_created.known().copied()).unwrap_or(true);
-            let deletable = created
-                || ec2::find_attachment(ec2, old, &self.vpc_id)
-                    .await?
-                    .is_some_and(|a| a.tags.iter().any(|(k, _)| k == OWNER_TAG));
-            if deletable {
-                let neighbours = super::neighbours::find(self.clients, &self.d.cluster_name, &self.vpc_id).await?;
-                let users = if neighbours.is_empty() {
-                    Vec::new()
-                } else {
-                    let tables = ec2::find_vpc_route_tables(ec2, &self.vpc_id).await?;
-                    super::neighbours::riding(old, &tables, &[], &neighbours)
-                };
-                if users.is_empty() {
-                    ec2::delete_attachment(ec2, old, &self.vpc_id, self.timeout).await?;
-                } else {
-                    let mut prior_d = self.d.clone();
-                    prior_d.gateway = old.clone();
-                    super::neighbours::attachment_kept(&prior_d, &self.vpc_id, &users, warnings);
-                }
-            }
+            // routes ride on it (the routes this apply re-pointed carry nothing).
+            let created = self.prior.and_then(|p| p.attachment_created.known().copied());
+            let fate =
+                AttachmentFate::read(self.clients, &self.d.cluster_name, &self.vpc_id, old, true, created, false)
+                    .await?;
+            fate.settle(self.clients, self.timeout, warnings).await?;
         }
         if let (Some(old_rt), None) = (&self.prior_route_table(), route_table) {
             ec2::delete_route_table_and_associations(ec2, old_rt).await?;

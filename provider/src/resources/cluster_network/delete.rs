@@ -13,8 +13,8 @@ use tfplugin5::Diagnostics;
 
 use super::apply::revoke_ours;
 use super::context::aws_diag;
-use super::model::{strings, ClusterNetworkModel, Desired, RouteEntry, OWNER_TAG};
-use super::neighbours::{self, Neighbour};
+use super::model::{strings, ClusterNetworkModel, Desired, RouteEntry};
+use super::neighbours::{self, AttachmentFate};
 use crate::aws::handover::Phase;
 use crate::aws::{ec2, unless_stopped, Aws, AwsError, Clients};
 use crate::resources::shared::run_batch;
@@ -38,14 +38,9 @@ async fn delete_all(clients: &Clients, prior: &ClusterNetworkModel) -> Result<Di
     let mut warnings = Diagnostics::new();
     let d = Desired::from_model(prior, &mut Diagnostics::new());
     let vpc_id = prior.vpc_id.known().cloned().unwrap_or_default();
-    let ids = strings(&prior.security_group_rule_ids);
-    if !ids.is_empty() {
-        // The rules' group and, in gateway mode, the gateway nodes' group (VXLAN).
-        for (group, _) in d.rule_groups(prior.security_group_id.known().map(String::as_str)) {
-            let existing = clients.handover.rules(ec2, &group, Phase::Apply).await?;
-            revoke_ours(ec2, &group, &existing, &ids, &d.cluster_name, &[]).await?;
-        }
-    }
+
+    // Every read first: a read that fails (a missing permission, say) leaves all that
+    // the state lists in place, so the error returns the prior state truthfully.
     let routes = prior.route_entries();
     let made = prior.created_route_entries();
     let rts: Vec<String> =
@@ -63,46 +58,39 @@ async fn delete_all(clients: &Clients, prior: &ClusterNetworkModel) -> Result<Di
                 .is_some_and(|x| !d.gateway.is_empty() && x.target_id == d.gateway)
         })
         .collect();
+    // The attachment and who else needs what is about to go (neighbours are asked only
+    // when something is).
+    let created = prior.attachment_created.known().copied();
+    let fate = AttachmentFate::read(
+        clients,
+        &d.cluster_name,
+        &vpc_id,
+        &d.gateway,
+        d.manage_attachment,
+        created,
+        !to_delete.is_empty(),
+    )
+    .await?;
+    let to_delete = neighbours::keep_needed_routes(&d, &vpc_id, to_delete, fate.neighbours(), &mut warnings);
 
-    // The attachment goes only when hybridnet made it: this resource (the state says
-    // so), or another cluster's resource (its tag says so; the last one out removes it).
-    let attachment = if d.manage_attachment && !d.gateway.is_empty() && !vpc_id.is_empty() {
-        match prior.attachment_created.known() {
-            Some(false) => ec2::find_attachment(ec2, &d.gateway, &vpc_id)
-                .await?
-                .is_some_and(|a| a.tags.iter().any(|(k, _)| k == OWNER_TAG)),
-            _ => true,
+    let ids = strings(&prior.security_group_rule_ids);
+    if !ids.is_empty() {
+        // The rules' group and, in gateway mode, the gateway nodes' group (VXLAN).
+        for (group, _) in d.rule_groups(prior.security_group_id.known().map(String::as_str)) {
+            let existing = clients.handover.rules(ec2, &group, Phase::Apply).await?;
+            revoke_ours(ec2, &group, &existing, &ids, &d.cluster_name, &[]).await?;
         }
-    } else {
-        false
-    };
-
-    // Who else needs what is about to go: asked only when something is.
-    let neighbours: Vec<Neighbour> = if !to_delete.is_empty() || attachment {
-        neighbours::find(clients, &d.cluster_name, &vpc_id).await?
-    } else {
-        Vec::new()
-    };
-    let to_delete = neighbours::keep_needed_routes(&d, &vpc_id, to_delete, &neighbours, &mut warnings);
-    let pairs: Vec<(String, String)> =
-        to_delete.iter().map(|r| (r.route_table_id.clone(), r.destination_cidr.clone())).collect();
-    let calls = pairs.into_iter().map(|(rt, cidr)| async move { ec2::delete_route(ec2, &rt, &cidr).await });
+    }
+    let handover = &clients.handover;
+    let calls = to_delete.into_iter().map(|r| async move {
+        ec2::delete_route(ec2, &r.route_table_id, &r.destination_cidr).await?;
+        handover.route_written(&r.route_table_id, &r.destination_cidr, None);
+        Ok::<(), AwsError>(())
+    });
     run_batch(calls, |()| {}).await?;
     if let (true, Some(rt)) = (d.create_route_table, prior.route_table_id.known()) {
         ec2::delete_route_table_and_associations(ec2, rt).await?;
     }
-    if attachment {
-        let users = if neighbours.is_empty() {
-            Vec::new()
-        } else {
-            let tables = ec2::find_vpc_route_tables(ec2, &vpc_id).await?;
-            neighbours::riding(&d.gateway, &tables, &to_delete, &neighbours)
-        };
-        if users.is_empty() {
-            ec2::delete_attachment(ec2, &d.gateway, &vpc_id, d.timeouts.delete).await?;
-        } else {
-            neighbours::attachment_kept(&d, &vpc_id, &users, &mut warnings);
-        }
-    }
+    fate.settle(clients, d.timeouts.delete, &mut warnings).await?;
     Ok(warnings)
 }

@@ -17,7 +17,10 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use hybridnet_rules::Ipv4Net;
 use tfplugin5::{AttrPath, Diagnostics};
 
-use super::model::{Desired, RouteEntry};
+use std::time::Duration;
+
+use super::model::{Desired, RouteEntry, OWNER_TAG};
+use crate::aws::handover::Handover;
 use crate::aws::{ec2, eks, AwsError, Clients};
 
 /// How many DescribeCluster requests run at once.
@@ -119,38 +122,110 @@ pub fn keep_needed_routes(
 }
 
 /// The neighbours whose remote networks ride on `gateway`: a route in one of the VPC's
-/// `tables` to the gateway whose destination overlaps their networks, not counting
-/// `deleted` (routes this operation removed).
+/// `tables` to the gateway whose destination overlaps their networks, not counting a
+/// route `gone` says this process already deleted or moved elsewhere.
 pub fn riding(
     gateway: &str,
     tables: &[ec2::RouteTable],
-    deleted: &[RouteEntry],
+    gone: impl Fn(&str, &str) -> bool,
     neighbours: &[Neighbour],
 ) -> Vec<String> {
     let live: Vec<&ec2::Route> = tables
         .iter()
-        .flat_map(|t| {
-            t.routes.iter().filter(move |r| {
-                r.target_id == gateway
-                    && !deleted.iter().any(|x| x.route_table_id == t.id && x.destination_cidr == r.destination_cidr)
-            })
-        })
+        .flat_map(|t| t.routes.iter().map(move |r| (t, r)))
+        .filter(|(t, r)| r.target_id == gateway && !gone(&t.id, &r.destination_cidr))
+        .map(|(_, r)| r)
         .collect();
     neighbours.iter().filter(|n| live.iter().any(|r| n.routes(&r.destination_cidr))).map(|n| n.name.clone()).collect()
 }
 
-/// The warning of an attachment kept for `users`.
-pub fn attachment_kept(d: &Desired, vpc_id: &str, users: &[String], diags: &mut Diagnostics) {
-    let attr = if d.gateway.starts_with("tgw-") { "transit_gateway_id" } else { "vpn_gateway_id" };
+/// Keep or delete the attachment of a VPC to a gateway: the one decision of a destroy
+/// and of a gateway change. Everything it needs is read by [`AttachmentFate::read`]
+/// before the operation deletes anything (so a failed read leaves all that the state
+/// lists in place); [`AttachmentFate::settle`] decides after the routes are gone.
+#[derive(Debug)]
+pub struct AttachmentFate {
+    gateway: String,
+    vpc_id: String,
+    /// hybridnet made it: only then may it go.
+    owned: bool,
+    neighbours: Vec<Neighbour>,
+    /// The VPC's route tables, read only when it is ours and there are neighbours.
+    tables: Vec<ec2::RouteTable>,
+}
+
+impl AttachmentFate {
+    /// `managed`: the resource manages the attachment; `created`: the state's
+    /// `attachment_created` (`Some(false)`: found, so ours only when another hybridnet
+    /// resource tagged it; the last one out removes it). Neighbours are asked when the
+    /// attachment is ours or `routes_to_delete` (they decide those routes too).
+    pub async fn read(
+        clients: &Clients,
+        own: &str,
+        vpc_id: &str,
+        gateway: &str,
+        managed: bool,
+        created: Option<bool>,
+        routes_to_delete: bool,
+    ) -> Result<AttachmentFate, AwsError> {
+        let owned = managed
+            && !gateway.is_empty()
+            && !vpc_id.is_empty()
+            && match created {
+                Some(false) => ec2::find_attachment(&clients.ec2, gateway, vpc_id)
+                    .await?
+                    .is_some_and(|a| a.tags.iter().any(|(k, _)| k == OWNER_TAG)),
+                _ => true,
+            };
+        let neighbours = if owned || routes_to_delete { find(clients, own, vpc_id).await? } else { Vec::new() };
+        let tables = if owned && !neighbours.is_empty() {
+            ec2::find_vpc_route_tables(&clients.ec2, vpc_id).await?
+        } else {
+            Vec::new()
+        };
+        Ok(AttachmentFate { gateway: gateway.to_string(), vpc_id: vpc_id.to_string(), owned, neighbours, tables })
+    }
+
+    pub fn neighbours(&self) -> &[Neighbour] {
+        &self.neighbours
+    }
+
+    /// `None`: not ours, it stays; `Some(users)`: ours, it goes when `users` (the
+    /// neighbours riding on it) is empty. A route this process deleted or re-pointed
+    /// (this resource, or another destroyed or changed in parallel) carries nothing,
+    /// whatever the read before (or a lagging read) showed.
+    pub fn users(&self, handover: &Handover) -> Option<Vec<String>> {
+        self.owned.then(|| {
+            riding(&self.gateway, &self.tables, |t, c| handover.moved_away(t, c, &self.gateway), &self.neighbours)
+        })
+    }
+
+    /// Deletes the attachment when ours and nobody rides on it; warns when kept for
+    /// neighbours. Call once this operation's routes are deleted or re-pointed.
+    pub async fn settle(&self, clients: &Clients, timeout: Duration, diags: &mut Diagnostics) -> Result<(), AwsError> {
+        match self.users(&clients.handover) {
+            None => Ok(()),
+            Some(users) if users.is_empty() => {
+                ec2::delete_attachment(&clients.ec2, &self.gateway, &self.vpc_id, timeout).await
+            }
+            Some(users) => {
+                attachment_kept(&self.gateway, &self.vpc_id, &users, diags);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The warning of an attachment to `gateway` kept for `users`.
+pub fn attachment_kept(gateway: &str, vpc_id: &str, users: &[String], diags: &mut Diagnostics) {
+    let attr = if gateway.starts_with("tgw-") { "transit_gateway_id" } else { "vpn_gateway_id" };
     diags.warning(
-        format!("Attachment to {} kept: cluster {} still routes through it", d.gateway, users.join(", ")),
+        format!("Attachment to {gateway} kept: cluster {} still routes through it", users.join(", ")),
         format!(
-            "Routes in VPC {vpc_id} to {} carry the remote networks of EKS cluster {}, so the attachment of the VPC \
-             to {} stays (hybridnet made it; the last resource of the VPC to go removes it). To remove it now, \
-             remove those routes first, or delete the attachment by hand.",
-            d.gateway,
+            "Routes in VPC {vpc_id} to {gateway} carry the remote networks of EKS cluster {}, so the attachment of \
+             the VPC to {gateway} stays (hybridnet made it; the last resource of the VPC to go removes it). To \
+             remove it now, remove those routes first, or delete the attachment by hand.",
             users.join(", "),
-            d.gateway,
         ),
         Some(AttrPath::attr(attr)),
     );
@@ -204,24 +279,112 @@ mod tests {
         assert_eq!(w.severity, tfplugin5::diag::Severity::Warning);
     }
 
-    #[test]
-    fn the_attachment_is_needed_while_a_neighbours_route_uses_the_gateway() {
-        let table = ec2::RouteTable {
+    fn table(gateway: &str) -> ec2::RouteTable {
+        ec2::RouteTable {
             id: "rtb-a".into(),
             vpc_id: "vpc-1".into(),
             routes: vec![ec2::Route {
                 destination_cidr: "10.80.0.0/16".into(),
-                target_id: "tgw-1".into(),
+                target_id: gateway.into(),
                 state: "active".into(),
                 propagated: false,
             }],
             associations: Vec::new(),
             tags: Vec::new(),
-        };
+        }
+    }
+
+    fn fate(owned: bool, neighbours: &[Neighbour], tables: Vec<ec2::RouteTable>) -> AttachmentFate {
+        AttachmentFate {
+            gateway: "tgw-1".into(),
+            vpc_id: "vpc-1".into(),
+            owned,
+            neighbours: neighbours.to_vec(),
+            tables,
+        }
+    }
+
+    #[test]
+    fn the_attachment_is_needed_while_a_neighbours_route_uses_the_gateway() {
+        let table = table("tgw-1");
         let c2 = n("c2", &["10.80.0.0/16"]);
-        assert_eq!(riding("tgw-1", std::slice::from_ref(&table), &[], std::slice::from_ref(&c2)), vec!["c2"]);
-        assert!(riding("tgw-2", std::slice::from_ref(&table), &[], std::slice::from_ref(&c2)).is_empty());
-        let gone = [route("rtb-a", "10.80.0.0/16")];
-        assert!(riding("tgw-1", &[table], &gone, &[c2]).is_empty(), "a route just deleted carries nothing");
+        let none = |_: &str, _: &str| false;
+        assert_eq!(riding("tgw-1", std::slice::from_ref(&table), none, std::slice::from_ref(&c2)), vec!["c2"]);
+        assert!(riding("tgw-2", std::slice::from_ref(&table), none, std::slice::from_ref(&c2)).is_empty());
+        let gone = |t: &str, c: &str| t == "rtb-a" && c == "10.80.0.0/16";
+        assert!(riding("tgw-1", &[table], gone, &[c2]).is_empty(), "a route just deleted carries nothing");
+    }
+
+    #[test]
+    fn an_attachment_not_made_by_hybridnet_is_never_deleted() {
+        let h = Handover::default();
+        assert_eq!(fate(false, &[], Vec::new()).users(&h), None);
+        assert_eq!(fate(false, &[n("c2", &["10.80.0.0/16"])], vec![table("tgw-1")]).users(&h), None);
+    }
+
+    #[test]
+    fn ours_goes_when_no_neighbour_rides_on_it() {
+        let h = Handover::default();
+        assert_eq!(fate(true, &[], Vec::new()).users(&h), Some(Vec::new()), "no neighbours");
+        let c2 = n("c2", &["10.80.0.0/16"]);
+        assert_eq!(fate(true, std::slice::from_ref(&c2), vec![table("tgw-1")]).users(&h), Some(vec!["c2".into()]));
+        assert_eq!(
+            fate(true, std::slice::from_ref(&c2), vec![table("tgw-9")]).users(&h),
+            Some(Vec::new()),
+            "its route goes to another gateway"
+        );
+        assert_eq!(
+            fate(true, &[n("c3", &["10.99.0.0/16"])], vec![table("tgw-1")]).users(&h),
+            Some(Vec::new()),
+            "the route carries no neighbour's network"
+        );
+    }
+
+    /// Finding 1: two resources of one VPC destroyed in parallel by one process. Each
+    /// read the tables before the other deleted its routes (or the read lags); the
+    /// last to decide sees both deletions in the process-wide registry and deletes.
+    #[test]
+    fn routes_deleted_by_a_resource_destroyed_in_parallel_carry_nothing() {
+        let h = Handover::default();
+        let c1 = n("c1", &["10.70.0.0/16"]);
+        let c2 = n("c2", &["10.80.0.0/16"]);
+        let mut both = table("tgw-1");
+        both.routes.push(ec2::Route {
+            destination_cidr: "10.70.0.0/16".into(),
+            target_id: "tgw-1".into(),
+            state: "active".into(),
+            propagated: false,
+        });
+        // c1's resource: its neighbour is c2; c2's resource: its neighbour is c1.
+        let of_c1 = fate(true, std::slice::from_ref(&c2), vec![both.clone()]);
+        let of_c2 = fate(true, std::slice::from_ref(&c1), vec![both]);
+        h.route_written("rtb-a", "10.70.0.0/16", None);
+        assert_eq!(of_c1.users(&h), Some(vec!["c2".into()]), "c2's route not deleted yet: kept");
+        h.route_written("rtb-a", "10.80.0.0/16", None);
+        assert_eq!(of_c2.users(&h), Some(Vec::new()), "both deleted: the last one out deletes it");
+        assert_eq!(of_c1.users(&h), Some(Vec::new()));
+    }
+
+    /// Finding 2: a gateway change re-pointed the route; a lagging read still shows it
+    /// at the old gateway, carrying a neighbour's (overlapping) network.
+    #[test]
+    fn a_route_re_pointed_elsewhere_no_longer_rides_on_the_old_gateway() {
+        let h = Handover::default();
+        let old = fate(true, &[n("c2", &["10.80.0.0/16"])], vec![table("tgw-1")]);
+        assert_eq!(old.users(&h), Some(vec!["c2".into()]));
+        h.route_written("rtb-a", "10.80.0.0/16", Some("tgw-2"));
+        assert_eq!(old.users(&h), Some(Vec::new()));
+        h.route_written("rtb-a", "10.80.0.0/16", Some("tgw-1"));
+        assert_eq!(old.users(&h), Some(vec!["c2".into()]), "pointed back at tgw-1 by this process");
+    }
+
+    #[test]
+    fn a_kept_attachment_warns_on_its_gateway_attribute() {
+        let mut diags = Diagnostics::new();
+        attachment_kept("vgw-1", "vpc-1", &["c2".into()], &mut diags);
+        let [w] = diags.0.as_slice() else { panic!("one warning: {diags:?}") };
+        assert_eq!(w.summary, "Attachment to vgw-1 kept: cluster c2 still routes through it");
+        assert!(w.detail.contains("VPC vpc-1"), "{}", w.detail);
+        assert_eq!(w.path, Some(AttrPath::attr("vpn_gateway_id")));
     }
 }

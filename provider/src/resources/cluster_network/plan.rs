@@ -183,7 +183,8 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
         }
     };
 
-    // What apply reads once (the EKS and gateway interfaces): unchanged, else unknown.
+    // The rules found rather than made: none when there are no rules, the prior ones
+    // while the rules are unchanged, else unknown (apply finds them).
     planned.adopted_security_group_rule_ids = match (&planned.security_group_rule_ids, &base) {
         (Tf::Known(ids), _) if ids.is_empty() => Tf::Known(Vec::new()),
         (Tf::Known(_), Some(b)) if list_known(&b.adopted_security_group_rule_ids) => {
@@ -192,6 +193,7 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
         _ => Tf::Unknown,
     };
 
+    // What apply reads once (the EKS and gateway interfaces): unchanged, else unknown.
     planned.eks_network_interface_ips = match base.as_ref().map(|b| &b.eks_network_interface_ips) {
         Some(ips) if list_known(ips) => ips.clone(),
         _ => Tf::Unknown,
