@@ -299,22 +299,27 @@ impl<'a> Converge<'a> {
     }
 
     /// Of the routes `present` that point at our gateway already, the ones this
-    /// resource found: not recorded as made by it in the prior state, and routing a
-    /// remote network of another cluster in the VPC (EKS says so; asked only when there
-    /// is such a route). One no other cluster needs was left by an interrupted run of
-    /// this resource (routes carry no tags to say so): it counts as made.
+    /// resource found: recorded as found in the prior state (they stay found, with no
+    /// request), or recorded neither way and routing a remote network of another cluster
+    /// in the VPC (EKS says so; asked only when there is such a route). One recorded
+    /// neither way that no other cluster needs was left by an interrupted run of this
+    /// resource (routes carry no tags to say so): it counts as made.
     async fn found_routes(&self, present: &[RouteEntry]) -> Result<Vec<RouteEntry>, AwsError> {
         let made = self.prior.map(ClusterNetworkModel::created_route_entries).unwrap_or_default();
-        let mut found: Vec<RouteEntry> = present
-            .iter()
-            .filter(|r| r.target_id == self.d.gateway && !made.iter().any(|m| m.same_route(r)))
+        let adopted = self.prior.map(ClusterNetworkModel::adopted_route_entries).unwrap_or_default();
+        let candidates: Vec<&RouteEntry> =
+            present.iter().filter(|r| r.target_id == self.d.gateway && !made.iter().any(|m| m.same_route(r))).collect();
+        let was_found = |r: &RouteEntry| adopted.iter().any(|a| a.same_route(r));
+        let neighbours = if candidates.iter().all(|r| was_found(r)) {
+            Vec::new()
+        } else {
+            super::neighbours::find(self.clients, &self.d.cluster_name, &self.vpc_id).await?
+        };
+        Ok(candidates
+            .into_iter()
+            .filter(|r| was_found(r) || neighbours.iter().any(|n| n.routes(&r.destination_cidr)))
             .cloned()
-            .collect();
-        if !found.is_empty() {
-            let neighbours = super::neighbours::find(self.clients, &self.d.cluster_name, &self.vpc_id).await?;
-            found.retain(|r| neighbours.iter().any(|n| n.routes(&r.destination_cidr)));
-        }
-        Ok(found)
+            .collect())
     }
 
     /// 2. The dedicated route table, and its subnet associations.
