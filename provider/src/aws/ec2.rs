@@ -945,20 +945,21 @@ async fn wait_for_rules(
         None => format!("rules in {group_id}"),
     };
     // The first read comes at once (a consistent read shows them already), then with
-    // backoff.
-    let deadline = super::throttle::deadline();
-    let mut delay = Duration::from_millis(250);
-    loop {
-        report_rules(rules, egress, &find_security_group_rules(ec2, group_id).await?, &mut pending, done);
-        if pending.is_empty() {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() + delay > deadline {
-            return Err(AwsError::Timeout { what });
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(5));
-    }
+    // backoff. Each read's rules are kept so that, on a timeout too, the rules already
+    // shown are reported.
+    let timeout = super::throttle::deadline().saturating_duration_since(tokio::time::Instant::now());
+    let last = std::sync::Mutex::new(Vec::new());
+    let waited = wait_until(&what, timeout, || async {
+        let found = find_security_group_rules(ec2, group_id).await?;
+        let all =
+            pending.iter().all(|&i| rules.get(i).is_none_or(|want| found.iter().any(|r| is_rule(r, egress, want))));
+        *last.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = found;
+        Ok(all.then_some(()))
+    })
+    .await;
+    let found = last.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    report_rules(rules, egress, &found, &mut pending, done);
+    waited
 }
 
 /// Revokes rules by ID (ingress and egress separately); missing ones count as revoked.

@@ -470,10 +470,12 @@ async fn build_clients(s: &AwsSettings) -> Result<Clients, AwsError> {
         let limiter = process_limiter();
         ec2 = ec2
             .http_client(throttle::Throttled::new(http.clone(), limiter.clone(), true))
-            .retry_classifier(throttle::NoThrottleRetryPastDeadline);
+            .retry_classifier(throttle::NoThrottleRetryPastDeadline)
+            .interceptor(throttle::ThrottlingIsNoAttempt);
         eks = eks
             .http_client(throttle::Throttled::new(http, limiter, false))
-            .retry_classifier(throttle::NoThrottleRetryPastDeadline);
+            .retry_classifier(throttle::NoThrottleRetryPastDeadline)
+            .interceptor(throttle::ThrottlingIsNoAttempt);
     }
     if let Some(url) = &s.endpoint_ec2 {
         ec2 = ec2.endpoint_url(url);

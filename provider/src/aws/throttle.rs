@@ -16,11 +16,27 @@
 //!   cuts the rate to 0.7 of what it was (once per round: answers to requests that took
 //!   their token before the cut do not cut again) and empties the mirror; then the rate grows back
 //!   along a cubic curve to where it was cut, and beyond, probing for more.
-//! - A throttled attempt is sent again (the same signed request: at most
-//!   [`SIGNATURE_WINDOW`] after its first send) until the operation's deadline
-//!   ([`with_deadline`]: the resource's `timeouts`; reads and plans [`READ_BOUND`]),
-//!   never a fixed count: the SDK's retry loop, its attempt count (`max_retries`) and
-//!   its retry quota see only the other errors.
+//! - A throttled attempt is sent again (the same signed request) until the operation's
+//!   deadline ([`with_deadline`]: the resource's `timeouts`; reads and plans
+//!   [`READ_BOUND`]), never a fixed count.
+//! - A signed request is never sent more than [`SIGNATURE_WINDOW`] after it was signed:
+//!   its wait for a turn ends at the window's end at the latest ([`wake_at`]); then its
+//!   token goes back and the SDK gets a retryable throttling error (a [`ConnectorError`]
+//!   of kind `ThrottlingError`), so it signs the request afresh and sends it again, which
+//!   takes a new turn. A throttling answer past the window goes to the SDK likewise.
+//! - Those SDK retries do not count against `max_retries`: [`ThrottlingIsNoAttempt`] (an
+//!   interceptor) raises the operation's attempt budget by one after every attempt the
+//!   retry classifiers call a retryable throttling one, and
+//!   [`NoThrottleRetryPastDeadline`] forbids that retry once the deadline has passed. An
+//!   interceptor rather than an own `RetryStrategy`: the SDK's config builders do not let
+//!   a client set one, while the standard strategy reads the budget (`RetryConfig`) from
+//!   the operation's config bag, which an interceptor may write. The SDK's attempt count
+//!   and retry quota thus see the other errors only, and the throttling retries (one per
+//!   window at most) with their backoff.
+//! - A request that does not go out with its token (dropped by a stop or a deadline
+//!   while waiting, woken by the deadline, or re-signed) gives it back ([`Token`]), so
+//!   the requests behind it do not wait for it. One woken by the deadline goes out once,
+//!   as the last try.
 //! - Every HTTP exchange is bounded by [`ATTEMPT_TIMEOUT`] (the SDK's own attempt and
 //!   operation timeouts would cut a wait for a token short).
 //!
@@ -210,6 +226,17 @@ impl Bucket {
         Duration::from_secs_f64(-self.tokens / self.rate(now))
     }
 
+    /// Gives back the token of a request that took it at `acquired` and is not sent
+    /// with it (dropped, or woken early): the requests behind it are not kept waiting
+    /// for it. A token taken before the last cut is not given back: the cut forgot the
+    /// queue it stood in.
+    pub fn give_back(&mut self, now: Instant, acquired: Instant) {
+        self.advance(now);
+        if !self.cut_after(acquired) {
+            self.tokens = (self.tokens + 1.0).min(self.burst);
+        }
+    }
+
     /// A throttling answer to a request that took its token at `acquired`.
     pub fn throttled(&mut self, now: Instant, acquired: Instant) {
         self.advance(now);
@@ -267,6 +294,10 @@ impl Limiter {
 
     pub fn acquire(&self, category: Category) -> Duration {
         self.with(category, |b| b.acquire(Instant::now()))
+    }
+
+    pub fn give_back(&self, category: Category, acquired: Instant) {
+        self.with(category, |b| b.give_back(Instant::now(), acquired));
     }
 
     pub fn throttled(&self, category: Category, acquired: Instant) {
@@ -366,9 +397,35 @@ async fn send(
         let acquired = Instant::now();
         let wait = limiter.acquire(category);
         if !wait.is_zero() {
-            tokio::time::sleep_until((acquired + wait).min(deadline.max(acquired))).await;
-            if limiter.cut_after(category, acquired) && Instant::now() < deadline {
-                continue;
+            // Gives the token back unless the request goes out with it (Stop or a
+            // deadline drops this future mid-sleep).
+            let token = Token { limiter: &limiter, category, acquired, held: true };
+            let due = acquired + wait;
+            tokio::time::sleep_until(wake_at(due, acquired, deadline, signed)).await;
+            match after_wait(Instant::now(), due, deadline, signed) {
+                AfterWait::Due => {
+                    // The token stays taken: sent with it, or counted in the new turn
+                    // (the cut forgot the queue it stood in).
+                    token.spent();
+                    if limiter.cut_after(category, acquired) && Instant::now() < deadline {
+                        continue;
+                    }
+                }
+                // The last try before the deadline goes out, but without the token of
+                // a turn it did not wait for.
+                AfterWait::PastDeadline => drop(token),
+                AfterWait::Resign => {
+                    drop(token);
+                    tracing::debug!(target: "hybridnet::aws", ?category, "signature window ends before the turn: re-signing");
+                    return Err(ConnectorError::other(
+                        format!(
+                            "the request's turn comes after its signature ({} s) expires: signed afresh and queued again",
+                            SIGNATURE_WINDOW.as_secs()
+                        )
+                        .into(),
+                        Some(aws_smithy_types::retry::ErrorKind::ThrottlingError),
+                    ));
+                }
             }
         }
         // A body that cannot be cloned (a stream) is sent once, as the SDK would.
@@ -405,6 +462,59 @@ async fn send(
             }
             _ => return Ok(response),
         }
+    }
+}
+
+/// A token taken for an attempt that waits its turn; given back when dropped unless
+/// [`Token::spent`].
+struct Token<'a> {
+    limiter: &'a Limiter,
+    category: Category,
+    acquired: Instant,
+    held: bool,
+}
+
+impl Token<'_> {
+    /// The attempt goes out with it (or took a new turn that counts it).
+    fn spent(mut self) {
+        self.held = false;
+    }
+}
+
+impl Drop for Token<'_> {
+    fn drop(&mut self) {
+        if self.held {
+            self.limiter.give_back(self.category, self.acquired);
+        }
+    }
+}
+
+/// When a request that took its token at `acquired` and is due at `due` wakes: at its
+/// turn, but never past the operation's deadline nor past the end of its signature's
+/// window (a request signed at `signed` is never sent later than that).
+fn wake_at(due: Instant, acquired: Instant, deadline: Instant, signed: Instant) -> Instant {
+    due.min(deadline.max(acquired)).min((signed + SIGNATURE_WINDOW).max(acquired))
+}
+
+/// What an attempt does once woken ([`wake_at`]) at `now`.
+#[derive(Debug, PartialEq, Eq)]
+enum AfterWait {
+    /// Its turn came: it goes out (or takes a new turn if the rate was cut meanwhile).
+    Due,
+    /// The deadline came first: the last try goes out, its token given back.
+    PastDeadline,
+    /// Its signature's window ended first: the token goes back and the SDK signs the
+    /// request afresh (a retryable throttling error), which then takes a new turn.
+    Resign,
+}
+
+fn after_wait(now: Instant, due: Instant, deadline: Instant, signed: Instant) -> AfterWait {
+    if now >= due {
+        AfterWait::Due
+    } else if now >= deadline || now < signed + SIGNATURE_WINDOW {
+        AfterWait::PastDeadline
+    } else {
+        AfterWait::Resign
     }
 }
 
@@ -449,6 +559,56 @@ impl aws_smithy_runtime_api::client::retries::classifiers::ClassifyRetry for NoT
     fn priority(&self) -> aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority {
         use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
         RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// Makes a throttled attempt free: after an attempt the retry classifiers call a
+/// throttling one (retryable: before the deadline, see [`NoThrottleRetryPastDeadline`]),
+/// the operation's attempt budget (`max_retries` + 1, which the SDK's standard retry
+/// strategy reads from the config bag) grows by one. So the SDK re-signs and retries a
+/// throttled call (past [`SIGNATURE_WINDOW`]) until the deadline, and `max_retries` counts
+/// only the other errors.
+#[derive(Debug)]
+pub struct ThrottlingIsNoAttempt;
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for ThrottlingIsNoAttempt {
+    fn name(&self) -> &'static str {
+        "hybridnet::ThrottlingIsNoAttempt"
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef<'_>,
+        runtime_components: &RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let action = aws_smithy_runtime::client::retries::classifiers::run_classifiers_on_ctx(
+            runtime_components.retry_classifiers(),
+            context.inner(),
+        );
+        if let Some(retry) = cfg.load::<aws_smithy_types::retry::RetryConfig>() {
+            if let Some(more) = attempts_after(&action, retry.max_attempts()) {
+                let retry = retry.clone().with_max_attempts(more);
+                cfg.interceptor_state().store_put(retry);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The attempt budget after an attempt the retry classifiers judged `action`, when it
+/// changes: one more after a retryable throttling answer.
+fn attempts_after(
+    action: &aws_smithy_runtime_api::client::retries::classifiers::RetryAction,
+    max_attempts: u32,
+) -> Option<u32> {
+    use aws_smithy_runtime_api::client::retries::classifiers::{RetryAction, RetryReason};
+    match action {
+        RetryAction::RetryIndicated(RetryReason::RetryableError {
+            kind: aws_smithy_types::retry::ErrorKind::ThrottlingError,
+            ..
+        }) => Some(max_attempts.saturating_add(1)),
+        _ => None,
     }
 }
 
@@ -551,5 +711,93 @@ mod tests {
         assert!(outside > Instant::now() + READ_BOUND - secs(1.0));
         let inside = with_deadline(secs(5.0), async { deadline() }).await;
         assert!(inside <= Instant::now() + secs(5.0));
+    }
+
+    #[test]
+    fn a_token_not_sent_with_is_given_back_unless_a_cut_forgot_it() {
+        let t0 = Instant::now();
+        let mut b = Bucket::new(Category::Mutating, t0);
+        for _ in 0..50 {
+            b.acquire(t0);
+        }
+        assert!((b.acquire(t0).as_secs_f64() - 0.2).abs() < 1e-9);
+        b.give_back(t0, t0);
+        // The next request takes the turn the dropped one left.
+        assert!((b.acquire(t0).as_secs_f64() - 0.2).abs() < 1e-9);
+        // A token taken before a cut: the cut emptied the mirror and forgot the queue.
+        b.throttled(t0 + secs(0.1), t0 + secs(0.1));
+        let tokens = b.tokens;
+        b.give_back(t0 + secs(0.1), t0);
+        assert_eq!(b.tokens, tokens);
+    }
+
+    #[test]
+    fn a_dropped_waiting_attempt_gives_its_token_back() {
+        let limiter = Limiter::default();
+        for _ in 0..50 {
+            assert_eq!(limiter.acquire(Category::Mutating), Duration::ZERO);
+        }
+        let acquired = Instant::now();
+        assert!(limiter.acquire(Category::Mutating) > Duration::ZERO);
+        // Dropped while waiting (Stop, deadline): the turn goes back.
+        drop(Token { limiter: &limiter, category: Category::Mutating, acquired, held: true });
+        // Without it the next one would wait two turns (0.4 s); time passing only shortens it.
+        let next = limiter.acquire(Category::Mutating);
+        assert!(next <= secs(0.2) + secs(1e-9), "{next:?}");
+        // Spent: sent with it, nothing goes back.
+        let acquired = Instant::now();
+        Token { limiter: &limiter, category: Category::Mutating, acquired, held: true }.spent();
+        assert!(limiter.acquire(Category::Mutating) > secs(0.3));
+    }
+
+    #[test]
+    fn the_wait_for_a_turn_ends_with_the_signature_window_or_the_deadline() {
+        let signed = Instant::now();
+        let late_turn = signed + secs(300.0);
+        let deadline = signed + secs(1800.0);
+        // A turn past the window: woken at the window's end, and re-signed.
+        let woke = wake_at(late_turn, signed, deadline, signed);
+        assert_eq!(woke, signed + SIGNATURE_WINDOW);
+        assert_eq!(after_wait(woke, late_turn, deadline, signed), AfterWait::Resign);
+        // A second attempt of the same signed request has what is left of the window.
+        let acquired = signed + secs(200.0);
+        assert_eq!(wake_at(late_turn, acquired, deadline, signed), signed + SIGNATURE_WINDOW);
+        // The deadline first: the last try goes out (token given back).
+        let woke = wake_at(late_turn, signed, signed + secs(100.0), signed);
+        assert_eq!(woke, signed + secs(100.0));
+        assert_eq!(after_wait(woke, late_turn, signed + secs(100.0), signed), AfterWait::PastDeadline);
+        // A turn within both: woken at it.
+        let turn = signed + secs(3.0);
+        assert_eq!(wake_at(turn, signed, deadline, signed), turn);
+        assert_eq!(after_wait(turn, turn, deadline, signed), AfterWait::Due);
+    }
+
+    #[test]
+    fn throttled_attempts_do_not_count_against_max_retries() {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryAction;
+        use aws_smithy_types::retry::ErrorKind;
+        assert_eq!(attempts_after(&RetryAction::retryable_error(ErrorKind::ThrottlingError), 1), Some(2));
+        assert_eq!(attempts_after(&RetryAction::retryable_error(ErrorKind::ServerError), 1), None);
+        assert_eq!(attempts_after(&RetryAction::transient_error(), 3), None);
+        assert_eq!(attempts_after(&RetryAction::RetryForbidden, 3), None);
+        assert_eq!(attempts_after(&RetryAction::NoActionIndicated, 3), None);
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_before_the_deadline_and_not_after() {
+        use aws_smithy_runtime_api::client::interceptors::context::{Input, InterceptorContext};
+        use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
+        use aws_smithy_types::retry::ErrorKind;
+        let ctx = InterceptorContext::new(Input::doesnt_matter());
+        let throttled = RetryAction::retryable_error(ErrorKind::ThrottlingError);
+        let c = NoThrottleRetryPastDeadline;
+        let before = with_deadline(secs(600.0), async { c.classify_retry_v2(&ctx, &throttled) }).await;
+        assert_eq!(before, RetryAction::NoActionIndicated);
+        let after = with_deadline(Duration::ZERO, async { c.classify_retry_v2(&ctx, &throttled) }).await;
+        assert_eq!(after, RetryAction::RetryForbidden);
+        // Other errors are left to the SDK (and max_retries) past the deadline too.
+        let server = RetryAction::retryable_error(ErrorKind::ServerError);
+        let other = with_deadline(Duration::ZERO, async { c.classify_retry_v2(&ctx, &server) }).await;
+        assert_eq!(other, RetryAction::NoActionIndicated);
     }
 }
