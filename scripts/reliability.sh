@@ -301,7 +301,7 @@ if many:
           + f" | {r.get('throttled', 0)} of {r.get('ok', 0) + r.get('throttled', 0)} ({r.get('share_throttled', 0):.1%})"
           + f" | **{len(objs)}**{(': ' + cell(', '.join(objs[:6]))) if objs else ''} |")
     w("")
-    w("The same scenario's timings against scaled-down buckets and K = 1..8 are in")
+    w("Wall time against the buckets' lower bound for K = 1, 4, 8 and 16 (release build) is in")
     w("[performance.md](performance.md).")
     w("")
 
