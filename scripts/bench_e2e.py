@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import datetime
 import json
 import os
@@ -315,9 +316,6 @@ def many_scenario(server, proxy, terraform: str, provider_dir: Path, binary: str
 
 def cmd_many(a) -> int:
     """Runs the many-clusters table alone and puts it into the report (creating one)."""
-    from fault_proxy import FaultProxy
-    from moto_server import start_moto
-
     binary = os.path.realpath(a.provider)
     os.environ["CHECKPOINT_DISABLE"] = "1"
     report_path = Path(a.report)
@@ -329,13 +327,14 @@ def cmd_many(a) -> int:
     return 0
 
 
-def run_many(binary: str, terraform: str, ks: list[int]) -> dict:
+@contextlib.contextmanager
+def emulator(binary: str, prefix: str):
+    """A scratch directory holding the provider binary, moto on a free loopback port and the
+    counting proxy in front of it: (server, proxy, provider_dir, work)."""
     from fault_proxy import FaultProxy
     from moto_server import start_moto
 
-    started = time.monotonic()
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="bench-many-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         work = Path(tmp)
         provider_dir = work / "provider"
         provider_dir.mkdir()
@@ -343,25 +342,29 @@ def run_many(binary: str, terraform: str, ks: list[int]) -> dict:
         server = start_moto(work)
         try:
             with FaultProxy(server.url) as proxy:
-                for k in ks:
-                    print(f"bench: K={k} clusters under EC2's buckets", file=sys.stderr)
-                    row = many_scenario(server, proxy, terraform, provider_dir, binary, k, work)
-                    print("bench:   " + ", ".join(
-                        f"{p} exit {row[p]['exit']} {row[p]['seconds']:.1f} s (bound {row[p]['lower_bound_s']} s), "
-                        f"{row[p]['throttled']} throttled / {row[p]['ok']} ok" for p in ("create", "destroy") if p in row),
-                        file=sys.stderr)
-                    rows.append(row)
+                yield server, proxy, provider_dir, work
         finally:
             server.stop()
+
+
+def run_many(binary: str, terraform: str, ks: list[int]) -> dict:
+    started = time.monotonic()
+    rows = []
+    with emulator(binary, "bench-many-") as (server, proxy, provider_dir, work):
+        for k in ks:
+            print(f"bench: K={k} clusters under EC2's buckets", file=sys.stderr)
+            row = many_scenario(server, proxy, terraform, provider_dir, binary, k, work)
+            print("bench:   " + ", ".join(
+                f"{p} exit {row[p]['exit']} {row[p]['seconds']:.1f} s (bound {row[p]['lower_bound_s']} s), "
+                f"{row[p]['throttled']} throttled / {row[p]['ok']} ok" for p in ("create", "destroy") if p in row),
+                file=sys.stderr)
+            rows.append(row)
     return {"rows": rows, "seconds": round(time.monotonic() - started, 1),
             "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "binary": binary}
 
 
 def cmd_run(a) -> int:
-    from fault_proxy import FaultProxy
-    from moto_server import start_moto
-
     binary = os.path.realpath(a.provider)
     if not os.access(binary, os.X_OK):
         raise SystemExit(f"bench: provider binary {binary} is not executable")
@@ -376,25 +379,16 @@ def cmd_run(a) -> int:
     report["handshake"] = handshake_times(binary, a.handshake_runs, a.handshake_warmup)
     print(f"bench:   median {report['handshake']['median_ms']:.1f} ms", file=sys.stderr)
 
-    with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
-        work = Path(tmp)
-        provider_dir = work / "provider"
-        provider_dir.mkdir()
-        (provider_dir / BINARY_NAME).symlink_to(binary)
-        server = start_moto(work)
-        try:
-            with FaultProxy(server.url) as proxy:
-                scenarios = []
-                for n in ns:
-                    for t in ts:
-                        print(f"bench: N={n} remote CIDRs, {t} route table(s)", file=sys.stderr)
-                        s = scenario(server, proxy, a.terraform, provider_dir, binary, n, t, work)
-                        print("bench:   " + ", ".join(f"{k} {v['requests']} req {v['seconds']:.1f} s"
-                                                     for k, v in s["phases"].items()), file=sys.stderr)
-                        scenarios.append(s)
-                report["scenarios"] = scenarios
-        finally:
-            server.stop()
+    with emulator(binary, "bench-e2e-") as (server, proxy, provider_dir, work):
+        scenarios = []
+        for n in ns:
+            for t in ts:
+                print(f"bench: N={n} remote CIDRs, {t} route table(s)", file=sys.stderr)
+                s = scenario(server, proxy, a.terraform, provider_dir, binary, n, t, work)
+                print("bench:   " + ", ".join(f"{k} {v['requests']} req {v['seconds']:.1f} s"
+                                             for k, v in s["phases"].items()), file=sys.stderr)
+                scenarios.append(s)
+        report["scenarios"] = scenarios
     if a.k:
         report["many"] = run_many(binary, a.terraform, [int(x) for x in a.k.split(",")])
     report["meta"]["seconds"] = round(time.monotonic() - started, 1)
