@@ -28,5 +28,5 @@ cargo test --locked --workspace
 
 echo "== acceptance tests (real Terraform, real provider binary)"
 HYBRIDNET_TERRAFORM_BIN="$TF" \
-HYBRIDNET_PROVIDER_BIN="$ROOT/target/debug/terraform-provider-hybridnet" \
+HYBRIDNET_PROVIDER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/terraform-provider-hybridnet" \
   "$ROOT/.venv/bin/python" -m pytest acceptance-tests -q -rs -p no:cacheprovider "$@"
