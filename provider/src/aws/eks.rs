@@ -1,6 +1,28 @@
-//! EKS: the one describe the provider needs.
+//! EKS: the one describe the provider needs, and the list of the account's clusters
+//! (for the neighbours). The [`Eks`] trait is implemented by the SDK's client and by
+//! the fake ([`crate::aws::fake`]).
 
+use super::ec2::absent;
 use super::{sdk_error, AwsError};
+
+/// EKS as the provider uses it: one method per request (ListClusters: every page).
+#[tonic::async_trait]
+pub trait Eks: Send + Sync {
+    /// DescribeCluster; `None` when the cluster does not exist.
+    async fn describe_cluster(&self, name: &str) -> Result<Option<Cluster>, AwsError>;
+    /// ListClusters: every cluster name in the account and region.
+    async fn list_clusters(&self) -> Result<Vec<String>, AwsError>;
+}
+
+#[tonic::async_trait]
+impl Eks for aws_sdk_eks::Client {
+    async fn describe_cluster(&self, name: &str) -> Result<Option<Cluster>, AwsError> {
+        sdk_describe_cluster(self, name).await
+    }
+    async fn list_clusters(&self) -> Result<Vec<String>, AwsError> {
+        sdk_list_clusters(self).await
+    }
+}
 
 /// What the provider needs to know about a cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -28,14 +50,18 @@ impl Cluster {
 }
 
 /// DescribeCluster; `None` when the cluster does not exist.
-pub async fn find_cluster(eks: &aws_sdk_eks::Client, name: &str) -> Result<Option<Cluster>, AwsError> {
-    let out = match eks.describe_cluster().name(name).send().await {
-        Ok(out) => out,
-        Err(e) => {
-            let err = sdk_error("eks:DescribeCluster", e);
-            return if err.is_not_found() { Ok(None) } else { Err(err) };
-        }
-    };
+pub async fn find_cluster(eks: &dyn Eks, name: &str) -> Result<Option<Cluster>, AwsError> {
+    eks.describe_cluster(name).await
+}
+
+/// ListClusters: every cluster name in the account and region (paginated).
+pub async fn list_cluster_names(eks: &dyn Eks) -> Result<Vec<String>, AwsError> {
+    eks.list_clusters().await
+}
+
+async fn sdk_describe_cluster(eks: &aws_sdk_eks::Client, name: &str) -> Result<Option<Cluster>, AwsError> {
+    let sent = eks.describe_cluster().name(name).send().await;
+    let Some(out) = absent(sent.map_err(|e| sdk_error("eks:DescribeCluster", e)))? else { return Ok(None) };
     let Some(c) = out.cluster() else { return Ok(None) };
     let vpc = c.resources_vpc_config();
     let remote = c.remote_network_config();
@@ -64,8 +90,7 @@ pub async fn find_cluster(eks: &aws_sdk_eks::Client, name: &str) -> Result<Optio
     }))
 }
 
-/// ListClusters: every cluster name in the account and region (paginated).
-pub async fn list_cluster_names(eks: &aws_sdk_eks::Client) -> Result<Vec<String>, AwsError> {
+async fn sdk_list_clusters(eks: &aws_sdk_eks::Client) -> Result<Vec<String>, AwsError> {
     let mut names = Vec::new();
     let mut pages = eks.list_clusters().into_paginator().send();
     while let Some(page) = pages.next().await {

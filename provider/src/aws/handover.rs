@@ -60,7 +60,7 @@ impl Handover {
     /// ones not handed over.
     pub async fn route_tables(
         &self,
-        ec2: &aws_sdk_ec2::Client,
+        ec2: &dyn super::Ec2,
         ids: &[String],
         phase: Phase,
     ) -> Result<Vec<RouteTable>, AwsError> {
@@ -88,19 +88,14 @@ impl Handover {
     }
 
     /// Every rule of security group `group_id`.
-    pub async fn rules(
-        &self,
-        ec2: &aws_sdk_ec2::Client,
-        group_id: &str,
-        phase: Phase,
-    ) -> Result<Vec<SgRule>, AwsError> {
+    pub async fn rules(&self, ec2: &dyn super::Ec2, group_id: &str, phase: Phase) -> Result<Vec<SgRule>, AwsError> {
         hand(&self.rules, group_id.to_string(), phase, ec2::find_security_group_rules(ec2, group_id)).await
     }
 
     /// The attachment of `vpc_id` to `gateway`, as [`ec2::find_attachment`] reports it.
     pub async fn attachment(
         &self,
-        ec2: &aws_sdk_ec2::Client,
+        ec2: &dyn super::Ec2,
         gateway: &str,
         vpc_id: &str,
         phase: Phase,
@@ -112,7 +107,7 @@ impl Handover {
     /// The network interfaces in security group `group_id`.
     pub async fn interfaces(
         &self,
-        ec2: &aws_sdk_ec2::Client,
+        ec2: &dyn super::Ec2,
         group_id: &str,
         phase: Phase,
     ) -> Result<Vec<Interface>, AwsError> {

@@ -172,8 +172,8 @@ impl<'a> Converge<'a> {
         }
     }
 
-    fn ec2(&self) -> &'a aws_sdk_ec2::Client {
-        &self.clients.ec2
+    fn ec2(&self) -> &'a dyn crate::aws::Ec2 {
+        &*self.clients.ec2
     }
 
     /// The gateway before a gateway change whose attachment we managed.
@@ -709,7 +709,7 @@ impl<'a> Converge<'a> {
 /// Revokes, among `ids`, the rules we created (tagged for this cluster) that are not
 /// in `keep`, as `existing` (the group's rules, read by the caller) shows them.
 pub async fn revoke_ours(
-    ec2: &aws_sdk_ec2::Client,
+    ec2: &dyn crate::aws::Ec2,
     sg: &str,
     existing: &[ec2::SgRule],
     ids: &[String],

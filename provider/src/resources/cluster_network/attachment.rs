@@ -67,7 +67,7 @@ pub async fn plan_acceptance(
             if !planned.routes.is_known() || want == have {
                 return Ok(());
             }
-            let a = ec2::find_attachment(&clients.ec2, &d.gateway, &ctx.vpc.id).await?;
+            let a = ec2::find_attachment(&*clients.ec2, &d.gateway, &ctx.vpc.id).await?;
             let Some(a) = a.filter(|a| &a.id == id && a.phase == AttachmentPhase::PendingAcceptance) else {
                 return Ok(());
             };
@@ -117,7 +117,7 @@ pub async fn awaiting_acceptance_warning(
     vpc_id: &str,
     foreseen: bool,
 ) -> Diagnostics {
-    let owner = match ec2::find_gateway(&clients.ec2, &a.gateway_id).await {
+    let owner = match ec2::find_gateway(&*clients.ec2, &a.gateway_id).await {
         Ok(Some(g)) if !g.owner_id.is_empty() => g.owner_id,
         _ => "the gateway's owner account".to_string(),
     };

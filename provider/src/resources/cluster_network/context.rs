@@ -55,14 +55,14 @@ pub async fn find_context(
     security_group_id: Option<&str>,
     subnet_ids: &[String],
 ) -> Result<Option<ClusterContext>, AwsError> {
-    let Some(cluster) = eks::find_cluster(&clients.eks, cluster_name).await? else { return Ok(None) };
+    let Some(cluster) = eks::find_cluster(&*clients.eks, cluster_name).await? else { return Ok(None) };
     let mut ids: Vec<String> = subnet_ids.to_vec();
     if cluster.vpc_id.is_none() {
         ids.extend(cluster.subnet_ids.iter().cloned());
     }
     ids.sort();
     ids.dedup();
-    let subnets = ec2::find_subnets(&clients.ec2, &ids).await?;
+    let subnets = ec2::find_subnets(&*clients.ec2, &ids).await?;
     let vpc_id = match &cluster.vpc_id {
         Some(v) => Some(v.clone()),
         None => cluster.subnet_ids.iter().find_map(|id| subnets.iter().find(|s| &s.id == id)).map(|s| s.vpc_id.clone()),
@@ -74,7 +74,7 @@ pub async fn find_context(
             message: format!("cluster {cluster_name} reports no VPC and none of its subnets could be found"),
         });
     };
-    let Some(vpc) = ec2::find_vpc(&clients.ec2, &vpc_id).await? else {
+    let Some(vpc) = ec2::find_vpc(&*clients.ec2, &vpc_id).await? else {
         return Err(AwsError::Api {
             operation: "ec2:DescribeVpcs",
             code: "InvalidVpcID.NotFound".into(),
@@ -191,7 +191,7 @@ pub async fn check_surroundings(
     diags: &mut Diagnostics,
 ) -> Result<Option<ec2::Gateway>, AwsError> {
     let subnets = &ctx.subnets;
-    let route_tables = clients.handover.route_tables(&clients.ec2, &d.route_table_ids, Phase::Plan).await?;
+    let route_tables = clients.handover.route_tables(&*clients.ec2, &d.route_table_ids, Phase::Plan).await?;
 
     // These are sets: Terraform hands them over sorted, so an element index would
     // not match the configuration; the diagnostic names the ID and points at the set.
@@ -272,7 +272,7 @@ pub async fn check_surroundings(
     }
 
     let gateway_attr = if is_tgw { "transit_gateway_id" } else { "vpn_gateway_id" };
-    let Some(gateway) = ec2::find_gateway(&clients.ec2, &d.gateway).await? else {
+    let Some(gateway) = ec2::find_gateway(&*clients.ec2, &d.gateway).await? else {
         diags.error(
             if is_tgw { "Transit gateway not found" } else { "Virtual private gateway not found" },
             format!(
@@ -286,7 +286,7 @@ pub async fn check_surroundings(
     let existing = if d.manage_attachment {
         None
     } else {
-        clients.handover.attachment(&clients.ec2, &d.gateway, &ctx.vpc.id, Phase::Plan).await?
+        clients.handover.attachment(&*clients.ec2, &d.gateway, &ctx.vpc.id, Phase::Plan).await?
     };
     if let Some(a) = existing.as_ref().filter(|a| a.phase == ec2::AttachmentPhase::Failed) {
         diags.error(
@@ -322,8 +322,8 @@ pub async fn check_surroundings(
             Some(sg) => {
                 // Every security group has rules of its own (a new one allows all
                 // outbound), so only a group without any needs the existence check.
-                let rules = clients.handover.rules(&clients.ec2, sg, Phase::Plan).await?;
-                if rules.is_empty() && !ec2::security_group_exists(&clients.ec2, sg).await? {
+                let rules = clients.handover.rules(&*clients.ec2, sg, Phase::Plan).await?;
+                if rules.is_empty() && !ec2::security_group_exists(&*clients.ec2, sg).await? {
                     diags.error(
                         "Security group not found",
                         format!(

@@ -130,7 +130,7 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
         Ok(c) => c,
         Err(e) => return (None, aws_diag(&e, None)),
     };
-    let ec2 = &clients.ec2;
+    let ec2 = &*clients.ec2;
     let name = config.cluster_name.known().cloned().unwrap_or_default();
     let ctx = match find_context(clients, &name, config.security_group_id.known().map(String::as_str), &[]).await {
         Ok(Some(c)) => c,

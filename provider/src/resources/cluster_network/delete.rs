@@ -34,7 +34,7 @@ pub async fn delete(aws: &Aws, req: ApplyRequest<ClusterNetworkModel>) -> StateR
 }
 
 async fn delete_all(clients: &Clients, prior: &ClusterNetworkModel) -> Result<Diagnostics, AwsError> {
-    let ec2 = &clients.ec2;
+    let ec2 = &*clients.ec2;
     let mut warnings = Diagnostics::new();
     let d = Desired::from_model(prior, &mut Diagnostics::new());
     let vpc_id = prior.vpc_id.known().cloned().unwrap_or_default();

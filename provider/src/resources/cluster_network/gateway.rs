@@ -12,7 +12,7 @@ use crate::aws::{ec2, AwsError, Clients};
 pub async fn check(clients: &Clients, d: &Desired, diags: &mut Diagnostics) -> Result<(), AwsError> {
     let (PodNetworkMode::Gateway, Some(group)) = (d.mode, &d.gateway_security_group_id) else { return Ok(()) };
     let attr = || Some(AttrPath::attr("gateway_security_group_id"));
-    let ec2 = &clients.ec2;
+    let ec2 = &*clients.ec2;
     let (rules, interfaces) = tokio::join!(
         clients.handover.rules(ec2, group, Phase::Plan),
         clients.handover.interfaces(ec2, group, Phase::Plan),

@@ -69,6 +69,7 @@ mod tests {
             ipv6: false,
             description: String::new(),
             tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ..SgRule::default()
         }
     }
 

@@ -47,11 +47,11 @@ impl Neighbour {
 
 /// The other clusters of `vpc_id` (not `own`) that have remote networks.
 pub async fn find(clients: &Clients, own: &str, vpc_id: &str) -> Result<Vec<Neighbour>, AwsError> {
-    let names: Vec<String> = eks::list_cluster_names(&clients.eks).await?.into_iter().filter(|n| n != own).collect();
+    let names: Vec<String> = eks::list_cluster_names(&*clients.eks).await?.into_iter().filter(|n| n != own).collect();
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let client = &clients.eks;
+    let client = &*clients.eks;
     let reads = names.into_iter().map(move |n| async move { eks::find_cluster(client, &n).await });
     let clusters: Vec<Option<eks::Cluster>> = stream::iter(reads).buffered(CONCURRENCY).try_collect().await?;
     let clusters: Vec<eks::Cluster> = clusters
@@ -64,7 +64,8 @@ pub async fn find(clients: &Clients, own: &str, vpc_id: &str) -> Result<Vec<Neig
         clusters.iter().filter(|c| c.vpc_id.is_none()).flat_map(|c| c.subnet_ids.iter().cloned()).collect();
     subnet_ids.sort();
     subnet_ids.dedup();
-    let subnets = if subnet_ids.is_empty() { Vec::new() } else { ec2::find_subnets(&clients.ec2, &subnet_ids).await? };
+    let subnets =
+        if subnet_ids.is_empty() { Vec::new() } else { ec2::find_subnets(&*clients.ec2, &subnet_ids).await? };
     let in_vpc = |c: &eks::Cluster| match &c.vpc_id {
         Some(v) => v == vpc_id,
         None => c.subnet_ids.iter().any(|id| subnets.iter().any(|s| &s.id == id && s.vpc_id == vpc_id)),
@@ -172,14 +173,14 @@ impl AttachmentFate {
             && !gateway.is_empty()
             && !vpc_id.is_empty()
             && match created {
-                Some(false) => ec2::find_attachment(&clients.ec2, gateway, vpc_id)
+                Some(false) => ec2::find_attachment(&*clients.ec2, gateway, vpc_id)
                     .await?
                     .is_some_and(|a| a.tags.iter().any(|(k, _)| k == OWNER_TAG)),
                 _ => true,
             };
         let neighbours = if owned || routes_to_delete { find(clients, own, vpc_id).await? } else { Vec::new() };
         let tables = if owned && !neighbours.is_empty() {
-            ec2::find_vpc_route_tables(&clients.ec2, vpc_id).await?
+            ec2::find_vpc_route_tables(&*clients.ec2, vpc_id).await?
         } else {
             Vec::new()
         };
@@ -206,7 +207,7 @@ impl AttachmentFate {
         match self.users(&clients.handover) {
             None => Ok(()),
             Some(users) if users.is_empty() => {
-                ec2::delete_attachment(&clients.ec2, &self.gateway, &self.vpc_id, timeout).await
+                ec2::delete_attachment(&*clients.ec2, &self.gateway, &self.vpc_id, timeout).await
             }
             Some(users) => {
                 attachment_kept(&self.gateway, &self.vpc_id, &users, diags);

@@ -135,7 +135,7 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
     let prior_attachment = base.as_ref().and_then(|b| b.attachment_id.known().cloned());
     planned.attachment_id = match (same_gateway, prior_attachment, d.manage_attachment) {
         (true, Some(a), _) => Tf::Known(a),
-        (_, _, false) => match clients.handover.attachment(&clients.ec2, &d.gateway, &ctx.vpc.id, Phase::Plan).await {
+        (_, _, false) => match clients.handover.attachment(&*clients.ec2, &d.gateway, &ctx.vpc.id, Phase::Plan).await {
             Ok(Some(a)) => Tf::Known(a.id),
             _ => Tf::Unknown,
         },

@@ -18,7 +18,8 @@ use hybridnet_rules::Ipv4Net;
 use tfplugin5::{AttrPath, Diagnostics};
 
 use super::context::ClusterContext;
-use crate::aws::endpoints::{self, InboundRule, VpcEndpoint};
+use crate::aws::ec2::SgRule;
+use crate::aws::endpoints::{self, VpcEndpoint};
 use crate::aws::{ec2, eks::Cluster, AwsError, Clients};
 
 /// An interface endpoint the guide asks for.
@@ -75,7 +76,7 @@ pub struct Surroundings<'a> {
     /// The endpoints' subnets (for their Availability Zones).
     pub subnets: &'a [ec2::Subnet],
     /// Inbound rules of the endpoints' security groups.
-    pub rules: &'a [InboundRule],
+    pub rules: &'a [SgRule],
 }
 
 /// The service of an endpoint service name in `region` (`com.amazonaws.<region>.<service>`,
@@ -96,17 +97,17 @@ fn relevant<'a>(endpoints: &'a [VpcEndpoint], region: &'a str) -> impl Iterator<
 }
 
 /// Whether an inbound rule admits TCP 443.
-fn admits_https(r: &InboundRule) -> bool {
+fn admits_https(r: &SgRule) -> bool {
     r.protocol == "-1" || (matches!(r.protocol.as_str(), "tcp" | "6") && r.from_port <= 443 && 443 <= r.to_port)
 }
 
 /// The sources no TCP 443 rule of `groups` covers (several rules may cover one source
 /// together: two /17 rules cover a /16).
-fn uncovered(sources: &[Ipv4Net], groups: &[String], rules: &[InboundRule]) -> Vec<Ipv4Net> {
+fn uncovered(sources: &[Ipv4Net], groups: &[String], rules: &[SgRule]) -> Vec<Ipv4Net> {
     let admitted: Vec<Ipv4Net> = rules
         .iter()
-        .filter(|r| groups.contains(&r.group_id) && admits_https(r))
-        .filter_map(|r| r.cidr.parse().ok())
+        .filter(|r| !r.egress && groups.contains(&r.group_id) && admits_https(r))
+        .filter_map(|r| r.cidr.as_deref()?.parse().ok())
         .collect();
     let merged = Ipv4Net::aggregate(&admitted);
     sources.iter().filter(|s| !merged.iter().any(|m| m.contains(*s))).copied().collect()
@@ -287,7 +288,7 @@ pub async fn endpoint_findings(
     if !cluster.private_only() {
         return Ok(Vec::new());
     }
-    let all = endpoints::find_vpc_endpoints(&clients.ec2, vpc_id).await?;
+    let all = endpoints::find_vpc_endpoints(&*clients.ec2, vpc_id).await?;
     let mut subnet_ids = BTreeSet::new();
     let mut group_ids = BTreeSet::new();
     for e in relevant(&all, &clients.region) {
@@ -297,8 +298,8 @@ pub async fn endpoint_findings(
     let (subnet_ids, group_ids): (Vec<String>, Vec<String>) =
         (subnet_ids.into_iter().collect(), group_ids.into_iter().collect());
     let (subnets, rules) = tokio::join!(
-        ec2::find_subnets(&clients.ec2, &subnet_ids),
-        endpoints::find_inbound_rules(&clients.ec2, &group_ids),
+        ec2::find_subnets(&*clients.ec2, &subnet_ids),
+        ec2::find_rules_of_groups(&*clients.ec2, &group_ids),
     );
     let (subnets, rules) = (subnets?, rules?);
     let sources = sources(nodes, pods);
@@ -394,13 +395,14 @@ mod tests {
         }
     }
 
-    fn rule(group: &str, protocol: &str, from: i32, to: i32, cidr: &str) -> InboundRule {
-        InboundRule {
+    fn rule(group: &str, protocol: &str, from: i32, to: i32, cidr: &str) -> SgRule {
+        SgRule {
             group_id: group.into(),
             protocol: protocol.into(),
             from_port: from,
             to_port: to,
-            cidr: cidr.into(),
+            cidr: Some(cidr.into()),
+            ..SgRule::default()
         }
     }
 
@@ -408,7 +410,7 @@ mod tests {
         sources: Vec<Ipv4Net>,
         endpoints: Vec<VpcEndpoint>,
         subnets: Vec<ec2::Subnet>,
-        rules: Vec<InboundRule>,
+        rules: Vec<SgRule>,
     }
 
     impl World {
@@ -650,8 +652,8 @@ mod tests {
         let eks =
             aws_sdk_eks::Config::builder().behavior_version(aws_sdk_eks::config::BehaviorVersion::latest()).build();
         Clients {
-            ec2: aws_sdk_ec2::Client::from_conf(ec2),
-            eks: aws_sdk_eks::Client::from_conf(eks),
+            ec2: std::sync::Arc::new(aws_sdk_ec2::Client::from_conf(ec2)),
+            eks: std::sync::Arc::new(aws_sdk_eks::Client::from_conf(eks)),
             region: REGION.into(),
             ec2_endpoint: "http://127.0.0.1:1".into(),
             eks_endpoint: "http://127.0.0.1:1".into(),

@@ -182,6 +182,7 @@ mod tests {
             ipv6,
             description: String::new(),
             tags: Vec::new(),
+            ..ec2::SgRule::default()
         };
         let mut rules: Vec<ec2::SgRule> = (0..60).map(|i| rule(i, true, false)).collect();
         rules.extend((0..10).map(|i| rule(i, true, true)));

@@ -38,7 +38,7 @@ pub async fn read(aws: &Aws, req: ReadRequest<ClusterNetworkModel>) -> StateResp
 /// Reads what exists for a known state: a fixed handful of describes. `None` when
 /// everything the resource made is gone.
 async fn refresh(clients: &Clients, current: &ClusterNetworkModel) -> Result<Option<ClusterNetworkModel>, AwsError> {
-    let ec2 = &clients.ec2;
+    let ec2 = &*clients.ec2;
     let mut state = current.clone();
     // A state without the cluster's surroundings (written by an earlier release):
     // read them once, as a plan would.
@@ -144,13 +144,13 @@ async fn futures_rules(
     clients: &Clients,
     groups: &[(String, Vec<hybridnet_rules::SecurityGroupRule>)],
 ) -> Result<Vec<Vec<ec2::SgRule>>, AwsError> {
-    let reads = groups.iter().map(|(g, _)| clients.handover.rules(&clients.ec2, g, Phase::Refresh));
+    let reads = groups.iter().map(|(g, _)| clients.handover.rules(&*clients.ec2, g, Phase::Refresh));
     futures::future::try_join_all(reads).await
 }
 
 /// Rebuilds the full state from AWS for an imported cluster name.
 async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Option<ClusterNetworkModel>, AwsError> {
-    let ec2 = &clients.ec2;
+    let ec2 = &*clients.ec2;
     let Some(ctx) = find_context(clients, cluster_name, None, &[]).await? else { return Ok(None) };
     let nodes = ctx.cluster.remote_node_cidrs.clone();
     let pods = ctx.cluster.remote_pod_cidrs.clone();
