@@ -1,25 +1,21 @@
 //! `hybridnet_cluster_network`: the VPC side of EKS Hybrid Nodes in one resource —
 //! the gateway attachment, the routes to the remote node and pod CIDRs, and the
-//! cluster security group rules — with drift detection and import; and its
-//! read-only data source (`data_source.rs`, the audit).
+//! cluster security group rules — with drift detection and import. Its read-only
+//! data source (the audit) is `crate::data_sources::cluster_network`.
 //!
-//! One file per lifecycle step: `plan`, `apply` (converge in named steps), `read`
-//! (refresh, reconstruct after import), `delete`, `import`, `upgrade`, `validate`.
+//! Laid out by step: `plan/` (mod.rs, then one file per family of checks: `context`,
+//! `gateway`, `private`, `attachment`, `quotas`), `apply/` (one file per named step),
+//! `read`, `delete`, `import`, `upgrade`, `validate`; shared: `model`, `matching`
+//! (the one rule matcher), `neighbours` (who else needs what we would delete).
 //! Rules come from `hybridnet_rules`, AWS calls from [`crate::aws`].
 
 pub mod apply;
-pub mod attachment;
-pub mod context;
-pub mod data_source;
 pub mod delete;
-pub mod gateway;
 pub mod import;
 pub mod matching;
 pub mod model;
 pub mod neighbours;
 pub mod plan;
-mod private;
-pub mod quotas;
 pub mod read;
 pub mod upgrade;
 pub mod validate;
@@ -29,9 +25,11 @@ use std::sync::Arc;
 use tfplugin5::typed::{ApplyRequest, PlanRequest, PlanResponse, ReadRequest, Resource, StateResponse};
 use tfplugin5::{Diagnostics, Schema, Value};
 
-pub use data_source::ClusterNetworkAudit;
+pub use crate::data_sources::cluster_network::ClusterNetworkAudit;
 pub use hybridnet_schema::cluster_network::{self as schema, TYPE_NAME};
 pub use model::ClusterNetworkModel;
+pub(crate) use plan::private;
+pub use plan::{attachment, context, gateway, quotas};
 
 use crate::aws::ConfiguredAws;
 

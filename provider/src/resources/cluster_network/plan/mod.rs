@@ -5,8 +5,16 @@ use hybridnet_schema::cluster_network::defaults;
 use tfplugin5::typed::{PlanRequest, PlanResponse, Tf};
 use tfplugin5::{AttrPath, Diagnostics};
 
-use super::attachment;
-use super::context::{self, aws_diag, check_cidrs, check_cluster, check_surroundings, find_context};
+pub mod attachment;
+pub mod context;
+pub mod gateway;
+pub(crate) mod private;
+pub mod quotas;
+
+// The modules the checks share with apply and read, for `super::` paths below.
+use super::{matching, model};
+
+use self::context::{self as ctx_checks, aws_diag, check_cidrs, check_cluster, check_surroundings, find_context};
 use super::model::{
     desired_routes, firewall_rules, list_known, managed_route_tables, mode_of, strings, ClusterNetworkModel, Desired,
 };
@@ -108,13 +116,13 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
     subnet_ids.extend(d.route_table_subnet_ids.iter().cloned());
     let ctx = match find_context(clients, &d.cluster_name, d.security_group_id.as_deref(), &subnet_ids).await {
         Ok(Some(ctx)) => ctx,
-        Ok(None) => return PlanResponse::error(context::cluster_not_found(&d.cluster_name, &clients.region)),
+        Ok(None) => return PlanResponse::error(ctx_checks::cluster_not_found(&d.cluster_name, &clients.region)),
         Err(e) => return PlanResponse::error(aws_diag(&clients.explain(e), None)),
     };
     check_cidrs(&d, &ctx, &mut diags);
     check_cluster(&d, &ctx, &mut diags);
     let ours = prior.as_ref().map(ClusterNetworkModel::route_entries).unwrap_or_default();
-    if let Err(e) = super::gateway::check(clients, &d, &mut diags).await {
+    if let Err(e) = gateway::check(clients, &d, &mut diags).await {
         diags.extend(aws_diag(&clients.explain(e), None));
     }
     let gateway = match check_surroundings(clients, &d, &ctx, &ours, &mut diags).await {
@@ -124,7 +132,7 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
             None
         }
     };
-    super::private::check(clients, &ctx, &d.nodes, &d.pods, &mut diags).await;
+    private::check(clients, &ctx, &d.nodes, &d.pods, &mut diags).await;
     if diags.has_errors() {
         return PlanResponse::error(diags);
     }

@@ -13,9 +13,9 @@ use tfplugin5::typed::{DataSource, StopToken, Tf};
 use tfplugin5::value::Number;
 use tfplugin5::{Diagnostics, Schema};
 
-use super::context::{aws_diag, cluster_not_found, find_context};
-use super::matching::{routed_gateway, satisfying_rule};
-use super::model::{firewall_table, strings, tf_strings};
+use crate::resources::cluster_network::context::{aws_diag, cluster_not_found, find_context};
+use crate::resources::cluster_network::matching::{routed_gateway, satisfying_rule};
+use crate::resources::cluster_network::model::{firewall_table, strings, tf_strings};
 
 /// The whole `hybridnet_cluster_network` data source object (see
 /// [`hybridnet_schema::cluster_network::data_source_schema`]): arguments, then
@@ -277,7 +277,7 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
             }
         }
     }
-    missing.extend(super::private::missing(clients, &ctx, &nodes, &pods, &mut diags).await);
+    missing.extend(crate::resources::cluster_network::private::missing(clients, &ctx, &nodes, &pods, &mut diags).await);
     let rule_ids = unique(rule_ids);
     let gateway_ips = ec2::interface_ips(&gateway_interfaces);
     let firewall = firewall_table(&nodes, &pods, mode, &webhook_ports, &ips, &gateway_ips);
