@@ -6,6 +6,7 @@
 
 pub mod ec2;
 pub mod eks;
+pub mod error;
 #[cfg(test)]
 pub mod fake;
 pub mod handover;
@@ -13,6 +14,7 @@ pub mod throttle;
 
 pub use ec2::{endpoints, Ec2};
 pub use eks::Eks;
+pub use error::Conflict;
 
 pub use throttle::with_deadline;
 
@@ -226,6 +228,9 @@ pub enum AwsError {
     /// itself (failed, rejected, deleted) while the apply needed it.
     #[error("attachment {id} of {vpc_id} to {gateway} is {state}")]
     AttachmentState { id: String, gateway: String, vpc_id: String, state: String },
+    /// Our own conflict with what AWS holds (no AWS call failed).
+    #[error("{0}")]
+    Conflict(Conflict),
     #[error("operation cancelled")]
     Cancelled,
     /// A bug in the provider (a panic) ended the operation part-way.
@@ -305,6 +310,7 @@ impl AwsError {
             AwsError::AttachmentState { id, gateway, vpc_id, state } => {
                 attachment_state_text(id, gateway, vpc_id, state)
             }
+            AwsError::Conflict(c) => c.summary_and_detail(),
             AwsError::Cancelled => (
                 "Operation cancelled".into(),
                 "Terraform asked the provider to stop; what was created so far is recorded in the state.".into(),

@@ -60,11 +60,10 @@ impl Converge<'_> {
             attachment
         } else {
             self.clients.handover.attachment(ec2, &d.gateway, vpc_id, Phase::Apply).await?.ok_or_else(|| {
-                AwsError::Api {
-                    operation: "ec2:DescribeTransitGatewayVpcAttachments",
-                    code: "AttachmentNotFound".into(),
-                    message: format!("manage_attachment is false but VPC {vpc_id} is not attached to {}", d.gateway),
-                }
+                AwsError::Conflict(crate::aws::Conflict::AttachmentNotFound {
+                    vpc_id: vpc_id.clone(),
+                    gateway: d.gateway.clone(),
+                })
             })?
         };
         if !d.manage_attachment && attachment.phase == ec2::AttachmentPhase::Failed {

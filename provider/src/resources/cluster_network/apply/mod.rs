@@ -32,7 +32,12 @@ pub async fn apply(aws: &Aws, req: ApplyRequest<ClusterNetworkModel>) -> StateRe
     };
     // A destroy goes to `delete` (see `mod.rs`); without a plan there is nothing to do.
     let Some(planned) = req.planned else { return StateResponse::new(req.prior) };
-    let d = Desired::from_model(&planned, &mut Diagnostics::new());
+    // Plan refused what does not pass; a planned value that fails now is answered, not dropped.
+    let mut shape = Diagnostics::new();
+    let d = Desired::from_model(&planned, &mut shape);
+    if shape.has_errors() {
+        return StateResponse::new(req.prior).with_diagnostics(shape);
+    }
     let prior = req.prior.as_ref();
     let mut state = planned.clone();
     let mut progress = Progress::default();

@@ -76,14 +76,11 @@ impl Converge<'_> {
         // Never take over a route someone else wrote before us (plan names it; this
         // guards an apply whose surroundings changed since the plan).
         if let Some((rt, cidr, target)) = context::foreign_routes(d, &current, &prior_routes).into_iter().next() {
-            return Err(AwsError::Api {
-                operation: "ec2:ReplaceRoute",
-                code: "RouteOwnedByAnotherWriter".into(),
-                message: format!(
-                    "route table {rt} routes {cidr} to {target}, which this resource did not create; remove that \
-                     route or leave {rt} out of route_table_ids"
-                ),
-            });
+            return Err(AwsError::Conflict(crate::aws::Conflict::RouteOwnedByAnotherWriter {
+                route_table: rt,
+                cidr,
+                target,
+            }));
         }
         let todo: Vec<RouteEntry> = want
             .iter()

@@ -68,11 +68,7 @@ pub async fn find_context(
         None => cluster.subnet_ids.iter().find_map(|id| subnets.iter().find(|s| &s.id == id)).map(|s| s.vpc_id.clone()),
     };
     let Some(vpc_id) = vpc_id else {
-        return Err(AwsError::Api {
-            operation: "eks:DescribeCluster",
-            code: "NoVpc".into(),
-            message: format!("cluster {cluster_name} reports no VPC and none of its subnets could be found"),
-        });
+        return Err(AwsError::Conflict(crate::aws::Conflict::NoVpc { cluster: cluster_name.to_string() }));
     };
     let Some(vpc) = ec2::find_vpc(&*clients.ec2, &vpc_id).await? else {
         return Err(AwsError::Api {
