@@ -1,24 +1,15 @@
 //! Step 1, the attachment: created, adopted, replaced or waited for; its subnets kept
 //! as configured; whether it is ours recorded.
 
-#![allow(unused_imports)]
 use std::collections::BTreeSet;
 
-use hybridnet_rules::{Direction, PodNetworkMode};
 use tfplugin5::typed::Tf;
-use tfplugin5::Diagnostics;
 
-use super::super::matching::{is_ours, satisfying_rule};
-use super::super::model::{
-    desired_routes, firewall_rules, list_known, managed_route_tables, strings, tf_strings, ClusterNetworkModel,
-    Desired, RouteEntry, OWNER_TAG,
-};
-use super::super::neighbours::{self, AttachmentFate};
-use super::super::plan::{attachment as acceptance, context};
+use super::super::model::{ClusterNetworkModel, OWNER_TAG};
+use super::super::plan::attachment as acceptance;
 use super::{Converge, Progress};
 use crate::aws::handover::Phase;
 use crate::aws::{ec2, AwsError};
-use crate::resources::shared::run_batch;
 
 impl Converge<'_> {
     /// 1. The attachment. Two VGWs cannot be attached to one VPC at once: detach the

@@ -1,24 +1,12 @@
 //! Step 7, the EKS network interfaces, the gateway nodes' interfaces, and the
 //! on-premises firewall table.
 
-#![allow(unused_imports)]
-use std::collections::BTreeSet;
+use hybridnet_rules::PodNetworkMode;
 
-use hybridnet_rules::{Direction, PodNetworkMode};
-use tfplugin5::typed::Tf;
-use tfplugin5::Diagnostics;
-
-use super::super::matching::{is_ours, satisfying_rule};
-use super::super::model::{
-    desired_routes, firewall_rules, list_known, managed_route_tables, strings, tf_strings, ClusterNetworkModel,
-    Desired, RouteEntry, OWNER_TAG,
-};
-use super::super::neighbours::{self, AttachmentFate};
-use super::super::plan::{attachment as acceptance, context};
+use super::super::model::{firewall_rules, list_known, strings, tf_strings, ClusterNetworkModel};
 use super::{Converge, Progress};
 use crate::aws::handover::Phase;
 use crate::aws::{ec2, AwsError};
-use crate::resources::shared::run_batch;
 
 impl Converge<'_> {
     /// 7. The EKS network interfaces, the gateway nodes' interfaces, and the

@@ -1,7 +1,6 @@
 //! What an apply has established so far: the one record a step writes the moment an
 //! object exists, and from which a failure, a stop or a panic answers.
 
-#![allow(unused_imports)]
 use std::collections::BTreeSet;
 
 use tfplugin5::typed::Tf;

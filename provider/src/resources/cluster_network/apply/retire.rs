@@ -1,24 +1,11 @@
 //! Step 4, what the change retired: the old gateway's attachment (as at destroy: only
 //! ours, only once no neighbour rides on it) and a dedicated route table no longer wanted.
 
-#![allow(unused_imports)]
-use std::collections::BTreeSet;
-
-use hybridnet_rules::{Direction, PodNetworkMode};
-use tfplugin5::typed::Tf;
 use tfplugin5::Diagnostics;
 
-use super::super::matching::{is_ours, satisfying_rule};
-use super::super::model::{
-    desired_routes, firewall_rules, list_known, managed_route_tables, strings, tf_strings, ClusterNetworkModel,
-    Desired, RouteEntry, OWNER_TAG,
-};
-use super::super::neighbours::{self, AttachmentFate};
-use super::super::plan::{attachment as acceptance, context};
-use super::{Converge, Progress};
-use crate::aws::handover::Phase;
+use super::super::neighbours::AttachmentFate;
+use super::Converge;
 use crate::aws::{ec2, AwsError};
-use crate::resources::shared::run_batch;
 
 impl Converge<'_> {
     /// 4. The old gateway's attachment (once the new one carries the routes), and a

@@ -1,24 +1,11 @@
 //! Step 2, the dedicated route table and its subnet associations (a twin left by a
 //! retried create is deleted while still empty).
 
-#![allow(unused_imports)]
-use std::collections::BTreeSet;
-
-use hybridnet_rules::{Direction, PodNetworkMode};
 use tfplugin5::typed::Tf;
-use tfplugin5::Diagnostics;
 
-use super::super::matching::{is_ours, satisfying_rule};
-use super::super::model::{
-    desired_routes, firewall_rules, list_known, managed_route_tables, strings, tf_strings, ClusterNetworkModel,
-    Desired, RouteEntry, OWNER_TAG,
-};
-use super::super::neighbours::{self, AttachmentFate};
-use super::super::plan::{attachment as acceptance, context};
+use super::super::model::{ClusterNetworkModel, OWNER_TAG};
 use super::{Converge, Progress};
-use crate::aws::handover::Phase;
 use crate::aws::{ec2, AwsError};
-use crate::resources::shared::run_batch;
 
 impl Converge<'_> {
     /// 2. The dedicated route table, and its subnet associations.

@@ -2,20 +2,11 @@
 //! point at our gateway and no neighbour needs them; found ones recorded as found;
 //! none touched while the attachment awaits acceptance.
 
-#![allow(unused_imports)]
 use std::collections::BTreeSet;
 
-use hybridnet_rules::{Direction, PodNetworkMode};
-use tfplugin5::typed::Tf;
-use tfplugin5::Diagnostics;
-
-use super::super::matching::{is_ours, satisfying_rule};
-use super::super::model::{
-    desired_routes, firewall_rules, list_known, managed_route_tables, strings, tf_strings, ClusterNetworkModel,
-    Desired, RouteEntry, OWNER_TAG,
-};
-use super::super::neighbours::{self, AttachmentFate};
-use super::super::plan::{attachment as acceptance, context};
+use super::super::model::{desired_routes, list_known, managed_route_tables, ClusterNetworkModel, RouteEntry};
+use super::super::neighbours::{self};
+use super::super::plan::context;
 use super::{Converge, Progress};
 use crate::aws::handover::Phase;
 use crate::aws::{ec2, AwsError};
