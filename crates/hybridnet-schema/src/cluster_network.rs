@@ -46,7 +46,10 @@ fn computed_attributes(b: Block) -> Block {
         ))
         .attribute(
             Attribute::computed("route_table_id", Type::String)
-                .description("The dedicated route table, when `create_route_table` is true."),
+                .description(
+                    "The dedicated route table hybridnet created (the resource with `create_route_table = true`); \
+                     null in the data source.",
+                ),
         )
         .attribute(Attribute::computed("routes", Type::list(route_type())).description(
             "The routes to the on-premises gateway, one per route table and remote CIDR. `network` is `node` or \
