@@ -1,6 +1,6 @@
 # The hand-wired objects of cluster "edge" handed over to hybridnet_cluster_network in
 # one apply: the aws_* resource blocks are deleted from the configuration, and each
-# `removed` block (Terraform 1.7 and later, OpenTofu 1.7 and later) makes Terraform
+# `removed` block (Terraform 1.7 and later, OpenTofu 1.12 and later) makes Terraform
 # forget its objects without destroying them.
 terraform {
   required_providers {
