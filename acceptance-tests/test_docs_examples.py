@@ -322,3 +322,10 @@ def test_readme_first_screen_is_for_users():
         assert f"]({target})" in text, target
         assert (ROOT / target).is_file(), target
     assert "scripts/demo.sh" in text and "bash scripts/test.sh" in text
+
+
+def test_one_way_of_writing_provider_version_constraints():
+    """Every `version = ...` of a required provider is a pessimistic constraint (`~> X.Y`)."""
+    odd = [(rel(p), v) for p in TF_FILES for v in re.findall(r'\bversion\s*=\s*"([^"]*)"', p.read_text())
+           if not re.fullmatch(r"~> \d+\.\d+", v)]
+    assert odd == []
