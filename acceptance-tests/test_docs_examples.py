@@ -289,7 +289,7 @@ def test_guide_has_a_subcategory(page: Path):
 def test_registry_pages_say_nothing_of_the_development_machines():
     for page in REGISTRY_PAGES:
         text = page.read_text()
-        for phrase in ("development machine", "2-core", "what changes for existing users", "0.12+",
+        for phrase in ("development machine", "2-core", "what changes for existing users", "0.12+", "acceptance-tests/",
                        "pod_network_routable = false`, warnings"):
             assert phrase.lower() not in text.lower(), (rel(page), phrase)
 
