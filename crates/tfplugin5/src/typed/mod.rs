@@ -4,7 +4,8 @@
 //! A type implements one trait ([`Resource`], [`DataSource`], [`Function`], or
 //! [`Provider`] for the provider block) whose `Model` is a serde type mirroring the schema's object:
 //! one field per attribute or nested block, [`Tf<T>`] wherever Terraform may leave a
-//! value null or unknown. A [`Registry`] collects them — one line per type — and is
+//! value null or unknown. A [`Registry`] collects them — one line per type, each against the name a declared
+//! list of schemas gives it ([`Registry::declared`]) — and is
 //! the [`ProviderLogic`](super::provider::ProviderLogic) the gRPC server calls: it
 //! decodes requests into models ([`from_value`]), calls the typed method, encodes
 //! the answer against the schema ([`to_value`]) and merges diagnostics. A value that
@@ -268,8 +269,11 @@ pub trait DataSource: Send + Sync + 'static {
     /// The full type name, such as `"example_thing"`.
     fn type_name(&self) -> &'static str;
 
-    /// Called once, when the data source is registered.
-    fn schema(&self) -> Schema;
+    /// The schema, for a registry made without a declared list ([`Registry::new`])
+    /// or a type the list does not name; `None` (the default): the declared one.
+    fn schema(&self) -> Option<Schema> {
+        None
+    }
 
     /// Checks the configuration without network access. Arguments may be unknown;
     /// computed attributes are null.
@@ -290,8 +294,11 @@ pub trait Resource: Send + Sync + 'static {
     /// The full type name, such as `"example_thing"`.
     fn type_name(&self) -> &'static str;
 
-    /// Called once, when the resource is registered.
-    fn schema(&self) -> Schema;
+    /// The schema, for a registry made without a declared list ([`Registry::new`])
+    /// or a type the list does not name; `None` (the default): the declared one.
+    fn schema(&self) -> Option<Schema> {
+        None
+    }
 
     /// Checks the configuration without network access. Any argument may be
     /// unknown; computed attributes are null.
@@ -350,8 +357,12 @@ pub trait Function: Send + Sync + 'static {
     /// The name configuration calls (without the `provider::NAME::` prefix).
     fn name(&self) -> &'static str;
 
-    /// Called once, when the function is registered.
-    fn signature(&self) -> FunctionSignature;
+    /// The signature, for a registry made without a declared list
+    /// ([`Registry::new`]) or a function the list does not name; `None` (the
+    /// default): the declared one.
+    fn signature(&self) -> Option<FunctionSignature> {
+        None
+    }
 
     /// Runs the function. Errors about one argument should use
     /// [`FunctionError::argument`] with its 0-based position.
@@ -367,7 +378,11 @@ pub trait Provider: Send + Sync + 'static {
     /// The provider's short name as users know it (e.g. `aws`), for diagnostics.
     fn name(&self) -> &str;
 
-    fn schema(&self) -> Schema;
+    /// The provider block's schema for a registry made without a declared list
+    /// ([`Registry::new`]); `None` (the default): the declared one.
+    fn schema(&self) -> Option<Schema> {
+        None
+    }
 
     /// Checks the provider block without network access. Any attribute may be
     /// unknown.

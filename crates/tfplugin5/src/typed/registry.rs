@@ -2,14 +2,20 @@
 //! [`ProviderLogic`] the gRPC server calls.
 //!
 //! ```ignore
-//! let logic = Registry::new(MyProvider::default())
+//! // One list of types: the schemas, by name (what the docs render too).
+//! let logic = Registry::declared(MyProvider::default(), my_schemas::provider_schemas())
 //!     .resource(MyResource { .. })
 //!     .data_source(MyDataSource);
 //! ```
 //!
-//! Each registration calls `schema()` once and keeps it with the schema's value
-//! type behind an object-safe adapter ([`DynResource`], [`DynDataSource`]) in one
-//! map from type name to adapter. A request is decoded into the model (a value that
+//! Each implementation is registered against its declared name ([`Resource::type_name`]):
+//! the schema served is the declared one, kept with the schema's value type behind an
+//! object-safe adapter ([`DynResource`], [`DynDataSource`]) in one map from type name
+//! to adapter. A declared type with no implementation, an implementation of an
+//! undeclared name that brings no schema of its own, or an implementation whose own
+//! schema differs from the declared one is reported by [`Registry::check_registrations`]
+//! (a provider refuses to start on it, and its tests fail). Without a declared list
+//! ([`Registry::new`]), each implementation brings its own schema. A request is decoded into the model (a value that
 //! does not fit is an error diagnostic naming the attribute), the typed method runs
 //! under a panic guard, and the answer is encoded against the schema.
 
@@ -43,15 +49,61 @@ pub struct Registry<P: Provider> {
     data_sources: BTreeMap<String, Box<dyn DynDataSource>>,
     functions: BTreeMap<String, Box<dyn DynFunction>>,
     stop: StopToken,
+    /// The declared schemas, when made with [`Registry::declared`].
+    declared: Option<ProviderSchemas>,
     /// Registration mistakes (a type name used twice), reported by
-    /// [`Registry::check_models`].
+    /// [`Registry::check_registrations`] and [`Registry::check_models`].
     problems: Vec<String>,
 }
 
+/// The schema a registration serves: the declared one, else the implementation's
+/// own; `None` (and a problem) when there is neither.
+fn pick<T: PartialEq>(
+    what: &str,
+    own: Option<T>,
+    declared: Option<Option<T>>,
+    problems: &mut Vec<String>,
+) -> Option<T> {
+    match (declared, own) {
+        (Some(Some(d)), Some(o)) => {
+            if o != d {
+                problems.push(format!("{what}: its own schema differs from the declared one"));
+            }
+            Some(d)
+        }
+        (Some(Some(d)), None) => Some(d),
+        (_, Some(o)) => Some(o),
+        (Some(None), None) => {
+            problems.push(format!("{what}: implemented but not declared (add its schema to the declared list)"));
+            None
+        }
+        (None, None) => {
+            problems.push(format!("{what}: no schema (none of its own, and the registry declares none)"));
+            None
+        }
+    }
+}
+
 impl<P: Provider> Registry<P> {
-    /// A registry serving `provider`'s block, with no resources or data sources yet.
+    /// A registry serving `provider`'s block, with no resources or data sources yet;
+    /// each implementation brings its own schema.
     pub fn new(provider: P) -> Self {
-        let provider_schema = provider.schema();
+        let mut problems = Vec::new();
+        let provider_schema = pick("provider", provider.schema(), None, &mut problems).unwrap_or_default();
+        Self::with(provider, provider_schema, None, problems)
+    }
+
+    /// A registry serving exactly the declared `schemas`: the provider block's, and one
+    /// implementation to register for each declared resource, data source and
+    /// function (see [`Registry::check_registrations`]).
+    pub fn declared(provider: P, schemas: ProviderSchemas) -> Self {
+        let mut problems = Vec::new();
+        let provider_schema =
+            pick("provider", provider.schema(), Some(Some(schemas.provider.clone())), &mut problems).unwrap_or_default();
+        Self::with(provider, provider_schema, Some(schemas), problems)
+    }
+
+    fn with(provider: P, provider_schema: Schema, declared: Option<ProviderSchemas>, problems: Vec<String>) -> Self {
         let provider_type = provider_schema.value_type();
         Registry {
             provider,
@@ -61,7 +113,8 @@ impl<P: Provider> Registry<P> {
             data_sources: BTreeMap::new(),
             functions: BTreeMap::new(),
             stop: StopToken::new(),
-            problems: Vec::new(),
+            declared,
+            problems,
         }
     }
 
@@ -74,7 +127,10 @@ impl<P: Provider> Registry<P> {
             self.problems.push(format!("resource {name}: registered more than once"));
             return self;
         }
-        let schema = resource.schema();
+        let declared = self.declared.as_ref().map(|s| s.resources.get(name).cloned());
+        let Some(schema) = pick(&format!("resource {name}"), resource.schema(), declared, &mut self.problems) else {
+            return self;
+        };
         let ty = schema.value_type();
         self.resources.insert(name.to_string(), Box::new(TypedResource { inner: resource, name, schema, ty }));
         self
@@ -89,7 +145,11 @@ impl<P: Provider> Registry<P> {
             self.problems.push(format!("data source {name}: registered more than once"));
             return self;
         }
-        let schema = data_source.schema();
+        let declared = self.declared.as_ref().map(|s| s.data_sources.get(name).cloned());
+        let Some(schema) = pick(&format!("data source {name}"), data_source.schema(), declared, &mut self.problems)
+        else {
+            return self;
+        };
         let ty = schema.value_type();
         self.data_sources.insert(name.to_string(), Box::new(TypedDataSource { inner: data_source, name, schema, ty }));
         self
@@ -104,7 +164,11 @@ impl<P: Provider> Registry<P> {
             self.problems.push(format!("function {name}: registered more than once"));
             return self;
         }
-        let signature = function.signature();
+        let declared = self.declared.as_ref().map(|s| s.functions.get(name).cloned());
+        let Some(signature) = pick(&format!("function {name}"), function.signature(), declared, &mut self.problems)
+        else {
+            return self;
+        };
         self.functions.insert(name.to_string(), Box::new(TypedFunction { inner: function, name, signature }));
         self
     }
@@ -120,7 +184,36 @@ impl<P: Provider> Registry<P> {
         self.stop.clone()
     }
 
-    /// Checks that every registered model fits its schema, for a provider's tests:
+    /// Checks the registrations against the declared list: every declared type has
+    /// exactly one implementation, every implementation a schema (declared, or its
+    /// own for a type the list does not name), and an implementation's own schema is
+    /// the declared one. Cheap: a provider runs it at start. Each problem is one line
+    /// naming the type.
+    pub fn check_registrations(&self) -> Result<(), Vec<String>> {
+        let mut problems = self.problems.clone();
+        if let Some(d) = &self.declared {
+            let missing = |kind: &str, declared: Vec<&String>, have: &dyn Fn(&str) -> bool| {
+                declared
+                    .into_iter()
+                    .filter(|n| !have(n))
+                    .map(|n| format!("{kind} {n}: declared but not implemented (register its implementation)"))
+                    .collect::<Vec<_>>()
+            };
+            problems.extend(missing("resource", d.resources.keys().collect(), &|n| self.resources.contains_key(n)));
+            problems.extend(missing("data source", d.data_sources.keys().collect(), &|n| {
+                self.data_sources.contains_key(n)
+            }));
+            problems.extend(missing("function", d.functions.keys().collect(), &|n| self.functions.contains_key(n)));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// [`Registry::check_registrations`], then checks that every registered model
+    /// fits its schema, for a provider's tests:
     ///
     /// - **Round trip**: a sample value of the schema's type with every attribute
     ///   known and non-null (strings `"x"`, numbers 1, bools true, one-element
@@ -137,7 +230,7 @@ impl<P: Provider> Registry<P> {
     ///
     /// Each problem is one line naming the type and the attribute.
     pub fn check_models(&self) -> Result<(), Vec<String>> {
-        let mut problems = self.problems.clone();
+        let mut problems = self.check_registrations().err().unwrap_or_default();
         problems.extend(check_model::<P::Model>("provider", &self.provider_schema, Kind::Config));
         for r in self.resources.values() {
             problems.extend(r.check());

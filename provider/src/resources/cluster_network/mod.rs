@@ -27,7 +27,7 @@ pub mod validate;
 use std::sync::Arc;
 
 use tfplugin5::typed::{ApplyRequest, PlanRequest, PlanResponse, ReadRequest, Resource, StateResponse};
-use tfplugin5::{Diagnostics, Schema, Value};
+use tfplugin5::{Diagnostics, Value};
 
 pub use data_source::ClusterNetworkAudit;
 pub use hybridnet_schema::cluster_network::{self as schema, TYPE_NAME};
@@ -52,10 +52,6 @@ impl Resource for ClusterNetwork {
 
     fn type_name(&self) -> &'static str {
         TYPE_NAME
-    }
-
-    fn schema(&self) -> Schema {
-        schema::resource_schema()
     }
 
     async fn validate(&self, config: ClusterNetworkModel) -> Diagnostics {
