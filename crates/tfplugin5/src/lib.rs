@@ -52,6 +52,6 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_string())
 }
-pub use schema::{Attribute, Block, Nesting, Schema};
+pub use schema::{Attribute, Block, Nesting, Schema, UnknownUntilApply};
 pub use types::Type;
 pub use value::Value;

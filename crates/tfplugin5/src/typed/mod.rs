@@ -19,6 +19,7 @@
 //! every type name in.
 
 pub mod de;
+pub mod plan_rules;
 pub mod registry;
 pub mod ser;
 pub mod tf;
@@ -160,6 +161,10 @@ pub struct PlanRequest<M> {
     pub config: Option<M>,
     pub prior_private: Vec<u8>,
     pub stop: StopToken,
+    /// The arguments declared [`requires_replace`](crate::Attribute::requires_replace)
+    /// that this plan changes: when not empty, the object is replaced (the plan builds
+    /// a new object). The registry lists them in the answer.
+    pub requires_replace: Vec<AttrPath>,
 }
 
 /// The answer to PlanResourceChange.

@@ -28,6 +28,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::de::{describe, from_value};
+use super::plan_rules::PlanRules;
 use super::ser::{to_value, to_value_untyped};
 use super::{
     ApplyRequest, Checkpoint, DataSource, Function, PlanRequest, Provider, ReadRequest, Resource, StopToken, TypedError,
@@ -132,7 +133,8 @@ impl<P: Provider> Registry<P> {
             return self;
         };
         let ty = schema.value_type();
-        self.resources.insert(name.to_string(), Box::new(TypedResource { inner: resource, name, schema, ty }));
+        let rules = PlanRules::new(&schema.block);
+        self.resources.insert(name.to_string(), Box::new(TypedResource { inner: resource, name, schema, ty, rules }));
         self
     }
 
@@ -474,6 +476,7 @@ struct TypedResource<R> {
     name: &'static str,
     schema: Schema,
     ty: Type,
+    rules: PlanRules,
 }
 
 #[tonic::async_trait]
@@ -498,6 +501,7 @@ impl<R: Resource> DynResource for TypedResource<R> {
             planned_private: req.prior_private.to_vec(),
             diagnostics,
         };
+        let replace = self.rules.requires_replace(req.prior_state, req.proposed_new_state);
         let decoded = (|| {
             Ok::<_, Diagnostics>(PlanRequest {
                 prior: decode(req.prior_state, &format!("prior state of {name}"))?,
@@ -505,6 +509,7 @@ impl<R: Resource> DynResource for TypedResource<R> {
                 config: decode(req.config, &format!("configuration of {name}"))?,
                 prior_private: req.prior_private.to_vec(),
                 stop,
+                requires_replace: replace.clone(),
             })
         })();
         let typed = match decoded {
@@ -516,16 +521,23 @@ impl<R: Resource> DynResource for TypedResource<R> {
             Err(d) => return fail(d),
         };
         let mut diagnostics = out.diagnostics;
-        let planned_state = match encode(out.planned.as_ref(), &self.ty, &format!("planned state of {name}")) {
+        let mut planned_state = match encode(out.planned.as_ref(), &self.ty, &format!("planned state of {name}")) {
             Ok(v) => v,
             Err(d) => {
                 diagnostics.extend(d);
                 Value::Null
             }
         };
+        let mut requires_replace = replace;
+        for p in out.requires_replace {
+            if !requires_replace.contains(&p) {
+                requires_replace.push(p);
+            }
+        }
+        self.rules.mark_unknown(req.config, req.prior_state, !requires_replace.is_empty(), &mut planned_state);
         raw::PlanResponse {
             planned_state,
-            requires_replace: out.requires_replace,
+            requires_replace,
             planned_private: out.private.unwrap_or_else(|| req.prior_private.to_vec()),
             diagnostics,
         }
