@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use tfplugin5::typed::{Provider, Registry, Tf};
+use tfplugin5::typed::{Abilities, Provider, Registry, Tf};
 use tfplugin5::{AttrPath, Diagnostics};
 
 use crate::aws::{AssumeRole, AwsSettings, ConfiguredAws};
@@ -25,7 +25,7 @@ pub fn registry() -> Registry<Hybridnet> {
     Registry::declared(Hybridnet { shared: shared.clone() }, hybridnet_schema::provider_schemas())
         .data_source(CidrPlan)
         .data_source(ClusterNetworkAudit::new(shared.clone()))
-        .resource(ClusterNetwork::new(shared))
+        .resource_with(ClusterNetwork::new(shared), Abilities::new().import().upgrade())
         .function(CidrProblems)
         .function(OnpremFirewallRules)
 }

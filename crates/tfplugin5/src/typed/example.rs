@@ -220,7 +220,10 @@ impl Resource for File {
         };
         StateResponse::new(Some(state)).with_diagnostics(d)
     }
+}
 
+#[tonic::async_trait]
+impl ImportResource for File {
     async fn import(&self, id: &str) -> (Vec<FileModel>, Diagnostics) {
         if !self.store.lock().unwrap().contains_key(id) {
             return (Vec::new(), Diagnostics::from_error("Not found", format!("No file {id:?}."), None));
@@ -230,7 +233,10 @@ impl Resource for File {
             Diagnostics::new(),
         )
     }
+}
 
+#[tonic::async_trait]
+impl UpgradeState for File {
     async fn upgrade(&self, version: i64, mut decoded: Value) -> (Value, Diagnostics) {
         // Version 0 had no size; it is filled in on the next read.
         if version == 0 {
@@ -345,7 +351,7 @@ impl Function for Join {
 fn registry() -> (Registry<ExampleProvider>, Store) {
     let store: Store = Arc::default();
     let reg = Registry::new(ExampleProvider::default())
-        .resource(File { store: store.clone() })
+        .resource_with(File { store: store.clone() }, Abilities::new().import().upgrade())
         .data_source(Echo)
         .function(Join);
     (reg, store)
@@ -669,6 +675,28 @@ async fn import_then_read() {
     let (imported, d) = reg.import_resource_state("example_file", "/missing").await;
     assert!(imported.is_empty());
     assert_eq!(d.0[0].summary, "Not found");
+}
+
+#[tokio::test]
+async fn without_abilities_import_is_refused_and_state_passes_through() {
+    // The same resource registered without opting into import or upgrade.
+    let store: Store = Arc::default();
+    store.lock().unwrap().insert("/etc/x".into(), "abc".into());
+    let reg = Registry::new(ExampleProvider::default()).resource(File { store });
+    let (imported, d) = reg.import_resource_state("example_file", "/etc/x").await;
+    assert!(imported.is_empty());
+    assert_eq!(d.0[0].summary, "Import not supported");
+    assert_eq!(d.0[0].detail, "The resource type example_file cannot be imported.");
+
+    // Version 0 state keeps its size (File's upgrade would null it).
+    let stored = file("/a", Value::string("abc")).with_attr("id", Value::string("/a")).with_attr("size", Value::int(3));
+    let (upgraded, d) = reg.upgrade_resource_state("example_file", 0, stored.clone()).await;
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(upgraded, stored);
+
+    let (reg, _) = registry();
+    let (upgraded, _) = reg.upgrade_resource_state("example_file", 0, stored).await;
+    assert_eq!(upgraded.get_attr("size"), Some(&Value::Null), "opted in: File's own upgrade runs");
 }
 
 #[tokio::test]

@@ -319,28 +319,97 @@ pub trait Resource: Send + Sync + 'static {
 
     /// Refreshes the state; `new_state: None` when the object is gone.
     async fn read(&self, req: ReadRequest<Self::Model>) -> StateResponse<Self::Model>;
+}
 
-    /// Finds the object(s) named by `id` for `terraform import`. The states returned
-    /// are read (with [`Resource::read`]) before Terraform stores them, so they need
-    /// only what read needs.
-    async fn import(&self, _id: &str) -> (Vec<Self::Model>, Diagnostics) {
-        (
-            Vec::new(),
-            Diagnostics::from_error(
-                "Import not supported",
-                format!("The resource type {} cannot be imported.", self.type_name()),
-                None,
-            ),
-        )
-    }
+/// The ability to be imported (`terraform import`, `import {}` blocks), which a
+/// resource opts into at registration: `Registry::resource_with(r,
+/// Abilities::new().import())`. Without it, import answers "Import not supported".
+#[tonic::async_trait]
+pub trait ImportResource: Resource {
+    /// Finds the object(s) named by `id`. The states returned are read (with
+    /// [`Resource::read`]) before Terraform stores them, so they need only what read
+    /// needs.
+    async fn import(&self, id: &str) -> (Vec<Self::Model>, Diagnostics);
+}
 
+/// The ability to migrate state stored under an older schema version, which a
+/// resource opts into at registration: `Registry::resource_with(r,
+/// Abilities::new().upgrade())`. Without it, stored state passes through as it is
+/// (it must still fit the model).
+#[tonic::async_trait]
+pub trait UpgradeState: Resource {
     /// Migrates state stored under an older schema `version`.
     ///
     /// Raw on purpose: older schema versions do not fit today's model. `decoded` is
     /// the stored state read leniently against today's schema. The registry checks
     /// that the answer fits the model.
-    async fn upgrade(&self, _version: i64, decoded: Value) -> (Value, Diagnostics) {
-        (decoded, Diagnostics::new())
+    async fn upgrade(&self, version: i64, decoded: Value) -> (Value, Diagnostics);
+}
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+type ImportFn<R> = for<'a> fn(&'a R, &'a str) -> BoxFuture<'a, (Vec<<R as Resource>::Model>, Diagnostics)>;
+type UpgradeFn<R> = for<'a> fn(&'a R, i64, Value) -> BoxFuture<'a, (Value, Diagnostics)>;
+
+fn import_fn<'a, R: ImportResource>(r: &'a R, id: &'a str) -> BoxFuture<'a, (Vec<R::Model>, Diagnostics)> {
+    r.import(id)
+}
+
+fn upgrade_fn<R: UpgradeState>(r: &R, version: i64, decoded: Value) -> BoxFuture<'_, (Value, Diagnostics)> {
+    r.upgrade(version, decoded)
+}
+
+/// What a resource can do beyond plan, apply and read, chosen at registration
+/// ([`Registry::resource_with`]): `Abilities::new().import().upgrade()`.
+pub struct Abilities<R: Resource> {
+    import: Option<ImportFn<R>>,
+    upgrade: Option<UpgradeFn<R>>,
+}
+
+impl<R: Resource> Default for Abilities<R> {
+    fn default() -> Self {
+        Abilities { import: None, upgrade: None }
+    }
+}
+
+impl<R: Resource> Abilities<R> {
+    /// None: import not supported, stored state passed through.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The resource can be imported ([`ImportResource`]).
+    pub fn import(mut self) -> Self
+    where
+        R: ImportResource,
+    {
+        self.import = Some(import_fn::<R>);
+        self
+    }
+
+    /// The resource migrates older state ([`UpgradeState`]).
+    pub fn upgrade(mut self) -> Self
+    where
+        R: UpgradeState,
+    {
+        self.upgrade = Some(upgrade_fn::<R>);
+        self
+    }
+
+    pub(crate) fn run_import<'a>(
+        &self,
+        r: &'a R,
+        id: &'a str,
+    ) -> Option<BoxFuture<'a, (Vec<R::Model>, Diagnostics)>> {
+        self.import.map(|f| f(r, id))
+    }
+
+    pub(crate) fn run_upgrade<'a>(
+        &self,
+        r: &'a R,
+        version: i64,
+        decoded: Value,
+    ) -> Option<BoxFuture<'a, (Value, Diagnostics)>> {
+        self.upgrade.map(|f| f(r, version, decoded))
     }
 }
 

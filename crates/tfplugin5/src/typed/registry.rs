@@ -31,7 +31,8 @@ use super::de::{describe, from_value};
 use super::plan_rules::PlanRules;
 use super::ser::{to_value, to_value_untyped};
 use super::{
-    ApplyRequest, Checkpoint, DataSource, Function, PlanRequest, Provider, ReadRequest, Resource, StopToken, TypedError,
+    Abilities, ApplyRequest, Checkpoint, DataSource, Function, PlanRequest, Provider, ReadRequest, Resource, StopToken,
+    TypedError,
 };
 use crate::diag::{AttrPath, Diagnostics, PathStep};
 use crate::function::{FunctionError, FunctionSignature};
@@ -119,9 +120,16 @@ impl<P: Provider> Registry<P> {
         }
     }
 
-    /// Adds a resource type. A name registered twice keeps the first registration
-    /// and is reported by [`Registry::check_models`].
-    pub fn resource<R: Resource>(mut self, resource: R) -> Self {
+    /// Adds a resource type that cannot be imported and whose stored state passes
+    /// through as it is; see [`Registry::resource_with`].
+    pub fn resource<R: Resource>(self, resource: R) -> Self {
+        self.resource_with(resource, Abilities::new())
+    }
+
+    /// Adds a resource type with the abilities it opts into
+    /// (`Abilities::new().import().upgrade()`). A name registered twice keeps the
+    /// first registration and is reported by [`Registry::check_models`].
+    pub fn resource_with<R: Resource>(mut self, resource: R, abilities: Abilities<R>) -> Self {
         let name = resource.type_name();
         if self.resources.contains_key(name) {
             tracing::error!(target: "protocol::typed", type_name = name, "resource type registered twice");
@@ -134,7 +142,8 @@ impl<P: Provider> Registry<P> {
         };
         let ty = schema.value_type();
         let rules = PlanRules::new(&schema.block);
-        self.resources.insert(name.to_string(), Box::new(TypedResource { inner: resource, name, schema, ty, rules }));
+        self.resources
+            .insert(name.to_string(), Box::new(TypedResource { inner: resource, name, schema, ty, rules, abilities }));
         self
     }
 
@@ -471,12 +480,13 @@ pub trait DynDataSource: Send + Sync {
     fn check(&self) -> Vec<String>;
 }
 
-struct TypedResource<R> {
+struct TypedResource<R: Resource> {
     inner: R,
     name: &'static str,
     schema: Schema,
     ty: Type,
     rules: PlanRules,
+    abilities: Abilities<R>,
 }
 
 #[tonic::async_trait]
@@ -627,7 +637,17 @@ impl<R: Resource> DynResource for TypedResource<R> {
 
     async fn import(&self, id: &str) -> (Vec<ImportedResource>, Diagnostics) {
         let name = self.name;
-        let (models, mut diagnostics) = match guard(&format!("importing {name}"), self.inner.import(id)).await {
+        let Some(import) = self.abilities.run_import(&self.inner, id) else {
+            return (
+                Vec::new(),
+                Diagnostics::from_error(
+                    "Import not supported",
+                    format!("The resource type {name} cannot be imported."),
+                    None,
+                ),
+            );
+        };
+        let (models, mut diagnostics) = match guard(&format!("importing {name}"), import).await {
             Ok(out) => out,
             Err(d) => return (Vec::new(), d),
         };
@@ -646,11 +666,14 @@ impl<R: Resource> DynResource for TypedResource<R> {
     async fn upgrade(&self, version: i64, decoded: Value) -> (Value, Diagnostics) {
         let name = self.name;
         let fallback = decoded.clone();
-        let (upgraded, mut diagnostics) =
-            match guard(&format!("upgrading the state of {name}"), self.inner.upgrade(version, decoded)).await {
+        let (upgraded, mut diagnostics) = match self.abilities.run_upgrade(&self.inner, version, decoded) {
+            // Not opted in: the stored state as it is.
+            None => (fallback, Diagnostics::new()),
+            Some(upgrade) => match guard(&format!("upgrading the state of {name}"), upgrade).await {
                 Ok(out) => out,
                 Err(d) => return (fallback, d),
-            };
+            },
+        };
         if !diagnostics.has_errors() {
             if let Err(d) = decode::<R::Model>(&upgraded, &format!("upgraded state of {name} (version {version})")) {
                 diagnostics.extend(d);

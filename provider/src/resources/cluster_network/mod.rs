@@ -26,7 +26,9 @@ pub mod validate;
 
 use std::sync::Arc;
 
-use tfplugin5::typed::{ApplyRequest, PlanRequest, PlanResponse, ReadRequest, Resource, StateResponse};
+use tfplugin5::typed::{
+    ApplyRequest, ImportResource, PlanRequest, PlanResponse, ReadRequest, Resource, StateResponse, UpgradeState,
+};
 use tfplugin5::{Diagnostics, Value};
 
 pub use data_source::ClusterNetworkAudit;
@@ -73,11 +75,19 @@ impl Resource for ClusterNetwork {
     async fn read(&self, req: ReadRequest<ClusterNetworkModel>) -> StateResponse<ClusterNetworkModel> {
         read::read(&*self.shared.aws().await, req).await
     }
+}
 
+/// Opted into at registration (`provider.rs`).
+#[tonic::async_trait]
+impl ImportResource for ClusterNetwork {
     async fn import(&self, id: &str) -> (Vec<ClusterNetworkModel>, Diagnostics) {
         import::import(id)
     }
+}
 
+/// Opted into at registration (`provider.rs`).
+#[tonic::async_trait]
+impl UpgradeState for ClusterNetwork {
     async fn upgrade(&self, _version: i64, decoded: Value) -> (Value, Diagnostics) {
         upgrade::upgrade(decoded)
     }
