@@ -174,10 +174,12 @@ fn ownership_attributes(b: Block) -> Block {
         "The routes of `routes` that already pointed at the gateway before this resource needed them (another \
          cluster's resource or another writer made them): used, never deleted by this resource.",
     ))
-    .attribute(Attribute::computed("adopted_security_group_rule_ids", strings()).unknown_until_apply().description(
-        "The IDs of `security_group_rule_ids` that this resource found (identical rules it did not make): used, \
+    .attribute(
+        Attribute::computed("adopted_security_group_rule_ids", strings()).unknown_until_apply().description(
+            "The IDs of `security_group_rule_ids` that this resource found (identical rules it did not make): used, \
          never revoked by this resource.",
-    ))
+        ),
+    )
 }
 
 pub fn data_source_schema() -> Schema {

@@ -324,10 +324,12 @@ impl Function for Join {
     }
 
     fn signature(&self) -> Option<crate::FunctionSignature> {
-        Some(crate::FunctionSignature::new("Joins strings.", Type::String)
-            .parameter(crate::FunctionParameter::new("items", Type::list(Type::String)))
-            .parameter(crate::FunctionParameter::new("options", Type::Dynamic))
-            .variadic(crate::FunctionParameter::new("extra", Type::String)))
+        Some(
+            crate::FunctionSignature::new("Joins strings.", Type::String)
+                .parameter(crate::FunctionParameter::new("items", Type::list(Type::String)))
+                .parameter(crate::FunctionParameter::new("options", Type::Dynamic))
+                .variadic(crate::FunctionParameter::new("extra", Type::String)),
+        )
     }
 
     fn call(&self, args: JoinArgs) -> Result<String, crate::FunctionError> {

@@ -395,11 +395,7 @@ impl<R: Resource> Abilities<R> {
         self
     }
 
-    pub(crate) fn run_import<'a>(
-        &self,
-        r: &'a R,
-        id: &'a str,
-    ) -> Option<BoxFuture<'a, (Vec<R::Model>, Diagnostics)>> {
+    pub(crate) fn run_import<'a>(&self, r: &'a R, id: &'a str) -> Option<BoxFuture<'a, (Vec<R::Model>, Diagnostics)>> {
         self.import.map(|f| f(r, id))
     }
 

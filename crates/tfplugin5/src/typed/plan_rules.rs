@@ -142,7 +142,9 @@ mod tests {
                 ("group", UnknownUntilApply::UntilCreated, true),
             ]
         );
-        assert!(PlanRules::new(&Block::new("").attribute(Attribute::optional("x", Type::String))) == PlanRules::default());
+        assert!(
+            PlanRules::new(&Block::new("").attribute(Attribute::optional("x", Type::String))) == PlanRules::default()
+        );
     }
 
     #[test]

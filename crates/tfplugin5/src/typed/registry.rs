@@ -100,8 +100,8 @@ impl<P: Provider> Registry<P> {
     /// function (see [`Registry::check_registrations`]).
     pub fn declared(provider: P, schemas: ProviderSchemas) -> Self {
         let mut problems = Vec::new();
-        let provider_schema =
-            pick("provider", provider.schema(), Some(Some(schemas.provider.clone())), &mut problems).unwrap_or_default();
+        let provider_schema = pick("provider", provider.schema(), Some(Some(schemas.provider.clone())), &mut problems)
+            .unwrap_or_default();
         Self::with(provider, provider_schema, Some(schemas), problems)
     }
 
