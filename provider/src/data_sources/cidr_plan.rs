@@ -16,7 +16,7 @@ use crate::args::{read_cidr_list, read_pod_network_mode, read_port_list, ListArg
 use serde::{Deserialize, Serialize};
 use tfplugin5::typed::{DataSource, StopToken, Tf};
 use tfplugin5::value::Number;
-use tfplugin5::{AttrPath, Diagnostics, Schema};
+use tfplugin5::{AttrPath, Diagnostics};
 
 pub use hybridnet_schema::cidr_plan::{schema, TYPE_NAME};
 
@@ -135,10 +135,6 @@ impl DataSource for CidrPlan {
 
     fn type_name(&self) -> &'static str {
         TYPE_NAME
-    }
-
-    fn schema(&self) -> Schema {
-        schema()
     }
 
     async fn validate(&self, config: CidrPlanModel) -> Diagnostics {

@@ -11,7 +11,7 @@ use hybridnet_rules::{self as cidr, Direction, PodNetworkMode};
 use serde::{Deserialize, Serialize};
 use tfplugin5::typed::{DataSource, StopToken, Tf};
 use tfplugin5::value::Number;
-use tfplugin5::{Diagnostics, Schema};
+use tfplugin5::Diagnostics;
 
 use super::context::{aws_diag, cluster_not_found, find_context};
 use super::matching::{routed_gateway, satisfying_rule};
@@ -83,10 +83,6 @@ impl DataSource for ClusterNetworkAudit {
 
     fn type_name(&self) -> &'static str {
         hybridnet_schema::cluster_network::TYPE_NAME
-    }
-
-    fn schema(&self) -> Schema {
-        hybridnet_schema::cluster_network::data_source_schema()
     }
 
     async fn read(

@@ -1,9 +1,11 @@
-//! PlanResourceChange: defaults, replacement, plan-time checks against AWS, and the
-//! computed values that are known now (planned known) or only after apply (unknown).
+//! PlanResourceChange: defaults, plan-time checks against AWS, and the computed values
+//! that are known now (planned known) or only after apply (unknown). Replacement and
+//! what is unknown while an argument is are declared in the schema
+//! (`hybridnet_schema::cluster_network`) and applied by the protocol crate.
 
 use hybridnet_schema::cluster_network::defaults;
 use tfplugin5::typed::{PlanRequest, PlanResponse, Tf};
-use tfplugin5::{AttrPath, Diagnostics};
+use tfplugin5::Diagnostics;
 
 use super::attachment;
 use super::context::{self, aws_diag, check_cidrs, check_cluster, check_surroundings, find_context};
@@ -60,39 +62,19 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
         }
     }
     fill_defaults(&mut planned);
-    let mut requires_replace = Vec::new();
-    if prior.as_ref().is_some_and(|p| p.cluster_name != planned.cluster_name) {
-        requires_replace.push(AttrPath::attr("cluster_name"));
-    }
-    // The state the plan builds on: none when creating or replacing.
-    let base = if requires_replace.is_empty() { prior.clone() } else { None };
+    // The state the plan builds on: none when creating or replacing (a change of
+    // `cluster_name`, declared `requires_replace` in the schema).
+    let base = if req.requires_replace.is_empty() { prior.clone() } else { None };
     planned.id = planned.cluster_name.clone().or(Tf::Unknown);
     let respond = |planned: ClusterNetworkModel, diagnostics: Diagnostics| {
-        let mut r = PlanResponse::new(Some(planned)).with_diagnostics(diagnostics);
-        r.requires_replace = requires_replace.clone();
-        r
+        PlanResponse::new(Some(planned)).with_diagnostics(diagnostics)
     };
 
     let mut diags = Diagnostics::new();
     if !planned.is_fully_known() {
         // Something comes from a resource not created yet: check what we can at
-        // apply, and plan every result as unknown.
-        planned.vpc_id = base.as_ref().map(|b| b.vpc_id.clone()).unwrap_or(Tf::Unknown);
-        planned.service_cidr = base.as_ref().map(|b| b.service_cidr.clone()).unwrap_or(Tf::Unknown);
-        planned.vpc_cidrs = base.as_ref().map(|b| b.vpc_cidrs.clone()).unwrap_or(Tf::Unknown);
-        planned.attachment_id = Tf::Unknown;
-        planned.route_table_id = Tf::Unknown;
-        planned.routes = Tf::Unknown;
-        planned.security_group_rule_ids = Tf::Unknown;
-        planned.eks_network_interface_ips = Tf::Unknown;
-        planned.gateway_node_ips = Tf::Unknown;
-        planned.onprem_firewall_rules = Tf::Unknown;
-        planned.attachment_created = Tf::Unknown;
-        planned.adopted_routes = Tf::Unknown;
-        planned.adopted_security_group_rule_ids = Tf::Unknown;
-        if planned.security_group_id.is_null() {
-            planned.security_group_id = Tf::Unknown;
-        }
+        // apply. What apply learns is planned unknown by the schema's plan rules
+        // (`unknown_until_apply`, `unknown_until_created`).
         return respond(planned, diags);
     }
 
