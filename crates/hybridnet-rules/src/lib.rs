@@ -12,6 +12,7 @@
 //! - [`vpc_routes`], [`cluster_security_group_rules`], [`onprem_firewall_rules`]: what the
 //!   VPC route tables, the EKS cluster security group and the on-premises firewall need.
 //! - [`unroutable_pod_warnings`]: what an unroutable pod network gives up.
+//! - [`subnets_sharing_a_zone`]: a transit gateway attachment takes one subnet per zone.
 //!
 //! The module does no I/O and never panics, whatever its input.
 
@@ -30,6 +31,7 @@
 )]
 #![warn(missing_docs)]
 
+mod attachment;
 mod index;
 mod mode;
 #[cfg(any(test, fuzzing))]
@@ -45,6 +47,7 @@ use std::net::Ipv4Addr;
 
 pub use ipnet::Ipv4Net;
 
+pub use attachment::{subnets_sharing_a_zone, SharedZone};
 pub use mode::{PodNetworkMode, VXLAN_PORT};
 pub use parse::{parse_ipv4_cidr, CidrError};
 pub use tables::{

@@ -1,0 +1,107 @@
+"""Plan checks of issue 19, through real Terraform against moto on 127.0.0.1:
+
+- at most one transit gateway attachment subnet per Availability Zone (an error on the
+  extra element of the set `attachment_subnet_ids`, naming the zone);
+- `webhook_ports` with `pod_network_mode = "unroutable"`: one warning on `webhook_ports`,
+  the same in the resource, its data source and `hybridnet_cidr_plan`;
+- private clusters: `node_credential_provider` ("ssm" | "iam-ra") decides which
+  credential endpoints are needed; without it one warning names both choices; with it
+  and the endpoints in place the plan has no warning at all;
+- `adopted_security_group_rule_ids` in one order at apply and refresh: a configuration
+  that outputs it plans empty after adopting hand-made rules.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import hcl, highlighted
+from moto_server import REGION, aws, aws_env, moto_server, seeded, tf_aws, tgw_attachments  # noqa: F401
+from seed import NODE_CIDR, POD_CIDR, Seed
+
+BASE_ENDPOINTS = ["eks", "eks-auth", "ecr.api", "ecr.dkr", "sts"]
+CREDENTIAL_ENDPOINTS = {"ssm": ["ssm", "ssmmessages"], "iam-ra": ["rolesanywhere"]}
+WEBHOOK_SUMMARY = "Webhook ports given for an unroutable pod network"
+UNDECIDED_SUMMARY = "Private cluster: node_credential_provider not set"
+
+
+# ---------------------------------------------------------------- configurations
+
+def resource_hcl(s: Seed, output: str | None = None, **over) -> str:
+    """The resource for the seeded cluster; `None` in `over` drops an argument."""
+    args: dict = {
+        "cluster_name": s.cluster_name,
+        "remote_node_cidrs": [NODE_CIDR],
+        "remote_pod_cidrs": [POD_CIDR],
+        "transit_gateway_id": s.transit_gateway_id,
+        "attachment_subnet_ids": [s.subnet_a, s.subnet_b],
+        "route_table_ids": [s.route_table_id],
+        "security_group_id": s.security_group_id,
+    }
+    args.update(over)
+    body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items() if v is not None)
+    out = f'\noutput "x" {{\n  value = hybridnet_cluster_network.this.{output}\n}}\n' if output else ""
+    return f'provider "hybridnet" {{}}\n\nresource "hybridnet_cluster_network" "this" {{\n{body}\n}}\n{out}'
+
+
+def data_source_hcl(s: Seed, **over) -> str:
+    args: dict = {"cluster_name": s.cluster_name, "security_group_id": s.security_group_id}
+    args.update(over)
+    body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items() if v is not None)
+    return (f'provider "hybridnet" {{}}\n\ndata "hybridnet_cluster_network" "x" {{\n{body}\n}}\n\n'
+            'output "missing" {\n  value = data.hybridnet_cluster_network.x.missing\n}\n')
+
+
+def cidr_plan_hcl(**over) -> str:
+    args: dict = {"vpc_cidrs": ["10.0.0.0/16"], "remote_node_cidrs": [NODE_CIDR], "remote_pod_cidrs": [POD_CIDR]}
+    args.update(over)
+    body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items() if v is not None)
+    return f'data "hybridnet_cidr_plan" "this" {{\n{body}\n}}\n'
+
+
+def plan(tf, hcl_text: str, *extra: str):
+    tf.write(hcl_text)
+    return tf.run("plan", "-json", "-no-color", "-input=false", *extra)
+
+
+def apply(tf, hcl_text: str):
+    tf.write(hcl_text)
+    r = tf.run("apply", "-json", "-no-color", "-input=false", "-auto-approve")
+    assert r.ok and not r.errors(), f"{r.stdout[-6000:]}\n{r.stderr[-3000:]}"
+    return r
+
+
+def summaries(diags: list[dict]) -> list[str]:
+    return [d["summary"] for d in diags]
+
+
+# ---------------------------------------------------------------- 1. one subnet per zone
+
+def test_two_attachment_subnets_in_one_zone_is_an_error_on_the_extra_one(tf_aws, aws, seeded):
+    s = seeded
+    subnets = [s.subnet_a, s.subnet_b, s.subnet_a2]
+    p = plan(tf_aws, resource_hcl(s, attachment_subnet_ids=subnets))
+    assert p.returncode == 1, p.stdout[-4000:]
+    errors = p.errors()
+    assert summaries(errors) == ["Two attachment subnets in us-east-1a"], errors
+    # Terraform hands a set over sorted: the first of the zone is the smaller ID.
+    first, extra = sorted([s.subnet_a, s.subnet_a2])
+    detail = errors[0]["detail"]
+    assert detail.startswith(f"Subnets {first} and {extra} are both in Availability Zone us-east-1a."), detail
+    assert "at most one subnet per Availability Zone" in detail and "DuplicateSubnetsInSameZone" in detail, detail
+    assert detail.endswith(f"Keep one subnet per zone in attachment_subnet_ids: remove {extra}."), detail
+    # The path is attachment_subnet_ids["<extra>"]: Terraform underlines the set's expression.
+    assert highlighted(errors[0]) == hcl(subnets), highlighted(errors[0])
+    assert tgw_attachments(aws.ec2, s.vpc_id) == [], "a failed plan writes nothing"
+
+    # One subnet per zone (the same two zones) plans.
+    p = plan(tf_aws, resource_hcl(s, attachment_subnet_ids=[s.subnet_a2, s.subnet_b]))
+    assert p.ok and not p.errors(), p.stdout[-4000:]
+
+
+def test_a_virtual_private_gateway_takes_no_subnets_to_check(tf_aws, seeded):
+    s = seeded
+    hcl_text = resource_hcl(s, transit_gateway_id=None, vpn_gateway_id=s.vpn_gateway_id,
+                            attachment_subnet_ids=None)
+    p = plan(tf_aws, hcl_text)
+    assert p.ok and not p.errors(), p.stdout[-4000:]
