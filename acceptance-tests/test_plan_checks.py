@@ -105,3 +105,43 @@ def test_a_virtual_private_gateway_takes_no_subnets_to_check(tf_aws, seeded):
                             attachment_subnet_ids=None)
     p = plan(tf_aws, hcl_text)
     assert p.ok and not p.errors(), p.stdout[-4000:]
+
+
+# ---------------------------------------------------------------- 2. webhook ports, unroutable pods
+
+def webhook_warning_ok(w: dict) -> None:
+    detail = w["detail"]
+    assert w["summary"] == WEBHOOK_SUMMARY
+    assert detail.startswith('The pod network is unroutable (pod_network_mode = "unroutable")'), detail
+    assert "no security group rules are made for webhook_ports (9443)" in detail, detail
+    assert "Run the webhooks on cloud nodes in the same EKS cluster" in detail, detail
+    assert 'make the remote pod CIDRs routable' in detail and 'set pod_network_mode = "routable"' in detail, detail
+    assert highlighted(w) == "[9443]", highlighted(w)
+
+
+@pytest.mark.parametrize("kind", ["resource", "data-source", "cidr-plan"])
+def test_webhook_ports_with_unroutable_pods_warn_on_webhook_ports(tf_aws, seeded, kind):
+    s = seeded
+    common = {"pod_network_mode": "unroutable", "webhook_ports": [9443]}
+    if kind == "resource":
+        r = plan(tf_aws, resource_hcl(s, **common))
+    elif kind == "data-source":
+        r = plan(tf_aws, data_source_hcl(s, **common))
+    else:
+        r = plan(tf_aws, cidr_plan_hcl(**common))
+    assert r.ok and not r.errors(), r.stdout[-4000:]
+    ours = [w for w in r.warnings() if w["summary"] == WEBHOOK_SUMMARY]
+    assert len(ours) == 1, r.warnings()
+    webhook_warning_ok(ours[0])
+
+
+@pytest.mark.parametrize("mode", ["routable", "unroutable"])
+def test_no_webhook_warning_when_it_does_not_apply(tf_aws, seeded, mode):
+    s = seeded
+    # Routable pods with ports, and unroutable pods without: neither is warned about.
+    ports = [9443] if mode == "routable" else None
+    r = plan(tf_aws, resource_hcl(s, pod_network_mode=mode, webhook_ports=ports))
+    assert r.ok and not r.errors(), r.stdout[-4000:]
+    assert WEBHOOK_SUMMARY not in summaries(r.warnings()), r.warnings()
+    if mode == "routable":
+        assert r.warnings() == [], r.warnings()

@@ -11,7 +11,8 @@
 //!   O(n log n) for n CIDRs ([`Violation`]).
 //! - [`vpc_routes`], [`cluster_security_group_rules`], [`onprem_firewall_rules`]: what the
 //!   VPC route tables, the EKS cluster security group and the on-premises firewall need.
-//! - [`unroutable_pod_warnings`]: what an unroutable pod network gives up.
+//! - [`unroutable_pod_warnings`]: what an unroutable pod network gives up;
+//!   [`webhook_ports_warning`]: webhook ports that unroutable pods make useless.
 //! - [`subnets_sharing_a_zone`]: a transit gateway attachment takes one subnet per zone.
 //!
 //! The module does no I/O and never panics, whatever its input.
@@ -56,7 +57,7 @@ pub use tables::{
     AWS_SSM_ENDPOINTS, AWS_STS_ENDPOINT, EKS_AUTH_ENDPOINT, EKS_CLUSTER_IPS, GATEWAY_NODE_IPS, MAX_SG_DESCRIPTION_LEN,
 };
 pub use validate::{validate_remote_cidrs, RemoteCidr, Violation, ViolationKind, MAX_REMOTE_PREFIX, MIN_REMOTE_PREFIX};
-pub use warnings::{unroutable_pod_warnings, Cni};
+pub use warnings::{unroutable_pod_warnings, webhook_ports_warning, Cni, Warning};
 
 /// Which list a remote CIDR came from.
 ///

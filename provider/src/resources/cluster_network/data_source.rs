@@ -11,7 +11,7 @@ use hybridnet_rules::{self as cidr, Direction, PodNetworkMode};
 use serde::{Deserialize, Serialize};
 use tfplugin5::typed::{DataSource, StopToken, Tf};
 use tfplugin5::value::Number;
-use tfplugin5::{Diagnostics, Schema};
+use tfplugin5::{AttrPath, Diagnostics, Schema};
 
 use super::context::{aws_diag, cluster_not_found, find_context};
 use super::matching::{routed_gateway, satisfying_rule};
@@ -141,6 +141,9 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
     let nodes_s = or_default(&config.remote_node_cidrs, &ctx.cluster.remote_node_cidrs);
     let pods_s = or_default(&config.remote_pod_cidrs, &ctx.cluster.remote_pod_cidrs);
     let webhook_ports = read_port_list(&config.webhook_ports, &mut diags).values();
+    if let Some(w) = cidr::webhook_ports_warning(mode, &webhook_ports) {
+        diags.warning(w.summary, w.detail, Some(AttrPath::attr("webhook_ports")));
+    }
     let nodes = parse_cidrs("remote_node_cidrs", &nodes_s, &mut diags);
     let pods = parse_cidrs("remote_pod_cidrs", &pods_s, &mut diags);
     if diags.has_errors() {
