@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import hcl, highlighted
@@ -73,6 +75,28 @@ def apply(tf, hcl_text: str):
 
 def summaries(diags: list[dict]) -> list[str]:
     return [d["summary"] for d in diags]
+
+
+# ---------------------------------------------------------------- private clusters (moto)
+
+def make_private(aws, s: Seed) -> None:
+    """moto's UpdateClusterConfig replaces the whole resourcesVpcConfig: pass the subnets again."""
+    aws.eks.update_cluster_config(name=s.cluster_name, resourcesVpcConfig={
+        "subnetIds": s.cluster_subnets, "endpointPublicAccess": False, "endpointPrivateAccess": True})
+    vpc = aws.eks.describe_cluster(name=s.cluster_name)["cluster"]["resourcesVpcConfig"]
+    assert (vpc["endpointPublicAccess"], vpc["endpointPrivateAccess"]) == (False, True), vpc
+
+
+def add_endpoints(aws, s: Seed, services: list[str]) -> None:
+    """Each service's interface endpoint, correct: private DNS, two zones, TCP 443 from the remote CIDRs."""
+    sg = aws.ec2.create_security_group(GroupName="endpoints", Description="VPC endpoints", VpcId=s.vpc_id)["GroupId"]
+    aws.ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+        "IpRanges": [{"CidrIp": NODE_CIDR}, {"CidrIp": POD_CIDR}]}])
+    for service in services:
+        aws.ec2.create_vpc_endpoint(
+            VpcEndpointType="Interface", VpcId=s.vpc_id, ServiceName=f"com.amazonaws.{REGION}.{service}",
+            SubnetIds=[s.subnet_a, s.subnet_b], SecurityGroupIds=[sg], PrivateDnsEnabled=True)
 
 
 # ---------------------------------------------------------------- 1. one subnet per zone
@@ -145,3 +169,75 @@ def test_no_webhook_warning_when_it_does_not_apply(tf_aws, seeded, mode):
     assert WEBHOOK_SUMMARY not in summaries(r.warnings()), r.warnings()
     if mode == "routable":
         assert r.warnings() == [], r.warnings()
+
+
+# ---------------------------------------------------------------- 3. private clusters
+
+def test_without_node_credential_provider_one_warning_names_both_choices(tf_aws, aws, seeded):
+    s = seeded
+    make_private(aws, s)
+    add_endpoints(aws, s, BASE_ENDPOINTS)
+    p = plan(tf_aws, resource_hcl(s))
+    assert p.ok and not p.errors(), p.stdout[-4000:]
+    assert summaries(p.warnings()) == [UNDECIDED_SUMMARY], p.warnings()
+    detail = p.warnings()[0]["detail"]
+    for fragment in [
+        f"EKS cluster {s.cluster_name} is reachable only through its private endpoint",
+        'SSM hybrid activations (node_credential_provider = "ssm") need ssm and ssmmessages',
+        'IAM Roles Anywhere (node_credential_provider = "iam-ra") needs rolesanywhere',
+        f"The VPC lacks: interface VPC endpoint com.amazonaws.{REGION}.ssm in VPC {s.vpc_id} (needed if the hybrid "
+        f"nodes use SSM hybrid activations); interface VPC endpoint com.amazonaws.{REGION}.ssmmessages in VPC "
+        f"{s.vpc_id} (needed if the hybrid nodes use SSM hybrid activations); interface VPC endpoint "
+        f"com.amazonaws.{REGION}.rolesanywhere in VPC {s.vpc_id} (needed if the hybrid nodes use IAM Roles "
+        "Anywhere).",
+        "Set node_credential_provider to the credential provider of the nodes' nodeadm configuration",
+    ]:
+        assert fragment in detail, f"{fragment}\n---\n{detail}"
+
+
+@pytest.mark.parametrize("provider", ["ssm", "iam-ra"])
+def test_with_node_credential_provider_and_its_endpoints_the_plan_has_no_warning(tf_aws, aws, seeded, provider):
+    s = seeded
+    make_private(aws, s)
+    # Only this provider's endpoints: the other's absence is not a finding.
+    add_endpoints(aws, s, BASE_ENDPOINTS + CREDENTIAL_ENDPOINTS[provider])
+    p = plan(tf_aws, resource_hcl(s, node_credential_provider=provider), "-detailed-exitcode")
+    assert p.returncode == 2 and not p.errors(), p.stdout[-4000:]
+    assert p.warnings() == [], p.warnings()
+    tf_aws.write(data_source_hcl(s, node_credential_provider=provider))
+    r = tf_aws.run("apply", "-json", "-no-color", "-input=false", "-auto-approve")
+    assert r.ok and r.warnings() == [] and not r.errors(), r.stdout[-4000:]
+    assert [m for m in tf_aws.outputs()["missing"] if "VPC endpoint" in m] == []
+
+
+def test_with_node_credential_provider_its_missing_endpoint_is_named_alone(tf_aws, aws, seeded):
+    s = seeded
+    make_private(aws, s)
+    add_endpoints(aws, s, BASE_ENDPOINTS + ["ssm"])
+    p = plan(tf_aws, resource_hcl(s, node_credential_provider="ssm"))
+    assert p.ok and not p.errors(), p.stdout[-4000:]
+    assert summaries(p.warnings()) == ["Private cluster: no ssmmessages VPC endpoint"], p.warnings()
+    w = p.warnings()[0]
+    assert highlighted(w) == json.dumps(s.cluster_name), highlighted(w)
+    assert (f"Systems Manager messages (node_credential_provider = \"ssm\": SSM hybrid activations) through an "
+            f"interface VPC endpoint com.amazonaws.{REGION}.ssmmessages in VPC {s.vpc_id}") in w["detail"], w["detail"]
+    assert "needed if" not in w["detail"], w["detail"]
+    tf_aws.write(data_source_hcl(s, node_credential_provider="ssm"))
+    r = tf_aws.run("apply", "-json", "-no-color", "-input=false", "-auto-approve")
+    assert r.ok and not r.errors(), r.stdout[-4000:]
+    assert [m for m in tf_aws.outputs()["missing"] if "VPC endpoint" in m] == [
+        f"interface VPC endpoint com.amazonaws.{REGION}.ssmmessages in VPC {s.vpc_id}"]
+
+
+@pytest.mark.parametrize("kind", ["resource", "data-source"])
+def test_an_unknown_node_credential_provider_is_an_error(tf_aws, seeded, kind):
+    s = seeded
+    text = (resource_hcl(s, node_credential_provider="iamra") if kind == "resource"
+            else data_source_hcl(s, node_credential_provider="iamra"))
+    p = plan(tf_aws, text)
+    assert p.returncode == 1, p.stdout[-4000:]
+    errors = p.errors()
+    assert summaries(errors) == ["Invalid node credential provider"], errors
+    detail = errors[0]["detail"]
+    assert detail.startswith('node_credential_provider is "iamra"; use "ssm" or "iam-ra"'), detail
+    assert highlighted(errors[0]) == '"iamra"', highlighted(errors[0])

@@ -14,6 +14,8 @@
 //! - [`unroutable_pod_warnings`]: what an unroutable pod network gives up;
 //!   [`webhook_ports_warning`]: webhook ports that unroutable pods make useless.
 //! - [`subnets_sharing_a_zone`]: a transit gateway attachment takes one subnet per zone.
+//! - [`NodeCredentialProvider`]: nodeadm's credential providers and the VPC endpoints
+//!   each needs in a private cluster.
 //!
 //! The module does no I/O and never panics, whatever its input.
 
@@ -33,6 +35,7 @@
 #![warn(missing_docs)]
 
 mod attachment;
+mod credentials;
 mod index;
 mod mode;
 #[cfg(any(test, fuzzing))]
@@ -49,6 +52,7 @@ use std::net::Ipv4Addr;
 pub use ipnet::Ipv4Net;
 
 pub use attachment::{subnets_sharing_a_zone, SharedZone};
+pub use credentials::NodeCredentialProvider;
 pub use mode::{PodNetworkMode, VXLAN_PORT};
 pub use parse::{parse_ipv4_cidr, CidrError};
 pub use tables::{

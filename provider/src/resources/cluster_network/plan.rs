@@ -129,7 +129,7 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
             None
         }
     };
-    super::private::check(clients, &ctx, &d.nodes, &d.pods, &mut diags).await;
+    super::private::check(clients, &ctx, &d.nodes, &d.pods, d.credential_provider, &mut diags).await;
     if diags.has_errors() {
         return PlanResponse::error(diags);
     }

@@ -239,6 +239,7 @@ async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Option<Clu
         } else {
             Tf::Known(ports.into_iter().map(|p| Tf::Known(Number::from(p))).collect())
         },
+        node_credential_provider: Tf::Null,
         tags: if tags.is_empty() { Tf::Null } else { Tf::Known(tags) },
         timeouts: Tf::Null,
         vpc_id: Tf::Known(ctx.vpc.id.clone()),
