@@ -18,7 +18,7 @@ import json
 import pytest
 
 from conftest import hcl, highlighted
-from moto_server import REGION, aws, aws_env, moto_server, seeded, tf_aws, tgw_attachments  # noqa: F401
+from moto_server import REGION, aws, aws_env, moto_server, rule_rows, seeded, tf_aws, tgw_attachments  # noqa: F401
 from seed import NODE_CIDR, POD_CIDR, Seed
 
 BASE_ENDPOINTS = ["eks", "eks-auth", "ecr.api", "ecr.dkr", "sts"]
@@ -241,3 +241,29 @@ def test_an_unknown_node_credential_provider_is_an_error(tf_aws, seeded, kind):
     detail = errors[0]["detail"]
     assert detail.startswith('node_credential_provider is "iamra"; use "ssm" or "iam-ra"'), detail
     assert highlighted(errors[0]) == '"iamra"', highlighted(errors[0])
+
+
+# ---------------------------------------------------------------- 4. adopted rules, one order
+
+def test_adopted_rules_plan_empty_after_apply(tf_aws, aws, seeded):
+    s = seeded
+    # Hand-made rules identical to ones the resource needs, made in the reverse of the
+    # requirements' order (the seed already has EKS's ingress 443 from the node CIDR):
+    # egress to the pods on the webhook port first, then egress 10250 to the nodes.
+    for port, cidr in [(9443, POD_CIDR), (10250, NODE_CIDR)]:
+        aws.ec2.authorize_security_group_egress(GroupId=s.security_group_id, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": cidr}]}])
+    by_key = {(r["direction"], r["from_port"], r["cidr"]): r["id"] for r in rule_rows(aws.ec2, s.security_group_id)}
+    # The requirements' order: ingress 443 nodes, ingress 443 pods, egress 10250 nodes, egress 9443 pods.
+    expected = [by_key[("ingress", 443, NODE_CIDR)], by_key[("egress", 10250, NODE_CIDR)],
+                by_key[("egress", 9443, POD_CIDR)]]
+    assert expected[0] == s.eks_rule_id
+
+    text = resource_hcl(s, output="adopted_security_group_rule_ids", webhook_ports=[9443])
+    apply(tf_aws, text)
+    assert tf_aws.outputs()["x"] == expected
+    p = tf_aws.run("plan", "-json", "-no-color", "-input=false", "-detailed-exitcode")
+    assert p.returncode == 0, f"expected an empty plan, got exit {p.returncode}:\n{p.stdout[-4000:]}"
+    r = tf_aws.run("apply", "-refresh-only", "-json", "-no-color", "-input=false", "-auto-approve")
+    assert r.ok, r.stdout[-3000:]
+    assert tf_aws.outputs()["x"] == expected, "refresh lists them as apply did"
