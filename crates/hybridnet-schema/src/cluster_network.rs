@@ -121,8 +121,8 @@ pub fn resource_schema() -> Schema {
         Attribute::optional("vpn_gateway_id", Type::String).description("The virtual private gateway to on premises."),
     )
     .attribute(Attribute::optional("attachment_subnet_ids", id_set()).description(
-        "Subnets for the transit gateway VPC attachment: at least two, in two Availability Zones, in the cluster's \
-         VPC.",
+        "Subnets for the transit gateway VPC attachment, in the cluster's VPC: at least two, in two Availability \
+         Zones, at most one per zone.",
     ))
     .attribute(Attribute::optional_computed("manage_attachment", Type::Bool).description(&with_default(
         "Create and delete the attachment. When `false`, an existing attachment is required and left alone.",
