@@ -77,6 +77,26 @@ fn computed_attributes(b: Block) -> Block {
         ))
 }
 
+/// `node_credential_provider` (resource and data source): which of the credential
+/// endpoints a private cluster's VPC needs.
+fn node_credential_provider_attribute() -> Attribute {
+    use hybridnet_rules::NodeCredentialProvider as P;
+    let choices: Vec<String> = P::ALL
+        .iter()
+        .map(|p| {
+            let services = p.endpoint_services();
+            let plural = if services.len() > 1 { "s" } else { "" };
+            format!("`{}` ({}, the `{}` endpoint{plural})", p.as_str(), p.title(), services.join("` and `"))
+        })
+        .collect();
+    Attribute::optional("node_credential_provider", Type::String).description(&format!(
+        "How the hybrid nodes get their AWS credentials, as nodeadm names it: {}. Used only when the cluster's \
+         endpoint is private only, to check just the interface VPC endpoints that provider needs. Without it the \
+         plan cannot tell which are needed and warns once while either provider's endpoints are missing.",
+        choices.join(" or ")
+    ))
+}
+
 pub fn resource_schema() -> Schema {
     let timeout = |op: &str| {
         Attribute::optional(op, Type::String).description(&with_default(
@@ -110,8 +130,8 @@ pub fn resource_schema() -> Schema {
         Attribute::optional("vpn_gateway_id", Type::String).description("The virtual private gateway to on premises."),
     )
     .attribute(Attribute::optional("attachment_subnet_ids", id_set()).description(
-        "Subnets for the transit gateway VPC attachment: at least two, in two Availability Zones, in the cluster's \
-         VPC.",
+        "Subnets for the transit gateway VPC attachment, in the cluster's VPC: at least two, in two Availability \
+         Zones, at most one per zone.",
     ))
     .attribute(Attribute::optional_computed("manage_attachment", Type::Bool).description(&with_default(
         "Create and delete the attachment. When `false`, an existing attachment is required and left alone.",
@@ -143,6 +163,7 @@ pub fn resource_schema() -> Schema {
         Attribute::optional("webhook_ports", Type::list(Type::Number))
             .description("Ports of webhooks running on hybrid nodes: egress rules to the pod CIDRs."),
     )
+    .attribute(node_credential_provider_attribute())
     .attribute(
         Attribute::optional("tags", Type::Map(Box::new(Type::String)))
             .description("Tags for every object the resource creates that can carry tags."),
@@ -213,6 +234,7 @@ pub fn data_source_schema() -> Schema {
         "Ports of admission webhooks running on hybrid nodes: their outbound rules to the pod CIDRs are checked \
          too, as the resource would create them.",
     ))
+    .attribute(node_credential_provider_attribute())
     .attribute(Attribute::optional_computed("route_table_ids", strings()).description(
         "Route tables to check. Default those with routes for the remote CIDRs, else the VPC's main route table.",
     ))

@@ -376,14 +376,8 @@ pub fn read(config: CidrPlanModel) -> (Option<CidrPlanModel>, Diagnostics) {
     for w in &warnings {
         diags.warning("Pod network is not routable on premises", w.clone(), Some(AttrPath::attr(mode_attr)));
     }
-    if !reachable && !ports.is_empty() {
-        diags.warning(
-            "Webhook ports given for an unroutable pod network",
-            "The EKS control plane cannot reach pods on hybrid nodes when the pod network is not routable, so \
-             webhooks must run on cloud nodes; no security group rules are derived for webhook_ports. Remove \
-             webhook_ports or make the pod network routable.",
-            Some(AttrPath::attr("webhook_ports")),
-        );
+    if let Some(w) = cidr::webhook_ports_warning(mode, &ports) {
+        diags.warning(w.summary, w.detail, Some(AttrPath::attr("webhook_ports")));
     }
 
     let mut parts: Vec<String> = Vec::new();

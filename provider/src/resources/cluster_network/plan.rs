@@ -5,7 +5,8 @@
 
 use hybridnet_schema::cluster_network::defaults;
 use tfplugin5::typed::{PlanRequest, PlanResponse, Tf};
-use tfplugin5::Diagnostics;
+use tfplugin5::value::Number;
+use tfplugin5::{AttrPath, Diagnostics};
 
 use super::attachment;
 use super::context::{self, aws_diag, check_cidrs, check_cluster, check_surroundings, find_context};
@@ -71,6 +72,10 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
     };
 
     let mut diags = Diagnostics::new();
+    // Warned here, once per plan (Terraform validates a configuration twice per plan).
+    if !planned.pod_network_mode.is_unknown() && !planned.pod_network_routable.is_unknown() {
+        webhook_ports_warning(mode_of(&planned), &planned.webhook_ports, &mut diags);
+    }
     if !planned.is_fully_known() {
         // Something comes from a resource not created yet: check what we can at
         // apply. What apply learns is planned unknown by the schema's plan rules
@@ -106,7 +111,7 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
             None
         }
     };
-    super::private::check(clients, &ctx, &d.nodes, &d.pods, &mut diags).await;
+    super::private::check(clients, &ctx, &d.nodes, &d.pods, d.credential_provider, &mut diags).await;
     if diags.has_errors() {
         return PlanResponse::error(diags);
     }
@@ -196,6 +201,16 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
             Tf::Unknown
         };
     respond(planned, diags)
+}
+
+/// `webhook_ports` with unroutable pods: the warning `hybridnet_cidr_plan` and the data
+/// source give too, on `webhook_ports`. Invalid ports are errors of their own; only the
+/// valid ones are named here.
+fn webhook_ports_warning(mode: PodNetworkMode, ports: &Tf<Vec<Tf<Number>>>, diags: &mut Diagnostics) {
+    let ports = crate::args::read_port_list(ports, &mut Diagnostics::new()).values();
+    if let Some(w) = hybridnet_rules::webhook_ports_warning(mode, &ports) {
+        diags.warning(w.summary, w.detail, Some(AttrPath::attr("webhook_ports")));
+    }
 }
 
 /// What the resource created and what it found, as far as the plan knows: unchanged
