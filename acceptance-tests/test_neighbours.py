@@ -24,12 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import hcl, TerraformWorkdir
-from moto_server import (aws, moto_server, routes_of, rule_rows, seeded,  # noqa: F401
-                         terraform_env_for, tgw_attachments)
-from seed import NODE_CIDR, POD_CIDR, ROLE_ARN, SERVICE_CIDR, Seed
-from test_cluster_network import changes_text, diag_text, ok, plan_exit
-from test_reliability import figures  # noqa: F401
+from harness import (NODE_CIDR, POD_CIDR, ROLE_ARN, Seed, SERVICE_CIDR, TerraformWorkdir, changes_text,
+                     diag_text, network_args, network_hcl, ok, plan_exit, routes_of, rule_rows,
+                     terraform_env_for, tgw_attachments)
 
 OWNER_TAG = "hybridnet:cluster-network"
 CLUSTER_2 = "edge-2"
@@ -38,17 +35,12 @@ POD_2 = "172.18.0.0/16"
 
 
 def args_for(s: Seed, cluster: str, sg: str, nodes: list[str], pods: list[str]) -> dict:
-    return {"cluster_name": cluster, "remote_node_cidrs": nodes, "remote_pod_cidrs": pods,
-            "transit_gateway_id": s.transit_gateway_id, "attachment_subnet_ids": [s.subnet_a, s.subnet_b],
-            "route_table_ids": [s.route_table_id], "security_group_id": sg}
+    return network_args(s, "tgw", cluster_name=cluster, remote_node_cidrs=nodes, remote_pod_cidrs=pods,
+                        security_group_id=sg, webhook_ports=None, tags=None)
 
 
 def config(resources: dict[str, dict]) -> str:
-    out = ['provider "hybridnet" {}']
-    for name, args in resources.items():
-        body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items())
-        out.append(f'resource "hybridnet_cluster_network" "{name}" {{\n{body}\n}}')
-    return "\n\n".join(out) + "\n"
+    return network_hcl(resources=resources, output=False)
 
 
 def add_cluster(aws, s: Seed, name: str, nodes: list[str], pods: list[str]) -> None:
@@ -104,7 +96,7 @@ def world(aws, s: Seed, groups: dict[str, str]) -> set[str]:
     return out
 
 
-def record(figures, aws, s: Seed, groups: dict[str, str], before: set[str], r, scenario: str,  # noqa: F811
+def record(figures, aws, s: Seed, groups: dict[str, str], before: set[str], r, scenario: str,
            step: str) -> None:
     """One step's figures: what stayed and what went of what was there before it, and its warnings."""
     after = world(aws, s, groups)
@@ -123,7 +115,7 @@ def assert_empty_plan(tf: TerraformWorkdir) -> None:
 
 
 @pytest.fixture
-def two_clusters(aws, seeded):  # noqa: F811
+def two_clusters(aws, seeded):
     """The seeded cluster `edge` and `edge-2` in the same VPC, each with its own security group."""
     s = seeded
     add_cluster(aws, s, CLUSTER_2, [NODE_2], [POD_2])
@@ -134,7 +126,7 @@ def two_clusters(aws, seeded):  # noqa: F811
 
 @pytest.mark.parametrize("first_out", ["creator", "adopter"])
 def test_two_clusters_share_the_attachment_and_the_last_one_out_removes_it(
-        tmp_path, terraform_bin, provider_dir, aws, two_clusters, first_out, figures):  # noqa: F811
+        tmp_path, terraform_bin, provider_dir, aws, two_clusters, first_out, figures):
     s, sg2 = two_clusters
     w1 = workspace(tmp_path, "one", aws, terraform_bin, provider_dir)
     w2 = workspace(tmp_path, "two", aws, terraform_bin, provider_dir)
@@ -185,8 +177,8 @@ def test_two_clusters_share_the_attachment_and_the_last_one_out_removes_it(
 
 # ---------------------------------------------------------------- scenario A: one configuration
 
-def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir, aws, two_clusters,  # noqa: F811
-                                           figures):  # noqa: F811
+def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir, aws, two_clusters,
+                                           figures):
     s, sg2 = two_clusters
     tf = workspace(tmp_path, "both", aws, terraform_bin, provider_dir)
     a_args = args_for(s, s.cluster_name, s.security_group_id, [NODE_CIDR], [POD_CIDR])
@@ -220,7 +212,7 @@ def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir
     assert attachment_ids(aws, s) == [] and to_tgw(aws, s) == set()
 
 
-def test_two_clusters_in_one_configuration_destroyed_together(tmp_path, terraform_bin, provider_dir, aws,  # noqa: F811
+def test_two_clusters_in_one_configuration_destroyed_together(tmp_path, terraform_bin, provider_dir, aws,
                                                              two_clusters):
     """One destroy takes both resources away in parallel: each reads the VPC before the other
     deleted its routes, yet the last one to decide removes the attachment (the provider
@@ -244,8 +236,8 @@ def test_two_clusters_in_one_configuration_destroyed_together(tmp_path, terrafor
 
 # ---------------------------------------------------------------- scenario A: the neighbour made by hand
 
-def test_a_neighbour_made_by_hand_keeps_the_attachment(tmp_path, terraform_bin, provider_dir, aws, seeded,  # noqa: F811
-                                                       figures):  # noqa: F811
+def test_a_neighbour_made_by_hand_keeps_the_attachment(tmp_path, terraform_bin, provider_dir, aws, seeded,
+                                                       figures):
     s = seeded
     tf = workspace(tmp_path, "one", aws, terraform_bin, provider_dir)
     tf.write(config({"a": args_for(s, s.cluster_name, s.security_group_id, [NODE_CIDR], [POD_CIDR])}))
@@ -270,8 +262,8 @@ def test_a_neighbour_made_by_hand_keeps_the_attachment(tmp_path, terraform_bin, 
 # ---------------------------------------------------------------- scenario B: a shared on-premises CIDR
 
 @pytest.mark.parametrize("first_out", ["second", "first"])
-def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, provider_dir, aws, seeded,  # noqa: F811
-                                                      first_out, figures):  # noqa: F811
+def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, provider_dir, aws, seeded,
+                                                      first_out, figures):
     s = seeded
     # edge-2's hybrid nodes share edge's on-premises node network, and have their own pods.
     add_cluster(aws, s, CLUSTER_2, [NODE_CIDR], [POD_2])
@@ -327,7 +319,7 @@ def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, pr
 # ---------------------------------------------------------------- a gateway change beside a neighbour
 
 def test_moving_to_another_gateway_keeps_the_old_attachment_a_neighbour_rides_on(
-        tmp_path, terraform_bin, provider_dir, aws, two_clusters, figures):  # noqa: F811
+        tmp_path, terraform_bin, provider_dir, aws, two_clusters, figures):
     s, sg2 = two_clusters
     w1 = workspace(tmp_path, "one", aws, terraform_bin, provider_dir)
     w2 = workspace(tmp_path, "two", aws, terraform_bin, provider_dir)
