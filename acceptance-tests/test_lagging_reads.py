@@ -21,8 +21,9 @@ import time
 
 import pytest
 
-from harness import (FaultProxy, NODE_CIDR, POD_CIDR, Seed, network_args, network_hcl, our_rules, routes_of,
-                     rule_rows, set_remote_networks, tgw_attachments, vgw_attachment_state)
+from harness import (FaultProxy, NODE_CIDR, POD_CIDR, Seed, expected_rules, network_args, network_hcl,
+                     our_rules, routes_of, rule_rows, set_remote_networks, tgw_attachments,
+                     vgw_attachment_state)
 
 LAG = 2.0
 NODE_2, POD_2 = "192.168.8.0/22", "172.17.0.0/16"
@@ -32,12 +33,6 @@ def config(s: Seed, gateway: str, nodes: list[str], pods: list[str]) -> str:
     return network_hcl(network_args(s, gateway, remote_node_cidrs=nodes, remote_pod_cidrs=pods,
                                     route_table_ids=[s.route_table_id, s.main_route_table_id], tags=None),
                        output=False)
-
-
-def expected_rules(nodes: list[str], pods: list[str]) -> set[tuple]:
-    remote = nodes + pods
-    return ({("ingress", "tcp", 443, 443, c) for c in remote} | {("egress", "tcp", 10250, 10250, c) for c in nodes}
-            | {("egress", "tcp", 9443, 9443, c) for c in pods})
 
 
 def wrong_in_aws(aws, s: Seed, gateway: str, nodes: list[str], pods: list[str]) -> list[str]:

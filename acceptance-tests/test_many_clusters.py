@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import time
 
-from harness import (EC2_BUCKETS, FaultProxy)
+from harness import (APPLY, DESTROY, EC2_BUCKETS, FaultProxy)
 from many_clusters import config_many, created_everything, leftovers, seed_many
 
 K = 8
-APPLY = ("apply", "-json", "-no-color", "-input=false", "-auto-approve")
-DESTROY = ("apply", "-destroy", "-json", "-no-color", "-input=false", "-auto-approve")
 
 
 def share_throttled(snapshot: dict) -> tuple[int, int]:

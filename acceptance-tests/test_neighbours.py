@@ -24,11 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import (NODE_CIDR, POD_CIDR, ROLE_ARN, Seed, SERVICE_CIDR, TerraformWorkdir, changes_text,
-                     diag_text, network_args, network_hcl, ok, plan_exit, routes_of, rule_rows,
+from harness import (NODE_CIDR, OWNER_TAG, POD_CIDR, ROLE_ARN, Seed, SERVICE_CIDR, TerraformWorkdir,
+                     assert_clean, destroy, diag_text, network_args, network_hcl, ok, routes_of, rule_rows,
                      terraform_env_for, tgw_attachments)
 
-OWNER_TAG = "hybridnet:cluster-network"
 CLUSTER_2 = "edge-2"
 NODE_2 = "192.168.8.0/22"
 POD_2 = "172.18.0.0/16"
@@ -105,15 +104,6 @@ def record(figures, aws, s: Seed, groups: dict[str, str], before: set[str], r, s
                                "warnings": [w["summary"] for w in r.warnings()], "exit_code": r.returncode})
 
 
-def destroy(tf: TerraformWorkdir):
-    return ok(tf.run("apply", "-destroy", "-auto-approve", "-input=false", "-no-color", "-json"))
-
-
-def assert_empty_plan(tf: TerraformWorkdir) -> None:
-    p = plan_exit(tf)
-    assert p.returncode == 0, f"expected an empty plan, got exit {p.returncode}:\n{changes_text(p)}\n{p.stderr[-2000:]}"
-
-
 @pytest.fixture
 def two_clusters(aws, seeded):
     """The seeded cluster `edge` and `edge-2` in the same VPC, each with its own security group."""
@@ -144,8 +134,8 @@ def test_two_clusters_share_the_attachment_and_the_last_one_out_removes_it(
     assert (b["attachment_id"], b["attachment_created"]) == (att, False), "found, not made"
     assert a["adopted_routes"] == [] and b["adopted_routes"] == []
     assert to_tgw(aws, s) == {NODE_CIDR, POD_CIDR, NODE_2, POD_2}
-    assert_empty_plan(w1)
-    assert_empty_plan(w2)
+    assert_clean(w1)
+    assert_clean(w2)
 
     first, second, first_cluster, second_cluster, second_cidrs, first_cidrs = (
         (w1, w2, s.cluster_name, CLUSTER_2, {NODE_2, POD_2}, {NODE_CIDR, POD_CIDR}) if first_out == "creator"
@@ -162,7 +152,7 @@ def test_two_clusters_share_the_attachment_and_the_last_one_out_removes_it(
     # The neighbour's routes and the attachment they ride on are intact; the leaver's are gone.
     assert attachment_ids(aws, s) == [att]
     assert to_tgw(aws, s) == second_cidrs
-    assert_empty_plan(second)
+    assert_clean(second)
 
     before = world(aws, s, groups)
     r = destroy(second)
@@ -191,7 +181,7 @@ def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir
     assert sorted([a["attachment_created"], b["attachment_created"]]) == [False, True], (a, b)
     creator = s.cluster_name if a["attachment_created"] else CLUSTER_2
     tag_as_aws_would(aws, att, creator)
-    assert_empty_plan(tf)
+    assert_clean(tf)
 
     # The creator's resource leaves the configuration: the other keeps its routes and the attachment.
     leaver, stayer = ("a", "b") if creator == s.cluster_name else ("b", "a")
@@ -204,7 +194,7 @@ def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir
     assert any("kept" in w["summary"] for w in r.warnings()), r.warnings()
     assert attachment_ids(aws, s) == [att]
     assert to_tgw(aws, s) == ({NODE_CIDR, POD_CIDR} if stayer == "a" else {NODE_2, POD_2})
-    assert_empty_plan(tf)
+    assert_clean(tf)
     before = world(aws, s, groups)
     r = destroy(tf)
     record(figures, aws, s, groups, before, r, "two clusters in one configuration",
@@ -247,7 +237,7 @@ def test_a_neighbour_made_by_hand_keeps_the_attachment(tmp_path, terraform_bin, 
     add_cluster(aws, s, "by-hand", ["192.168.12.0/22"], [])
     aws.ec2.create_route(RouteTableId=s.route_table_id, DestinationCidrBlock="192.168.12.0/22",
                          TransitGatewayId=s.transit_gateway_id)
-    assert_empty_plan(tf)
+    assert_clean(tf)
     groups = {s.security_group_id: s.cluster_name}
     before = world(aws, s, groups)
     r = destroy(tf)
@@ -282,8 +272,8 @@ def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, pr
     assert b["adopted_routes"] == [shared], "found, not taken as its own"
     assert shared in b["routes"]
     assert values(w1, "a")["adopted_routes"] == []
-    assert_empty_plan(w1)
-    assert_empty_plan(w2)
+    assert_clean(w1)
+    assert_clean(w2)
 
     groups = {s.security_group_id: s.cluster_name, sg2: CLUSTER_2}
     scenario = f"a shared node CIDR, the {first_out} (the {'adopter' if first_out == 'second' else 'creator'}) " \
@@ -295,7 +285,7 @@ def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, pr
         assert [w for w in r.warnings() if w["summary"].startswith("Route to")] == [], "an adopted route is not ours"
         assert to_tgw(aws, s) == {NODE_CIDR, POD_CIDR}, "the first's routes stay, the shared one included"
         assert attachment_ids(aws, s) == [att]
-        assert_empty_plan(w1)
+        assert_clean(w1)
         # EKS is the source of truth: cluster edge-2 still lists the shared network, so
         # the route it needs stays (named in a warning), and the attachment it rides on.
         before = world(aws, s, groups)
@@ -313,7 +303,7 @@ def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, pr
         assert s.route_table_id in diag_text(w)
         assert to_tgw(aws, s) == {NODE_CIDR, POD_2}
         assert attachment_ids(aws, s) == [att]
-        assert_empty_plan(w2)
+        assert_clean(w2)
 
 
 # ---------------------------------------------------------------- a gateway change beside a neighbour
@@ -343,5 +333,5 @@ def test_moving_to_another_gateway_keeps_the_old_attachment_a_neighbour_rides_on
     assert to_tgw(aws, s) == {NODE_2, POD_2}
     moved = {c for c, t in routes_of(aws.ec2, s.route_table_id).items() if t == s.transit_gateway_id_2}
     assert moved == {NODE_CIDR, POD_CIDR}
-    assert_empty_plan(w1)
-    assert_empty_plan(w2)
+    assert_clean(w1)
+    assert_clean(w2)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 
-from harness import (NODE_CIDR, POD_CIDR, VXLAN, changes_text, destroy, diag_text, gateway_args, gateway_group,
-                     network_args, ok, plan_exit, resource_hcl, routes_to, rule_rows, rules_in, state_values,
-                     tgw_attachments, tgw_state, warnings_with)
+from harness import (NODE_CIDR, OWNER_TAG, POD_CIDR, VXLAN, changes_text, destroy, diag_text, gateway_args,
+                     gateway_group, network_args, ok, plan_exit, resource_hcl, routes_to, rule_rows, rules_in,
+                     state_values, tgw_attachments, tgw_state, warnings_with)
 
-OWNER_TAG = "hybridnet:cluster-network"
 
 
 def test_gateway_mode_destroy_revokes_its_vxlan_rules(tf_aws, aws, seeded):

@@ -37,7 +37,7 @@ import pytest
 
 from harness import (APPLY, AwsSession, DESTROY, FaultProxy, FIRST_SEED, MAX_APPLIES, NODE_2, NODE_CIDR,
                      OWNER_TAG, PLAN, POD_2, POD_CIDR, RATE, Result, Run, RUNS, Seed, TerraformWorkdir,
-                     WEBHOOK_PORTS, closed_port, finish, is_mutation, kill_provider_of, network_args,
+                     closed_port, expected_rules, finish, is_mutation, kill_provider_of, network_args,
                      network_hcl, reap, routes_of, rule_key, rule_rows, set_remote_networks, terraform_env_for,
                      tgw_attachments, vgw_attachment_state)
 
@@ -69,12 +69,6 @@ def config(s: Seed, gateway: str, nodes=(NODE_CIDR,), pods=(POD_CIDR,), gateway_
         args["transit_gateway_id" if gateway == "tgw" else "vpn_gateway_id"] = gateway_id
     # No outputs: an output-only change would make `plan -detailed-exitcode` exit 2.
     return network_hcl(args, output=False, provider="\n" + provider, meta=meta)
-
-
-def expected_rules(nodes, pods, ports=WEBHOOK_PORTS) -> set[tuple]:
-    return ({("ingress", "tcp", 443, 443, c) for c in list(nodes) + list(pods)}
-            | {("egress", "tcp", 10250, 10250, c) for c in nodes}
-            | {("egress", "tcp", p, p, c) for p in ports for c in pods})
 
 
 # ---------------------------------------------------------------- running Terraform

@@ -17,13 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import (FaultProxy, Seed, TerraformWorkdir, network_args, network_hcl, routes_of,
-                     set_remote_networks, tgw_attachments)
+from harness import (APPLY, DESTROY, FaultProxy, PLAN, REFRESH, Seed, TerraformWorkdir, network_args,
+                     network_hcl, routes_of, set_remote_networks, tgw_attachments)
 
-APPLY = ("apply", "-json", "-no-color", "-input=false", "-auto-approve")
-DESTROY = ("apply", "-destroy", "-json", "-no-color", "-input=false", "-auto-approve")
-PLAN = ("plan", "-json", "-no-color", "-input=false", "-detailed-exitcode")
-REFRESH = ("apply", "-refresh-only", "-json", "-no-color", "-input=false", "-auto-approve")
 
 
 def cidrs(n: int) -> tuple[list[str], list[str]]:

@@ -16,11 +16,10 @@ import dataclasses
 import json
 from pathlib import Path
 
-from harness import (EKS_RULE_DESCRIPTION, changes_text, destroy, network_hcl, ok, plan_exit, planned_actions,
-                     routes_of, rule_rows, state_values, tgw_attachments)
+from harness import (EKS_RULE_DESCRIPTION, OWNER_TAG, changes_text, destroy, network_hcl, ok, plan_exit,
+                     planned_actions, routes_of, rule_rows, state_values, tgw_attachments)
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "upgrade-0.1.0"
-OWNER_TAG = "hybridnet:cluster-network"
 
 
 def rebuild(aws, s, world: dict) -> dict[str, str]:
