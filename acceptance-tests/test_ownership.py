@@ -22,6 +22,7 @@ def test_gateway_mode_destroy_revokes_its_vxlan_rules(tf_aws, aws, seeded):
     # A rule of the gateway nodes' group that is not ours stays.
     aws.ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
         "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+    before = {g: rules_in(aws, g) for g in (group, s.security_group_id)}
     tf_aws.write(resource_hcl(gateway_args(s, gateway_security_group_id=group), output=False))
     ok(tf_aws.apply())
     assert VXLAN <= rules_in(aws, group)
@@ -33,6 +34,7 @@ def test_gateway_mode_destroy_revokes_its_vxlan_rules(tf_aws, aws, seeded):
     assert ("ingress", "tcp", 22, 22, "10.0.0.0/8") in left, "a foreign rule stays"
     assert not [r for r in rule_rows(aws.ec2, group) if OWNER_TAG in r["tags"]]
     assert not [r for r in rule_rows(aws.ec2, s.security_group_id) if OWNER_TAG in r["tags"]]
+    assert {g: rules_in(aws, g) for g in before} == before, "both groups are back as they were"
 
 
 def test_unforeseen_pending_acceptance_is_a_warning_and_the_next_apply_after_acceptance_converges(
