@@ -159,6 +159,21 @@ def test_a_test_past_its_time_limit_fails_and_its_commands_die(tmp_path):
     assert gone_soon(int(pidfile.read_text())), "the hung command's child outlived its test"
 
 
+def test_the_suite_stops_at_its_cut_off(tmp_path):
+    """Past the session time limit no further test starts."""
+    here = Path(__file__).resolve().parent
+    inner = tmp_path / "test_slow.py"
+    inner.write_text("import time\n" + "".join(f"def test_{i}():\n    time.sleep(1.5)\n" for i in range(3)))
+    (tmp_path / "conftest.py").write_text((here / "conftest.py").read_text())
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_TIMEOUT")}
+    env["PYTHONPATH"] = str(here)
+    r = run_command([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--session-timeout", "1",
+                     "--rootdir", str(tmp_path), str(inner)], cwd=tmp_path, env=env, timeout=120)
+    assert r.returncode != 0, r.stdout
+    assert "session-timeout: 1.0 sec exceeded" in r.stdout, r.stdout
+    assert "1 passed" in r.stdout, r.stdout
+
+
 # ---------------------------------------------------------------- the HCL builder
 
 def test_network_hcl_writes_one_resource_with_an_output(seeded):
