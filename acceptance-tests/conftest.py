@@ -31,8 +31,9 @@ from harness import (CLIS, MOTO_SERVERS, REPORT, AwsSession, Cli, FaultProxy, Fi
                      TerraformWorkdir, kill_leftovers, provider_binary, seed_cluster_network, start_moto,
                      terraform_binary, terraform_env_for, tofu_binary)
 
-# test_install.py (helper "rel"'s file) still imports these from here; new tests take them from harness.
-from harness import both_clis  # noqa: E402,F401
+# Test modules written before harness.py imported these from here; they still can, but
+# new tests take them from harness.
+from harness import ROOT, Result, both_clis, hcl, highlighted, over_clis  # noqa: E402,F401
 
 #: Per-test time limit (pytest-timeout) unless --timeout / PYTEST_TIMEOUT / an ini says otherwise.
 TEST_TIMEOUT = 600
