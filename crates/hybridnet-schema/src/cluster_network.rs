@@ -51,7 +51,10 @@ fn computed_attributes(b: Block) -> Block {
         .attribute(
             Attribute::computed("route_table_id", Type::String)
                 .unknown_until_apply()
-                .description("The dedicated route table, when `create_route_table` is true."),
+                .description(
+                    "The dedicated route table hybridnet created (the resource with `create_route_table = true`); \
+                     null in the data source.",
+                ),
         )
         .attribute(Attribute::computed("routes", Type::list(route_type())).unknown_until_apply().description(
             "The routes to the on-premises gateway, one per route table and remote CIDR. `network` is `node` or \

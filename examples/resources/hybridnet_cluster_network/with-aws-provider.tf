@@ -2,7 +2,7 @@
 # gateway is created with it; hybridnet wires them together for the hybrid nodes.
 terraform {
   required_providers {
-    aws       = { source = "hashicorp/aws", version = ">= 5.0" }
+    aws       = { source = "hashicorp/aws", version = "~> 5.0" }
     hybridnet = { source = "hybridnet/hybridnet", version = "~> 0.1" }
   }
 }
