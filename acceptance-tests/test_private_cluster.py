@@ -13,9 +13,7 @@ import re
 
 import pytest
 
-from conftest import hcl, highlighted
-from moto_server import REGION, aws, aws_env, moto_server, seeded, tf_aws  # noqa: F401
-from seed import NODE_CIDR, POD_CIDR, Seed
+from harness import (NODE_CIDR, POD_CIDR, REGION, Seed, hcl, highlighted, network_args, network_hcl)
 
 REQUIRED = ["eks", "eks-auth", "ecr.api", "ecr.dkr", "sts"]
 CREDENTIALS = ["ssm", "ssmmessages", "rolesanywhere"]
@@ -67,17 +65,7 @@ def endpoint_ids(aws, s: Seed) -> set[str]:
 # ---------------------------------------------------------------- Terraform
 
 def resource_hcl(s: Seed) -> str:
-    args = {
-        "cluster_name": s.cluster_name,
-        "remote_node_cidrs": [NODE_CIDR],
-        "remote_pod_cidrs": [POD_CIDR],
-        "transit_gateway_id": s.transit_gateway_id,
-        "attachment_subnet_ids": [s.subnet_a, s.subnet_b],
-        "route_table_ids": [s.route_table_id],
-        "security_group_id": s.security_group_id,
-    }
-    body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items())
-    return f'provider "hybridnet" {{}}\n\nresource "hybridnet_cluster_network" "this" {{\n{body}\n}}\n'
+    return network_hcl(network_args(s, "tgw", webhook_ports=None, tags=None), output=False)
 
 
 def data_source_hcl(s: Seed) -> str:
