@@ -29,7 +29,7 @@ from pathlib import Path
 import hcl2
 import pytest
 
-from conftest import TerraformWorkdir
+from harness import TerraformWorkdir
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

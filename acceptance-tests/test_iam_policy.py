@@ -25,19 +25,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import hcl, TerraformWorkdir
-from fault_proxy import FaultProxy
-from moto_server import aws, moto_server, proxy, tfp, routes_of, seeded, tgw_attachments  # noqa: F401
-from seed import NODE_CIDR, POD_CIDR, Seed
+from harness import (ADDR, APPLY, DESTROY, NODE_CIDR, PLAN, POD_CIDR, REFRESH, FaultProxy, Seed,
+                     TerraformWorkdir, network_args, network_hcl, routes_of, state_values, tgw_attachments)
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL = ROOT / "examples" / "iam" / "full.json"
 TAG_SCOPED = ROOT / "examples" / "iam" / "tag-scoped.json"
-APPLY = ("apply", "-json", "-no-color", "-input=false", "-auto-approve")
-DESTROY = ("apply", "-destroy", "-json", "-no-color", "-input=false", "-auto-approve")
-PLAN = ("plan", "-json", "-no-color", "-input=false", "-detailed-exitcode")
-REFRESH = ("apply", "-refresh-only", "-json", "-no-color", "-input=false", "-auto-approve")
-ADDRESS = "hybridnet_cluster_network.this"
 WRITE_CONDITIONS = {"aws:ResourceTag/hybridnet:writable", "aws:ResourceTag/hybridnet:cluster-network",
                     "aws:RequestTag/hybridnet:cluster-network", "ec2:CreateAction"}
 
@@ -53,11 +46,10 @@ def actions(policy: Path) -> set[str]:
 
 
 def config(s: Seed, **args) -> str:
-    base = {"cluster_name": s.cluster_name, "remote_node_cidrs": [NODE_CIDR], "remote_pod_cidrs": [POD_CIDR],
-            "security_group_id": s.security_group_id}
+    """The seeded cluster with no gateway, route table, webhook port or tag but those given."""
+    base = dict(route_table_ids=None, webhook_ports=None, tags=None)
     base.update(args)
-    body = "\n".join(f"  {k} = {hcl(v)}" for k, v in base.items() if v is not None)
-    return f'provider "hybridnet" {{}}\n\nresource "hybridnet_cluster_network" "this" {{\n{body}\n}}\n'
+    return network_hcl(network_args(s, None, **base), output=False)
 
 
 class Recorder:
@@ -78,10 +70,9 @@ class Recorder:
         return ops
 
     def state(self) -> dict:
-        r = self.tf.run("show", "-json", "-no-color")
-        assert r.ok, r.stderr
-        res = json.loads(r.stdout)["values"]["root_module"]["resources"]
-        return next(x["values"] for x in res if x["address"] == ADDRESS)
+        got = state_values(self.tf)
+        assert got is not None
+        return got
 
 
 def transit_gateway_flow(rec: Recorder, aws, s: Seed) -> None:
@@ -112,8 +103,8 @@ def transit_gateway_flow(rec: Recorder, aws, s: Seed) -> None:
     assert routes_of(aws.ec2, table).get(NODE_CIDR) == s.transit_gateway_id_2
     assert [a["TransitGatewayId"] for a in tgw_attachments(aws.ec2, s.vpc_id)] == [s.transit_gateway_id_2]
 
-    assert tf.run("state", "rm", ADDRESS).ok
-    rec.run("import", "import", "-no-color", "-input=false", ADDRESS, s.cluster_name)
+    assert tf.run("state", "rm", ADDR).ok
+    rec.run("import", "import", "-no-color", "-input=false", ADDR, s.cluster_name)
     rec.run("plan after import", *PLAN)
     # moto keeps no tags of transit gateway attachments, so the import cannot see the
     # `hybridnet:cluster-network` tag AWS would show: here the attachment counts as found
@@ -185,7 +176,7 @@ def hand_wired_handover(rec: Recorder, aws, s: Seed) -> None:
     assert NODE_CIDR not in routes_of(aws.ec2, s.route_table_id)
 
 
-def test_policies_hold_every_call_made_and_nothing_more(tfp, proxy, seeded: Seed, aws) -> None:  # noqa: F811
+def test_policies_hold_every_call_made_and_nothing_more(tfp, proxy, seeded: Seed, aws) -> None:
     rec = Recorder(proxy, tfp)
     transit_gateway_flow(rec, aws, seeded)
     vpn_gateway_flow(rec, aws, seeded)

@@ -11,21 +11,13 @@ mark must go.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from conftest import hcl
-from moto_server import aws, aws_env, moto_server, seeded, tf_aws  # noqa: F401
-from seed import NODE_CIDR, POD_CIDR
+from harness import network_args, network_hcl, state_values
 
 
 def config(s, tags: dict) -> str:
-    args = dict(cluster_name=s.cluster_name, remote_node_cidrs=[NODE_CIDR], remote_pod_cidrs=[POD_CIDR],
-                transit_gateway_id=s.transit_gateway_id, attachment_subnet_ids=[s.subnet_a, s.subnet_b],
-                route_table_ids=[s.route_table_id], security_group_id=s.security_group_id, tags=tags)
-    body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items())
-    return f'provider "hybridnet" {{}}\n\nresource "hybridnet_cluster_network" "this" {{\n{body}\n}}\n'
+    return network_hcl(network_args(s, "tgw", webhook_ports=None, tags=tags), output=False)
 
 
 @pytest.mark.xfail(strict=True, reason="retag step tags adopted rules (provider/src/resources/cluster_network/apply.rs)")
@@ -33,7 +25,7 @@ def test_a_tags_change_leaves_adopted_rules_untagged_and_destroy_keeps_them(tf_a
     s = seeded
     tf_aws.write(config(s, {"team": "platform"}))
     assert tf_aws.apply().ok
-    state = json.loads(tf_aws.run("show", "-json").stdout)["values"]["root_module"]["resources"][0]["values"]
+    state = state_values(tf_aws)
     assert state["adopted_security_group_rule_ids"] == [s.eks_rule_id]
 
     tf_aws.write(config(s, {"owner": "network"}))
