@@ -11,7 +11,8 @@ HYBRIDNET_RELEASE_PLATFORMS naming them) and skipped, with the reason, otherwise
   libc6-arm64-cross in /usr/aarch64-linux-gnu) through the go-plugin handshake (its line,
   then a mutual-TLS connection whose server certificate is the one the line announced),
   and serving real Terraform a `hybridnet_cidr_plan` read through a wrapper that execs
-  qemu. Its ELF header says aarch64 and its dynamic symbols need glibc 2.17 at most.
+  qemu. Its ELF header says aarch64 and its dynamic symbols need glibc 2.17 at most (as
+  do those of a linux_amd64 binary scripts/release.sh built).
 - darwin and windows cannot run here: their archive layout is checked, and the binary's
   header (Mach-O magic and cputype, PE machine), the libraries it loads, and for
   darwin_arm64 the code signature macOS requires. Nothing here runs them on a real Mac or
@@ -46,7 +47,7 @@ BIN = f"terraform-provider-{NAME}"
 PLATFORMS = ["linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64", "windows_amd64"]
 MAGIC_COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
 QEMU_LD_PREFIX = Path("/usr/aarch64-linux-gnu")
-# The glibc an aarch64 binary may need at most (scripts/release.sh links against 2.17).
+# The glibc a Linux binary of scripts/release.sh may need at most (it links against 2.17).
 GLIBC_FLOOR = (2, 17)
 
 
@@ -189,8 +190,9 @@ def pe_info(data: bytes) -> dict:
 
 
 @pytest.mark.parametrize("platform", ["linux_amd64", "linux_arm64"])
-def test_linux_archive_holds_an_elf_of_its_architecture(dist, platform):
-    elf = elf_info(unpack(archive(dist, platform), platform))
+def test_linux_archive_holds_an_elf_of_its_architecture(dist, platform, provider_dir):
+    data = unpack(archive(dist, platform), platform)
+    elf = elf_info(data)
     assert elf["type"] in (2, 3), "an executable (ET_EXEC or PIE)"
     if platform == "linux_arm64":
         assert elf["machine"] == 0xB7, "EM_AARCH64"
@@ -202,6 +204,10 @@ def test_linux_archive_holds_an_elf_of_its_architecture(dist, platform):
     else:
         assert elf["machine"] == 0x3E, "EM_X86_64"
         assert elf["interp"] == "/lib64/ld-linux-x86-64.so.2"
+        # scripts/test.sh packs the suite's own (native, debug) build; one that
+        # scripts/release.sh built is linked against glibc 2.17 like linux_arm64.
+        if data != (provider_dir / BIN).read_bytes():
+            assert elf["glibc"] and max(elf["glibc"]) <= GLIBC_FLOOR, elf["glibc"]
 
 
 # What a darwin binary may load: the system library and the two frameworks the root

@@ -19,12 +19,13 @@
 # (ELF e_machine, Mach-O cputype, PE machine) before it is packed.
 #
 # How the binaries are built, on Linux/x86_64 (any host with rustup and Python, in fact):
-#   - the host's own platform: `cargo build`;
-#   - every other platform: `cargo zigbuild` (cargo-zigbuild, with Zig as C compiler and
-#     linker; both pinned in scripts/release-requirements.txt and installed into the repo
-#     venv .venv by this script); `rustup target add` adds the Rust targets it needs;
-#   - linux_arm64 is linked against glibc 2.17 (zigbuild's `.2.17` target suffix), so it
-#     runs on any aarch64 Linux with glibc >= 2.17;
+#   - `cargo zigbuild` (cargo-zigbuild, with Zig as C compiler and linker; both pinned in
+#     scripts/release-requirements.txt and installed into the repo venv .venv by this
+#     script); `rustup target add` adds the Rust targets it needs. (A Mac builds its own
+#     darwin platform with plain `cargo build`.)
+#   - linux_amd64 and linux_arm64 are linked against glibc 2.17 (zigbuild's `.2.17`
+#     target suffix), so they run on any Linux of their architecture with glibc >= 2.17
+#     (a native build would need the build machine's glibc, 2.34 here);
 #   - darwin: Zig has libSystem but no Apple frameworks; scripts/apple-framework-stubs.py
 #     writes text stubs of CoreFoundation and Security (the system root certificates
 #     come from the keychain) into a minimal SDK that SDKROOT points at. On a Mac the
@@ -139,7 +140,7 @@ ensure_zigbuild() {
   have="$(cat "$VENV/.release-requirements.sha256" 2>/dev/null || true)"
   if [ "$want" != "$have" ] || [ ! -x "$VENV/bin/cargo-zigbuild" ]; then
     echo "release: installing $(grep -v '^#' "$REQ" | tr '\n' ' ')into $VENV" >&2
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ" >&2
     echo "$want" > "$VENV/.release-requirements.sha256"
   fi
   # cargo-zigbuild finds Zig as `python3 -m ziglang` with the venv first on PATH.
@@ -159,14 +160,17 @@ ensure_apple_sdk() {
   python3 "$ROOT/scripts/apple-framework-stubs.py" "$apple_sdk" >/dev/null
 }
 
-build() {  # platform -> path of the binary built
+built_path=""
+build() {  # platform; sets built_path (stdout is left to the tools, sent to stderr)
   local p="$1" triple
   triple="$(rust_target "$p")"
   ensure_rust_target "$triple"
-  if [ "$triple" = "$host" ]; then
+  # Linux binaries always go through zigbuild, for the glibc 2.17 floor (a native build
+  # needs the glibc of the build machine: 2.34 on Debian 12).
+  if [ "$triple" = "$host" ] && [ "${p%%_*}" != linux ]; then
     echo "release: cargo build --profile $profile (v$version, $p)" >&2
     (cd "$ROOT" && cargo build --profile "$profile" --locked --bin "$BIN_NAME") >&2
-    echo "$target_dir/$profile_dir/$BIN_NAME"
+    built_path="$target_dir/$profile_dir/$BIN_NAME"
     return
   fi
   ensure_zigbuild
@@ -175,7 +179,7 @@ build() {  # platform -> path of the binary built
   echo "release: cargo zigbuild --profile $profile --target $(zig_target "$p") (v$version, $p)" >&2
   (cd "$ROOT" && env ${env[@]+"${env[@]}"} cargo zigbuild --profile "$profile" --locked --bin "$BIN_NAME" \
       --target "$(zig_target "$p")") >&2
-  echo "$target_dir/$triple/$profile_dir/$BIN_NAME$(exe_suffix "$p")"
+  built_path="$target_dir/$triple/$profile_dir/$BIN_NAME$(exe_suffix "$p")"
 }
 
 # Format and architecture of an executable, from its header: prints "<format> <arch>".
@@ -226,12 +230,15 @@ check_binary() {  # platform path
 
 # ---- build (or take) and check every binary before writing anything ----------------------
 declare -A bin_of=()
+built_any=""
 for p in "${wanted[@]}"; do
   b="$(given_binary "$p")"
   if [ -z "$b" ]; then
     start=$(date +%s)
-    b="$(build "$p")"
+    build "$p" >&2
+    b="$built_path"
     echo "release: $p built in $(( $(date +%s) - start ))s" >&2
+    built_any=1
   fi
   check_binary "$p" "$b"
   bin_of[$p]="$b"
@@ -282,6 +289,6 @@ for host_name in registry.terraform.io registry.opentofu.org; do
   printf '{"archives": {%s}}\n' "$archives" > "$dir/$version.json"
 done
 
-echo "release: v$version built for: ${wanted[*]}${profile:+ (profile $profile)}"
+echo "release: v$version built for: ${wanted[*]}${built_any:+ (built with profile $profile)}"
 echo "release: wrote $out:"
 (cd "$out" && ls -1 "${prefix}"_* | sed 's/^/  /')
