@@ -11,7 +11,7 @@ use tfplugin5::Diagnostics;
 
 use super::attachment;
 use super::context::{self, aws_diag};
-use super::matching::{is_ours, satisfying_rule};
+use super::matching::{found_rule_ids, is_ours, satisfying_rule};
 use super::model::{
     desired_routes, firewall_rules, list_known, managed_route_tables, strings, tf_strings, ClusterNetworkModel,
     Desired, RouteEntry, OWNER_TAG,
@@ -572,9 +572,11 @@ impl<'a> Converge<'a> {
         let mut adopted = Vec::new();
         for (group, wanted) in &groups {
             let (keep, existing) = self.rules_in_group(group, wanted, progress).await?;
-            adopted.extend(
-                existing.iter().filter(|r| keep.contains(&r.id) && !is_ours(r, &d.cluster_name)).map(|r| r.id.clone()),
-            );
+            for id in found_rule_ids(&keep, &existing, &d.cluster_name) {
+                if !adopted.contains(&id) {
+                    adopted.push(id);
+                }
+            }
             // Rules we made there for CIDRs, ports or modes no longer configured (the
             // ones just created are in `keep`).
             if prior_groups.contains(group) && !prior_ids.is_empty() {
