@@ -17,9 +17,8 @@ import json
 
 import pytest
 
-from conftest import hcl, highlighted
-from moto_server import REGION, aws, aws_env, moto_server, rule_rows, seeded, tf_aws, tgw_attachments  # noqa: F401
-from seed import NODE_CIDR, POD_CIDR, Seed
+from harness import (NODE_CIDR, POD_CIDR, REGION, Seed, hcl, highlighted, network_args, network_hcl, rule_rows,
+                     tgw_attachments)
 
 BASE_ENDPOINTS = ["eks", "eks-auth", "ecr.api", "ecr.dkr", "sts"]
 CREDENTIAL_ENDPOINTS = {"ssm": ["ssm", "ssmmessages"], "iam-ra": ["rolesanywhere"]}
@@ -31,19 +30,8 @@ UNDECIDED_SUMMARY = "Private cluster: node_credential_provider not set"
 
 def resource_hcl(s: Seed, output: str | None = None, **over) -> str:
     """The resource for the seeded cluster; `None` in `over` drops an argument."""
-    args: dict = {
-        "cluster_name": s.cluster_name,
-        "remote_node_cidrs": [NODE_CIDR],
-        "remote_pod_cidrs": [POD_CIDR],
-        "transit_gateway_id": s.transit_gateway_id,
-        "attachment_subnet_ids": [s.subnet_a, s.subnet_b],
-        "route_table_ids": [s.route_table_id],
-        "security_group_id": s.security_group_id,
-    }
-    args.update(over)
-    body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items() if v is not None)
-    out = f'\noutput "x" {{\n  value = hybridnet_cluster_network.this.{output}\n}}\n' if output else ""
-    return f'provider "hybridnet" {{}}\n\nresource "hybridnet_cluster_network" "this" {{\n{body}\n}}\n{out}'
+    out = f'output "x" {{\n  value = hybridnet_cluster_network.this.{output}\n}}' if output else ""
+    return network_hcl(network_args(s, "tgw", webhook_ports=None, tags=None, **over), output=False, extra=out)
 
 
 def data_source_hcl(s: Seed, **over) -> str:
