@@ -8,8 +8,7 @@ pod); one `for_each` over them.
 
 from __future__ import annotations
 
-from conftest import hcl
-from seed import Seed, seed_cluster_network
+from harness import (Raw, Seed, hcl, network_hcl, seed_cluster_network)
 
 NODES = [f"192.168.{i}.0/24" for i in range(4)]
 PODS = ["172.16.0.0/18", "172.16.64.0/18"]
@@ -27,27 +26,18 @@ def config_many(seeds: list[Seed]) -> str:
         for s in seeds
     }
     body = "\n".join(f"    {hcl(name)} = {hcl(v)}" for name, v in clusters.items())
-    return f'''
-provider "hybridnet" {{}}
-
-locals {{
-  clusters = {{
-{body}
-  }}
-}}
-
-resource "hybridnet_cluster_network" "c" {{
-  for_each              = local.clusters
-  cluster_name          = each.key
-  remote_node_cidrs     = {hcl(NODES)}
-  remote_pod_cidrs      = {hcl(PODS)}
-  transit_gateway_id    = each.value.tgw
-  attachment_subnet_ids = each.value.subnets
-  route_table_ids       = each.value.tables
-  security_group_id     = each.value.sg
-  webhook_ports         = [9443]
-}}
-'''
+    args = {
+        "cluster_name": Raw("each.key"),
+        "remote_node_cidrs": NODES,
+        "remote_pod_cidrs": PODS,
+        "transit_gateway_id": Raw("each.value.tgw"),
+        "attachment_subnet_ids": Raw("each.value.subnets"),
+        "route_table_ids": Raw("each.value.tables"),
+        "security_group_id": Raw("each.value.sg"),
+        "webhook_ports": [9443],
+    }
+    return network_hcl(args, name="c", output=False, meta="for_each = local.clusters",
+                       extra=f"locals {{\n  clusters = {{\n{body}\n  }}\n}}")
 
 
 def leftovers(ec2, seeds: list[Seed]) -> list[str]:

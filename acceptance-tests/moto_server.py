@@ -1,13 +1,11 @@
 """A local AWS emulator (moto server) for the acceptance tests, and what they need around it.
 
-Fixtures (import them by name into a test module):
-- `moto_server` (session): `python -m moto.server` from the running venv on 127.0.0.1, on a
-  free port; waits until it answers and stops it at the end of the session.
-- `aws` (function): the same server, reset (`POST /moto-api/reset`) before the test.
-  Gives boto3 clients (`aws.ec2`, `aws.eks`) pointed at it.
-- `seeded` (function): `aws` seeded with a cluster network's surroundings (see `seed.py`).
-- `aws_env` (function): the environment Terraform (and so the provider) gets.
-- `tf_aws` (function): a `conftest.TerraformWorkdir` (the test's `cli`) whose runs carry `aws_env`.
+`start_moto` runs `python -m moto.server` from the running venv on 127.0.0.1, on a free
+port, in a process group of its own (stopped as a whole); `AwsSession` gives boto3
+clients pointed at it; `terraform_env_for` is the environment the provider gets; the
+rest reads AWS state back. The fixtures that use them (`moto_server`, `aws`, `seeded`,
+`aws_env`, `tf_aws`, `proxy`, `tfp`) are in conftest.py; tests import these helpers
+through harness.py.
 
 Nothing here contacts a non-loopback address: every client and every URL is 127.0.0.1.
 """
@@ -15,6 +13,7 @@ Nothing here contacts a non-loopback address: every client and every URL is 127.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,19 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
-import pytest
 from botocore.config import Config
 
-from conftest import Cli, TerraformWorkdir
-from fault_proxy import FaultProxy
-from seed import Seed, seed_cluster_network
 
 REGION = "us-east-1"
 HOST = "127.0.0.1"
 
 __all__ = [
-    "MotoServer", "AwsSession", "Seed", "REGION", "free_port", "closed_port",
-    "moto_server", "aws", "seeded", "aws_env", "tf_aws", "terraform_env_for",
+    "MotoServer", "AwsSession", "REGION", "free_port", "closed_port", "start_moto", "terraform_env_for",
     "routes_of", "rule_rows", "our_rules", "tgw_attachments", "vgw_attachment_state",
 ]
 
@@ -87,13 +81,23 @@ class MotoServer:
         )
 
     def stop(self) -> None:
+        """Stops the server: SIGTERM to its process group, SIGKILL to the group if it lingers."""
         if self.proc.poll() is None:
-            self.proc.terminate()
+            _signal_group(self.proc, signal.SIGTERM)
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                _signal_group(self.proc, signal.SIGKILL)
                 self.proc.wait(timeout=10)
+        # Anything the server started and left in its group goes too.
+        _signal_group(self.proc, signal.SIGKILL)
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def start_moto(log_dir: Path, attempts: int = 3) -> MotoServer:
@@ -107,7 +111,7 @@ def start_moto(log_dir: Path, attempts: int = 3) -> MotoServer:
         env.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
                     "AWS_EC2_METADATA_DISABLED": "true"})
         proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
-                                stdout=fh, stderr=subprocess.STDOUT, env=env)
+                                stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         fh.close()
         server = MotoServer(port, proc, log)
         deadline = time.monotonic() + 30
@@ -148,64 +152,6 @@ def terraform_env_for(url: str) -> dict:
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }
-
-
-# ---------------------------------------------------------------- fixtures
-
-@pytest.fixture(scope="session")
-def moto_server(tmp_path_factory) -> MotoServer:
-    server = start_moto(tmp_path_factory.mktemp("moto"))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def aws(moto_server: MotoServer) -> AwsSession:
-    if moto_server.proc.poll() is not None:
-        pytest.fail(f"moto server exited:\n{moto_server.log.read_text(errors='replace')[-2000:]}")
-    moto_server.reset()
-    return AwsSession(moto_server)
-
-
-@pytest.fixture
-def seeded(aws: AwsSession) -> Seed:
-    return seed_cluster_network(aws.ec2, aws.eks)
-
-
-@pytest.fixture
-def aws_env(aws: AwsSession) -> dict:
-    return terraform_env_for(aws.url)
-
-
-@pytest.fixture
-def tf_aws(tmp_path: Path, cli: Cli, provider_dir: Path, aws_env: dict) -> TerraformWorkdir:
-    """The test's CLI (`conftest.cli`: Terraform unless `@both_clis`) against moto."""
-    work = tmp_path / "config"
-    work.mkdir()
-    return TerraformWorkdir(work, cli, provider_dir, extra_env=aws_env)
-
-
-@pytest.fixture(scope="session")
-def proxy(moto_server: MotoServer) -> FaultProxy:
-    """The counting, fault-injecting, answer-rewriting proxy in front of moto (one per
-    session; every test that uses it starts from `configure()`, which resets it)."""
-    p = FaultProxy(moto_server.url).start()
-    try:
-        yield p
-    finally:
-        p.stop()
-
-
-@pytest.fixture
-def tfp(tmp_path: Path, terraform_bin: str, provider_dir: Path, proxy: FaultProxy) -> TerraformWorkdir:
-    """Terraform whose provider talks to AWS through the proxy (faults and rewriting off
-    to begin with)."""
-    proxy.configure(seed=0, rate=0.0)
-    work = tmp_path / "config"
-    work.mkdir()
-    return TerraformWorkdir(work, terraform_bin, provider_dir, extra_env=terraform_env_for(proxy.url))
 
 
 # ---------------------------------------------------------------- reading AWS state back
@@ -266,3 +212,27 @@ def vgw_attachment_state(ec2, vpn_gateway_id: str, vpc_id: str) -> str | None:
         if a.get("VpcId") == vpc_id:
             return a.get("State")
     return None
+
+
+# ---------------------------------------------------------------- the fixtures moved to conftest.py
+
+_MOVED_FIXTURES = ("moto_server", "aws", "seeded", "aws_env", "tf_aws", "proxy", "tfp")
+
+
+class _MovedFixture:
+    """What `from moto_server import aws` gives a test module written before the fixtures
+    moved to conftest.py: not a fixture (so pytest does not register a second, per-module
+    one, which for `moto_server` would start another emulator), just a name to import
+    until the module is converted; the test's argument of that name is conftest.py's."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<fixture {self.name!r}: take it as an argument, it is in conftest.py>"
+
+
+def __getattr__(name: str):
+    if name in _MOVED_FIXTURES:
+        return _MovedFixture(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,13 +4,14 @@ What the resource needs, as the reference document's steps build it: a VPC with 
 hostnames (and a secondary CIDR), subnets in two Availability Zones, route tables, a
 transit gateway and a virtual private gateway, a security group standing in for the
 cluster security group (moto reports none), an EKS cluster with remote networks, and
-the ENIs EKS would create (moto creates none). Plus foreign objects the resource must
+the ENIs EKS would create (moto creates none), each with an address given explicitly. Plus foreign objects the resource must
 leave alone: an internet gateway route, EKS's own inbound rule for the node CIDR, an
 unrelated rule, an ENI of another cluster.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 CLUSTER = "edge"
@@ -54,6 +55,38 @@ class Seed:
 
     def gateway(self, kind: str) -> str:
         return {"tgw": self.transit_gateway_id, "tgw2": self.transit_gateway_id_2, "vgw": self.vpn_gateway_id}[kind]
+
+
+def used_addresses(ec2, subnet_id: str) -> set[str]:
+    """Every private IPv4 address of the network interfaces in a subnet."""
+    used: set[str] = set()
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [subnet_id]}])["NetworkInterfaces"]
+    for ni in enis:
+        used.add(ni["PrivateIpAddress"])
+        used.update(a["PrivateIpAddress"] for a in ni.get("PrivateIpAddresses", []))
+    return used
+
+
+def free_address(ec2, subnet_id: str) -> str:
+    """The lowest address of the subnet no interface holds, past the 4 AWS reserves
+    at the start (network, router, DNS, future) and before the broadcast address."""
+    cidr = ec2.describe_subnets(SubnetIds=[subnet_id])["Subnets"][0]["CidrBlock"]
+    net = ipaddress.ip_network(cidr)
+    used = used_addresses(ec2, subnet_id)
+    for offset in range(4, net.num_addresses - 1):
+        address = str(net.network_address + offset)
+        if address not in used:
+            return address
+    raise RuntimeError(f"no free address left in {subnet_id} ({cidr})")
+
+
+def create_interface(ec2, subnet_id: str, description: str, groups: list[str] | None = None) -> dict:
+    """A network interface with an address given explicitly (`free_address`), never
+    one the emulator picks: moto can hand one address to two interfaces."""
+    kw = {"Groups": list(groups)} if groups else {}
+    ni = ec2.create_network_interface(SubnetId=subnet_id, Description=description,
+                                      PrivateIpAddress=free_address(ec2, subnet_id), **kw)["NetworkInterface"]
+    return ni
 
 
 def set_remote_networks(eks, cluster: str, nodes: list[str], pods: list[str]) -> None:
@@ -137,9 +170,8 @@ def seed_cluster_network(
 
     ips = []
     for s in (subnet_a, subnet_b):
-        ni = ec2.create_network_interface(SubnetId=s, Description=f"Amazon EKS {cluster_name}", Groups=[sg])
-        ips.append(ni["NetworkInterface"]["PrivateIpAddress"])
-    foreign_eni = ec2.create_network_interface(SubnetId=subnet_a, Description="Amazon EKS other-cluster")
+        ips.append(create_interface(ec2, s, f"Amazon EKS {cluster_name}", [sg])["PrivateIpAddress"])
+    foreign_eni = create_interface(ec2, subnet_a, "Amazon EKS other-cluster")
     return Seed(
         cluster_name=cluster_name,
         vpc_id=vpc,
@@ -159,7 +191,7 @@ def seed_cluster_network(
         eks_rule_id=eks_rule_id,
         foreign_rule_id=foreign_rule,
         eni_ips=sorted(ips),
-        foreign_eni_ip=foreign_eni["NetworkInterface"]["PrivateIpAddress"],
+        foreign_eni_ip=foreign_eni["PrivateIpAddress"],
         node_cidrs=node_cidrs,
         pod_cidrs=pod_cidrs,
     )

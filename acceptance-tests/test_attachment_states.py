@@ -18,39 +18,22 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import TerraformWorkdir, highlighted
-from fault_proxy import FaultProxy, set_field_after
-from moto_server import (aws, moto_server, proxy, routes_of, rule_rows, seeded,  # noqa: F401
-                         terraform_env_for, tfp, tgw_attachments, vgw_attachment_state)
-from seed import NODE_CIDR, POD_CIDR, Seed
-from test_cluster_network import (ADDR, changes_text, destroy, diag_text, expected_rules, network_args, ok,
-                                  plan_exit, planned_actions, resource_hcl, state_list, state_values)
+from harness import (ADDR, FaultProxy, NODE_CIDR, POD_CIDR, Seed, TerraformWorkdir, changes_text, destroy,
+                     diag_text, expected_rules, highlighted, network_args, ok, plan_exit, planned_actions,
+                     resource_hcl, routes_of, routes_to, rule_rows, set_field_after, state_list, state_values,
+                     tgw_attachments, tgw_state, vgw_attachment_state, warnings_with)
 
 OTHER_ACCOUNT = "210987654321"
 MOTO_ACCOUNT = "123456789012"
-#: answers that describe transit gateway attachments with their state (AWS answers a
-#: create with the new attachment, `pending`; moto with it `available`)
-TGW_ATTACHMENT_READS = ("ec2:DescribeTransitGatewayVpcAttachments", "ec2:DescribeTransitGatewayAttachments",
-                        "ec2:CreateTransitGatewayVpcAttachment")
 TERMINAL = ["failed", "failing", "rejected", "rejecting"]
 
 
 # ---------------------------------------------------------------- fixtures
 
 # ---------------------------------------------------------------- rewriting moto's answers
-
-def tgw_state(new: str, attachment_id: str | None = None, only_from=("available",)):
-    """Transit gateway attachments (all, or one) reported in state `new` instead of moto's."""
-    def rewrite(op: str, nth: int, body: bytes) -> bytes:
-        if op not in TGW_ATTACHMENT_READS:
-            return body
-        return set_field_after(body, "transitGatewayAttachmentId", attachment_id, "state", new, only_from)
-    return rewrite
-
 
 def vgw_state(new: str, vpc_id: str, only_from=("attached",)):
     """The VGW attachment of `vpc_id` reported in state `new`."""
@@ -119,14 +102,6 @@ def raw_tgw_attachments(ec2, vpc_id: str) -> dict[str, str]:
     atts = ec2.describe_transit_gateway_vpc_attachments(
         Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["TransitGatewayVpcAttachments"]
     return {a["TransitGatewayAttachmentId"]: a["State"] for a in atts}
-
-
-def routes_to(ec2, s: Seed, gw: str) -> set[str]:
-    return {d for d, t in routes_of(ec2, s.route_table_id).items() if t == gw}
-
-
-def warnings_with(r, fragment: str) -> list[dict]:
-    return [w for w in r.warnings() if fragment in diag_text(w)]
 
 
 def plan_document(tf: TerraformWorkdir) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import both_clis, highlighted
+from harness import (both_clis, highlighted)
 
 
 def cidr_plan(**args: str) -> str:
@@ -245,4 +245,8 @@ def test_tf_log_debug_shows_provider_logs(tf):
     assert not any('"@message"' in line for line in ours), "unparsed log lines"
 
     quiet = tf.run("plan", "-no-color")
+    assert quiet.ok, quiet.stderr[-2000:]
+    assert "Changes to Outputs:" in quiet.stdout and "destination_cidr = \"192.168.0.0/22\"" in quiet.stdout, \
+        quiet.stdout
     assert "provider.terraform-provider-hybridnet" not in quiet.stderr
+    assert quiet.stderr == "", "without TF_LOG nothing goes to stderr"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import ROOT, TerraformWorkdir, both_clis
+from harness import (ROOT, TerraformWorkdir, both_clis)
 
 MAGIC_COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
 

@@ -19,201 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import hcl, over_clis, Result, highlighted
-from moto_server import (aws, aws_env, closed_port, moto_server, our_rules, routes_of, rule_rows, seeded,  # noqa: F401
-                         terraform_env_for, tf_aws, tgw_attachments, vgw_attachment_state)
-from seed import (EKS_RULE_DESCRIPTION, NODE_CIDR, POD_CIDR, SERVICE_CIDR, Seed, fill_inbound_rules,
-                  set_remote_networks)
-
-
-ADDR = "hybridnet_cluster_network.this"
-GATEWAYS = ["tgw", "vgw"]
-NODE_2 = "192.168.8.0/22"
-POD_2 = "172.17.0.0/16"
-
-
-# ---------------------------------------------------------------- configuration
-
-def network_args(s: Seed, gateway: str = "tgw", **over) -> dict:
-    """The resource's arguments for the seeded cluster; `None` in `over` drops an argument."""
-    args: dict = {
-        "cluster_name": s.cluster_name,
-        "remote_node_cidrs": [NODE_CIDR],
-        "remote_pod_cidrs": [POD_CIDR],
-    }
-    if gateway.startswith("tgw"):
-        args["transit_gateway_id"] = s.gateway(gateway)
-        args["attachment_subnet_ids"] = [s.subnet_a, s.subnet_b]
-    else:
-        args["vpn_gateway_id"] = s.gateway(gateway)
-    args.update({
-        "route_table_ids": [s.route_table_id],
-        "security_group_id": s.security_group_id,
-        "webhook_ports": [9443],
-        "tags": {"team": "platform"},
-    })
-    args.update(over)
-    return {k: v for k, v in args.items() if v is not None}
-
-
-def resource_hcl(args: dict, extra: str = "", output: bool = True) -> str:
-    body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items())
-    out = 'output "net" {\n  value = hybridnet_cluster_network.this\n}\n' if output else ""
-    return f"""
-provider "hybridnet" {{}}
-
-resource "hybridnet_cluster_network" "this" {{
-{body}
-}}
-
-{out}{extra}
-"""
-
-
-def data_source_hcl(s: Seed, depends: bool = False) -> str:
-    dep = "  depends_on = [hybridnet_cluster_network.this]\n" if depends else ""
-    return f"""
-data "hybridnet_cluster_network" "x" {{
-  cluster_name      = {hcl(s.cluster_name)}
-  security_group_id = {hcl(s.security_group_id)}
-{dep}}}
-
-output "ds" {{
-  value = data.hybridnet_cluster_network.x
-}}
-"""
-
-
-# ---------------------------------------------------------------- Terraform helpers
-
-def ok(r: Result) -> Result:
-    assert r.ok, f"terraform {' '.join(r.args)} failed ({r.returncode}):\n{r.stdout[-6000:]}\n{r.stderr[-3000:]}"
-    assert not r.errors(), r.errors()
-    return r
-
-
-def apply(tf, *extra) -> dict:
-    ok(tf.apply(*extra))
-    return tf.outputs()
-
-
-def plan_exit(tf) -> Result:
-    return tf.plan("-detailed-exitcode")
-
-
-def assert_clean(tf) -> None:
-    p = plan_exit(tf)
-    assert p.returncode == 0, f"expected an empty plan, got exit {p.returncode}:\n{changes_text(p)}\n{p.stderr[-3000:]}"
-
-
-def planned_actions(r: Result) -> dict[str, str]:
-    return {m["change"]["resource"]["addr"]: m["change"]["action"]
-            for m in r.json_lines() if m.get("type") == "planned_change"}
-
-
-def changes_text(r: Result) -> str:
-    return "\n".join(json.dumps(m) for m in r.json_lines() if m.get("type") in ("planned_change", "resource_drift", "diagnostic"))
-
-
-def assert_update_planned(tf) -> Result:
-    p = plan_exit(tf)
-    assert p.returncode == 2, f"expected changes (exit 2), got {p.returncode}:\n{changes_text(p)}\n{p.stderr[-3000:]}"
-    assert planned_actions(p).get(ADDR) == "update", changes_text(p)
-    return p
-
-
-def destroy(tf) -> Result:
-    return ok(tf.run("apply", "-destroy", "-auto-approve", "-input=false", "-no-color", "-json"))
-
-
-def state_values(tf) -> dict | None:
-    """The resource's attributes as `terraform show -json` reports them (None when absent)."""
-    r = tf.run("show", "-json", "-no-color")
-    assert r.ok, r.stderr
-    doc = json.loads(r.stdout)
-    resources = (doc.get("values") or {}).get("root_module", {}).get("resources", [])
-    return next((x["values"] for x in resources if x["address"] == ADDR), None)
-
-
-def state_list(tf) -> list[str]:
-    r = tf.run("state", "list", "-no-color")
-    return r.stdout.split() if r.ok else []
-
-
-def the_error(r: Result) -> dict:
-    errs = r.errors()
-    assert len(errs) == 1, f"expected exactly one error, got {json.dumps(errs, indent=1)}\n{r.stderr[-2000:]}"
-    return errs[0]
-
-
-def diag_text(d: dict) -> str:
-    return f"{d.get('summary', '')} {d.get('detail', '')}"
-
-
-# ---------------------------------------------------------------- AWS expectations
-
-def expected_rules(nodes, pods, ports=(9443,), routable=True) -> set[tuple]:
-    p = list(pods) if routable else []
-    return ({("ingress", "tcp", 443, 443, c) for c in list(nodes) + p}
-            | {("egress", "tcp", 10250, 10250, c) for c in nodes}
-            | {("egress", "tcp", port, port, c) for port in ports for c in p})
-
-
-def assert_aws_matches(aws, s: Seed, gateway: str, nodes=(NODE_CIDR,), pods=(POD_CIDR,), ports=(9443,),
-                       routable=True, route_tables=None) -> None:
-    """AWS holds exactly what the resource should manage, and the foreign objects are intact."""
-    ec2 = aws.ec2
-    gw = s.gateway(gateway)
-    want_routes = list(nodes) + (list(pods) if routable else [])
-    for rt in route_tables or [s.route_table_id]:
-        routes = routes_of(ec2, rt)
-        to_gw = {d for d, t in routes.items() if t == gw}
-        assert to_gw == set(want_routes), f"{rt}: routes to {gw} are {routes}"
-    # Foreign route and the main route table are untouched.
-    assert routes_of(ec2, s.route_table_id)["0.0.0.0/0"] == s.internet_gateway_id
-    if s.main_route_table_id not in (route_tables or []):
-        assert set(routes_of(ec2, s.main_route_table_id)) == set(s.vpc_cidrs)
-
-    rows = rule_rows(ec2, s.security_group_id)
-    present = {(r["direction"], r["protocol"], r["from_port"], r["to_port"], r["cidr"]) for r in rows}
-    want = expected_rules(nodes, pods, ports, routable)
-    assert want <= present, f"missing rules: {want - present}"
-    by_id = {r["id"]: r for r in rows}
-    foreign = {(r["direction"], r["protocol"], r["from_port"], r["to_port"], r["cidr"])
-               for r in rows if not r["description"].startswith("hybridnet:")}
-    assert our_rules(ec2, s.security_group_id) == want - foreign, "exactly the needed rules are ours"
-    for r in rows:
-        if r["description"].startswith("hybridnet:"):
-            assert r["tags"].get("team") == "platform", r
-    assert by_id[s.foreign_rule_id]["description"] == "ssh"
-    if s.eks_rule_id:
-        assert by_id[s.eks_rule_id]["description"] == EKS_RULE_DESCRIPTION, "EKS's rule is left as it was"
-
-    if gateway.startswith("tgw"):
-        atts = tgw_attachments(ec2, s.vpc_id, gw)
-        assert len(atts) == 1, atts
-        assert atts[0]["State"] == "available"
-        assert set(atts[0]["SubnetIds"]) == {s.subnet_a, s.subnet_b}
-    else:
-        assert vgw_attachment_state(ec2, gw, s.vpc_id) == "attached"
-
-
-def attachment_id_of(aws, s: Seed, gateway: str) -> str:
-    gw = s.gateway(gateway)
-    if gateway.startswith("tgw"):
-        atts = tgw_attachments(aws.ec2, s.vpc_id, gw)
-        assert len(atts) == 1, atts
-        return atts[0]["TransitGatewayAttachmentId"]
-    return f"{gw}:{s.vpc_id}"
-
-
-def route_set(routes: list[dict]) -> set[tuple]:
-    return {(r["route_table_id"], r["destination_cidr"], r["target_id"], r["network"]) for r in routes}
-
-
-def rule_ids_for(aws, s: Seed, want: set[tuple]) -> set[str]:
-    return {r["id"] for r in rule_rows(aws.ec2, s.security_group_id)
-            if (r["direction"], r["protocol"], r["from_port"], r["to_port"], r["cidr"]) in want}
+from harness import (ADDR, GATEWAYS, NODE_2, NODE_CIDR, POD_2, POD_CIDR, SECONDARY_CIDR, SERVICE_CIDR,
+                     VPC_CIDR, apply, assert_aws_matches, assert_clean, assert_update_planned,
+                     attachment_id_of, changes_text, closed_port, data_source_hcl, destroy, diag_text,
+                     expected_rules, fill_inbound_rules, highlighted, network_args, ok, our_rules, over_clis,
+                     plan_exit, planned_actions, resource_hcl, route_set, routes_of, rule_ids_for, rule_rows,
+                     rules_in, seed_cluster_network, set_remote_networks, state_list, state_values,
+                     terraform_env_for, tgw_attachments, the_error, vgw_attachment_state)
 
 
 # ---------------------------------------------------------------- 1. create
@@ -356,9 +168,12 @@ def test_failed_apply_records_what_it_created(tf_aws, aws, seeded):
     tf_aws.write(resource_hcl(network_args(s, "tgw")))
     a = tf_aws.apply()
     assert not a.ok
-    assert a.errors(), a.stdout[-3000:]
-    assert any("RulesPerSecurityGroupLimitExceeded" in diag_text(e) or "limit" in diag_text(e).lower()
-               for e in a.errors()), a.errors()
+    err = the_error(a)
+    assert err["summary"] == "AWS ec2:AuthorizeSecurityGroupIngress failed: RulesPerSecurityGroupLimitExceeded", err
+    assert err["detail"] == ("The maximum number of rules per security group has been reached. (error code "
+                             "RulesPerSecurityGroupLimitExceeded). Check the IDs in the configuration and the "
+                             "caller's IAM permissions."), err["detail"]
+    assert err["address"] == ADDR
     assert state_list(tf_aws) == [ADDR], "what was created is recorded"
     st = state_values(tf_aws)
     assert st["attachment_id"] == attachment_id_of(aws, s, "tgw")
@@ -409,16 +224,47 @@ def test_add_and_remove_cidrs_in_place(tf_aws, aws, seeded, gateway):
     assert_clean(tf_aws)
 
 
-@pytest.mark.parametrize("gateway", ["tgw"])
-def test_unroutable_pods_get_no_routes_or_rules(tf_aws, aws, seeded, gateway):
+DEPRECATED_ROUTABLE = ("pod_network_routable is deprecated: replace it by pod_network_mode = \"unroutable\" "
+                       "(the same network; the plan stays empty).")
+
+
+@pytest.mark.parametrize("gateway,spelled", [("tgw", "mode"), ("vgw", "mode"), ("tgw", "deprecated-boolean")])
+def test_unroutable_pods_get_no_routes_or_rules(tf_aws, aws, seeded, gateway, spelled):
+    """`pod_network_mode = "unroutable"` end to end (and the deprecated boolean, which
+    means the same): the node route only, the node rules only, read back from AWS."""
     s = seeded
-    tf_aws.write(resource_hcl(network_args(s, gateway, pod_network_routable=False)))
-    out = apply(tf_aws)["net"]
-    assert route_set(out["routes"]) == {(s.route_table_id, NODE_CIDR, s.gateway(gateway), "node")}
-    assert_aws_matches(aws, s, gateway, routable=False)
-    assert POD_CIDR not in routes_of(aws.ec2, s.route_table_id)
-    assert not any(r["cidr"] == POD_CIDR for r in rule_rows(aws.ec2, s.security_group_id))
+    gw = s.gateway(gateway)
+    before = rules_in(aws, s.security_group_id)
+    mode = {"pod_network_mode": "unroutable"} if spelled == "mode" else {"pod_network_routable": False}
+    # No webhook_ports: their rules go to the pod CIDRs, which unroutable pods do without.
+    tf_aws.write(resource_hcl(network_args(s, gateway, webhook_ports=None, **mode)))
+    a = ok(tf_aws.apply())
+    if spelled == "mode":
+        assert a.warnings() == [], a.warnings()
+    else:
+        assert a.warnings() and {(w["summary"], w["detail"]) for w in a.warnings()} == {
+            ("Deprecated argument", DEPRECATED_ROUTABLE)}, a.warnings()
+    out = tf_aws.outputs()["net"]
+    assert (out["pod_network_mode"], out["pod_network_routable"]) == ("unroutable", False)
+    assert out["remote_pod_cidrs"] == [POD_CIDR] and out["webhook_ports"] is None
+    assert route_set(out["routes"]) == {(s.route_table_id, NODE_CIDR, gw, "node")}
+
+    # AWS: one route of ours (the node CIDR), the foreign default route untouched.
+    assert routes_of(aws.ec2, s.route_table_id) == {VPC_CIDR: "local", SECONDARY_CIDR: "local",
+                                                     "0.0.0.0/0": s.internet_gateway_id, NODE_CIDR: gw}
+    # Rules: EKS's inbound 443 from the nodes is adopted as it is; the one rule added is
+    # kubelet egress to the nodes; nothing to or from the pod CIDR.
+    node_egress = ("egress", "tcp", 10250, 10250, NODE_CIDR)
+    assert rules_in(aws, s.security_group_id) == before | {node_egress}
+    assert our_rules(aws.ec2, s.security_group_id) == {node_egress}
+    assert set(out["security_group_rule_ids"]) == {s.eks_rule_id} | rule_ids_for(aws, s, {node_egress})
+    assert out["adopted_security_group_rule_ids"] == [s.eks_rule_id]
+    assert_aws_matches(aws, s, gateway, routable=False, ports=())
     assert_clean(tf_aws)
+    if spelled != "mode":
+        # Moving from the boolean to the mode changes nothing.
+        tf_aws.write(resource_hcl(network_args(s, gateway, webhook_ports=None, pod_network_mode="unroutable")))
+        assert_clean(tf_aws)
 
 
 # ---------------------------------------------------------------- 4. gateway change
@@ -510,6 +356,7 @@ def test_state_from_an_earlier_release_upgrades_and_damaged_state_is_one_clear_e
     ok(tf_aws.run("apply", "-refresh-only", "-auto-approve", "-json", "-no-color", "-input=false"))
     got = state_values(tf_aws)
     assert "legacy_attribute_since_removed" not in got
+    assert set(got) == set(created), "every attribute of this release is back, the removed one is gone"
     for k, v in created.items():
         assert got[k] == v or k in ("routes", "security_group_rule_ids", "route_table_ids", "attachment_subnet_ids"), \
             f"{k}: {got[k]!r} after the upgrade, {v!r} before"
@@ -688,17 +535,18 @@ def test_plan_time_checks_point_at_the_attribute(tf_aws, aws, seeded, case):
 
 
 def test_vpc_without_dns_hostnames_is_reported(tf_aws, aws):
-    from seed import seed_cluster_network
     s = seed_cluster_network(aws.ec2, aws.eks, dns_hostnames=False)
     tf_aws.write(resource_hcl(network_args(s, "tgw")))
     p = tf_aws.plan()
-    diags = [d for d in p.errors() + p.warnings() if "DNS" in diag_text(d)]
-    assert len(diags) == 1, p.diagnostics()
-    d = diags[0]
-    assert "hostname" in diag_text(d).lower() and s.vpc_id in diag_text(d)
+    assert p.returncode == 1 and p.warnings() == [], p.diagnostics()
+    d = the_error(p)
+    assert d["severity"] == "error"
+    assert d["summary"] == "The cluster's VPC lacks DNS support"
+    assert d["detail"] == (
+        f"VPC {s.vpc_id} of cluster edge has DNS hostnames disabled; EKS Hybrid Nodes require both DNS hostnames "
+        f"and DNS resolution. Enable them with `aws ec2 modify-vpc-attribute --vpc-id {s.vpc_id} "
+        "--enable-dns-hostnames` (and --enable-dns-support).")
     assert highlighted(d) == json.dumps(s.cluster_name), f"underlined {highlighted(d)!r}"
-    if d["severity"] == "error":
-        assert not p.ok and len(p.errors()) == 1
 
 
 @pytest.mark.parametrize("which", ["both", "neither"])
@@ -818,10 +666,13 @@ def test_data_source_reports_what_is_missing(tf_aws, aws, seeded, gateway):
     assert ds["service_cidr"] == SERVICE_CIDR
     assert ds["eks_network_interface_ips"] == s.eni_ips
     assert ds["remote_node_cidrs"] == [NODE_CIDR] and ds["remote_pod_cidrs"] == [POD_CIDR]
-    missing = ds["missing"]
-    assert any(NODE_CIDR in m for m in missing), missing
-    assert any(POD_CIDR in m for m in missing), missing
-    assert not any("DNS" in m for m in missing), missing
+    # Exactly what the resource would make; EKS's own rule covers ingress 443 from the
+    # nodes, and the VPC has DNS support, so neither is named.
+    assert ds["missing"] == [
+        f"a transit gateway or virtual private gateway route for {NODE_CIDR}, {POD_CIDR} in VPC {s.vpc_id}",
+        f"security group {s.security_group_id}: ingress tcp 443 from {POD_CIDR}",
+        f"security group {s.security_group_id}: egress tcp 10250 to {NODE_CIDR}",
+    ], ds["missing"]
 
     tf_aws.write(resource_hcl(network_args(s, gateway), extra=data_source_hcl(s, depends=True)))
     out = apply(tf_aws)

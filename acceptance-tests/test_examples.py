@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import Cli, TerraformWorkdir
+from harness import (Cli, TerraformWorkdir, run_command)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -89,8 +88,8 @@ def test_example_validates_or_fails_as_documented(example: Path, tmp_path: Path,
 
 @pytest.mark.parametrize("example", [p for p in ALL if not needs_only_us(p)], ids=rel)
 def test_example_needing_other_providers_is_formatted(example: Path, terraform_bin):
-    p = subprocess.run([terraform_bin, "fmt", "-check", "-diff", "-no-color", str(example)],
-                       capture_output=True, text=True, env={"CHECKPOINT_DISABLE": "1", "PATH": "/usr/bin:/bin"})
+    p = run_command([terraform_bin, "fmt", "-check", "-diff", "-no-color", str(example)],
+                    env={"CHECKPOINT_DISABLE": "1", "PATH": "/usr/bin:/bin"})
     assert p.returncode == 0, f"{rel(example)} is not `terraform fmt` clean:\n{p.stdout}{p.stderr}"
     # It still uses this provider's real types and arguments: the names must exist.
     text = example.read_text()
@@ -100,8 +99,8 @@ def test_example_needing_other_providers_is_formatted(example: Path, terraform_b
 def test_every_example_is_formatted(terraform_bin):
     dirs = sorted(str(d) for d in EXAMPLES.iterdir() if d.is_dir() and d != FUNCTIONS)
     for d in dirs:
-        p = subprocess.run([terraform_bin, "fmt", "-check", "-recursive", "-diff", "-no-color", d],
-                           capture_output=True, text=True, env={"CHECKPOINT_DISABLE": "1", "PATH": "/usr/bin:/bin"})
+        p = run_command([terraform_bin, "fmt", "-check", "-recursive", "-diff", "-no-color", d],
+                        env={"CHECKPOINT_DISABLE": "1", "PATH": "/usr/bin:/bin"})
         assert p.returncode == 0, p.stdout + p.stderr
 
 

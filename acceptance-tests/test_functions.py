@@ -22,13 +22,12 @@ OpenTofu behaviours these tests rely on (observed with v1.12.6):
 from __future__ import annotations
 
 import shutil
-import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import Cli, TerraformWorkdir, highlighted
+from harness import (Cli, TerraformWorkdir, highlighted, run_command)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "functions"
@@ -186,8 +185,8 @@ def test_a_bad_argument_is_a_function_error_naming_it(tofu):
 def test_function_examples_validate_and_are_formatted(example: Path, tmp_path: Path, tofu_bin: str, provider_dir: Path):
     # test_examples.py runs every other example under Terraform 1.0.3, which cannot
     # parse these.
-    p = subprocess.run([tofu_bin, "fmt", "-check", "-diff", "-no-color", str(example)],
-                       capture_output=True, text=True, env={"CHECKPOINT_DISABLE": "1", "PATH": "/usr/bin:/bin"})
+    p = run_command([tofu_bin, "fmt", "-check", "-diff", "-no-color", str(example)],
+                    env={"CHECKPOINT_DISABLE": "1", "PATH": "/usr/bin:/bin"})
     assert p.returncode == 0, f"{example} is not `tofu fmt` clean:\n{p.stdout}{p.stderr}"
     work = tmp_path / "config"
     work.mkdir()

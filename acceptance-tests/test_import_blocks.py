@@ -17,9 +17,8 @@ import re
 
 import pytest
 
-from moto_server import aws, aws_env, moto_server, seeded, tf_aws  # noqa: F401
-from test_cluster_network import (ADDR, assert_aws_matches, assert_clean, changes_text, network_args, ok,
-                                  resource_hcl, route_set, state_list, state_values)
+from harness import (ADDR, assert_aws_matches, assert_clean, changes_text, network_args, ok, resource_hcl,
+                     route_set, state_list, state_values)
 
 # These tests need import blocks: OpenTofu's CLI (the `cli` fixture's "tofu" case).
 pytestmark = pytest.mark.parametrize("cli", ["tofu"], indirect=True)
@@ -99,6 +98,16 @@ def generated_resource(text: str) -> dict:
     return out
 
 
+def arguments_of(tf) -> set[str]:
+    """The resource's arguments (required or optional attributes) per `providers schema
+    -json`, the deprecated ones aside."""
+    r = tf.run("providers", "schema", "-json")
+    assert r.ok, r.stderr[-2000:]
+    [provider] = json.loads(r.stdout)["provider_schemas"].values()
+    attrs = provider["resource_schemas"]["hybridnet_cluster_network"]["block"]["attributes"]
+    return {name for name, a in attrs.items() if (a.get("required") or a.get("optional")) and not a.get("deprecated")}
+
+
 def hcl_list(values: list) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
@@ -156,6 +165,7 @@ def test_generated_configuration_plans_empty_after_the_import(tf_aws, aws, seede
     # Every argument is written (null where unset), none of the computed-only attributes
     # and not the deprecated pod_network_routable; no timeouts block.
     assert "pod_network_routable" not in gen and "routes" not in gen and "timeouts" not in text
+    assert set(gen) == arguments_of(tf_aws), "exactly the arguments (the deprecated one aside)"
     expect = {k: v for k, v in args.items()}
     expect.setdefault("pod_network_mode", "routable")
     expect.update(differs)

@@ -162,6 +162,26 @@ def test_release_refuses_what_is_not_a_linux_amd64_binary(tmp_path):
     assert not (tmp_path / "d").exists() or not any((tmp_path / "d").iterdir())
 
 
+@pytest.mark.parametrize("args,error", [
+    (["--binary", "linux_arm64={bin}"], "{bin} is built for amd64, not arm64 (linux_arm64)"),
+    (["--binary", "darwin_arm64={bin}"], "{bin} is not a Mach-O executable (wanted for darwin_arm64)"),
+    (["--binary", "windows_amd64={bin}"], "{bin} is not a PE executable (wanted for windows_amd64)"),
+    (["--binary", "solaris_sparc={bin}"], "--binary solaris_sparc={bin}: unknown platform 'solaris_sparc'"),
+    (["--binary", "{bin}", "linux_arm64"], "--binary linux_amd64=...: that platform is not being released"),
+    (["freebsd_amd64"], "unknown platform 'freebsd_amd64' (one of: linux_amd64 linux_arm64 darwin_amd64 "
+                        "darwin_arm64 windows_amd64)"),
+])
+def test_release_refuses_a_binary_of_another_platform(provider_dir, tmp_path, args, error):
+    """Each binary's header must match the platform it is packed for; nothing is written otherwise."""
+    binary = str(provider_dir / BIN)
+    argv = [a.format(bin=binary) for a in args]
+    p = subprocess.run([str(ROOT / "scripts" / "release.sh"), *argv, "--out", str(tmp_path / "d")],
+                       env=clean_env(), capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0
+    assert f"release: {error.format(bin=binary)}" in p.stderr, p.stderr
+    assert not (tmp_path / "d").exists()
+
+
 # --- installing -------------------------------------------------------------------------
 
 class Install:
@@ -443,7 +463,9 @@ def test_changed_zip_is_refused_by_the_lock_file(release, cli, tmp_path):
 
 
 def test_providers_lock_records_the_platforms_the_mirror_has(release, terraform_bin, tmp_path):
-    """The README's advice for teams on several platforms, with the one platform built here."""
+    """The README's advice for teams on several platforms, on a mirror holding only the suite's
+    linux_amd64 binary: a platform the mirror lacks is named in the error. (The archives of
+    every platform, locked together: test_release_platforms.py.)"""
     mirror = fs_mirror(release, tmp_path)
     inst = Install(tmp_path, terraform_bin, fs_mirror_config(mirror))
     p = inst.run("providers", "lock", "-no-color", f"-fs-mirror={mirror}", "-platform=linux_amd64")

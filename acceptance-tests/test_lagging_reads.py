@@ -21,33 +21,18 @@ import time
 
 import pytest
 
-from conftest import hcl
-from fault_proxy import FaultProxy
-from moto_server import (aws, moto_server, our_rules, proxy, routes_of, rule_rows, seeded, tfp,  # noqa: F401
-                         tgw_attachments, vgw_attachment_state)
-from seed import NODE_CIDR, POD_CIDR, Seed, set_remote_networks
-from test_reliability import figures  # noqa: F401
+from harness import (FaultProxy, NODE_CIDR, POD_CIDR, Seed, expected_rules, network_args, network_hcl,
+                     our_rules, routes_of, rule_rows, set_remote_networks, tgw_attachments,
+                     vgw_attachment_state)
 
 LAG = 2.0
 NODE_2, POD_2 = "192.168.8.0/22", "172.17.0.0/16"
 
 
 def config(s: Seed, gateway: str, nodes: list[str], pods: list[str]) -> str:
-    args = {"cluster_name": s.cluster_name, "remote_node_cidrs": nodes, "remote_pod_cidrs": pods}
-    if gateway == "tgw":
-        args.update(transit_gateway_id=s.transit_gateway_id, attachment_subnet_ids=[s.subnet_a, s.subnet_b])
-    else:
-        args["vpn_gateway_id"] = s.vpn_gateway_id
-    args.update(route_table_ids=[s.route_table_id, s.main_route_table_id], security_group_id=s.security_group_id,
-                webhook_ports=[9443])
-    body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items())
-    return f'provider "hybridnet" {{}}\n\nresource "hybridnet_cluster_network" "this" {{\n{body}\n}}\n'
-
-
-def expected_rules(nodes: list[str], pods: list[str]) -> set[tuple]:
-    remote = nodes + pods
-    return ({("ingress", "tcp", 443, 443, c) for c in remote} | {("egress", "tcp", 10250, 10250, c) for c in nodes}
-            | {("egress", "tcp", 9443, 9443, c) for c in pods})
+    return network_hcl(network_args(s, gateway, remote_node_cidrs=nodes, remote_pod_cidrs=pods,
+                                    route_table_ids=[s.route_table_id, s.main_route_table_id], tags=None),
+                       output=False)
 
 
 def wrong_in_aws(aws, s: Seed, gateway: str, nodes: list[str], pods: list[str]) -> list[str]:
@@ -94,7 +79,7 @@ def left_in_aws(aws, s: Seed, gateway: str) -> list[str]:
 
 
 def apply_then_check(proxy: FaultProxy, tf, s: Seed, aws, gateway: str, nodes: list[str], pods: list[str],
-                     figures, step: str) -> int:  # noqa: F811
+                     figures, step: str) -> int:
     """Applies, checks, records the step's figures, and returns how many describes the proxy
     answered from before a write."""
     tf.write(config(s, gateway, nodes, pods))
@@ -116,7 +101,7 @@ def apply_then_check(proxy: FaultProxy, tf, s: Seed, aws, gateway: str, nodes: l
 
 @pytest.mark.parametrize("gateway", ["tgw", "vgw"])
 def test_create_grow_shrink_destroy_with_lagging_reads(aws, seeded: Seed, proxy: FaultProxy, tfp, gateway: str,
-                                                      figures):  # noqa: F811
+                                                      figures):
     s = seeded
     set_remote_networks(aws.eks, s.cluster_name, [NODE_CIDR, NODE_2], [POD_CIDR, POD_2])
     stale = apply_then_check(proxy, tfp, s, aws, gateway, [NODE_CIDR], [POD_CIDR], figures, "create")

@@ -17,14 +17,10 @@ from __future__ import annotations
 
 import time
 
-from fault_proxy import EC2_BUCKETS, FaultProxy
+from harness import (APPLY, DESTROY, EC2_BUCKETS, FaultProxy)
 from many_clusters import config_many, created_everything, leftovers, seed_many
-from moto_server import aws, moto_server, proxy, tfp  # noqa: F401
-from test_reliability import figures  # noqa: F401
 
 K = 8
-APPLY = ("apply", "-json", "-no-color", "-input=false", "-auto-approve")
-DESTROY = ("apply", "-destroy", "-json", "-no-color", "-input=false", "-auto-approve")
 
 
 def share_throttled(snapshot: dict) -> tuple[int, int]:
@@ -41,7 +37,7 @@ def run(proxy: FaultProxy, tf, args) -> tuple[float, dict, object]:
     return took, proxy.snapshot(), r
 
 
-def record(figures, command: str, took: float, snap: dict, r, objects: list[str]) -> None:  # noqa: F811
+def record(figures, command: str, took: float, snap: dict, r, objects: list[str]) -> None:
     """One command's figures; `objects`: what a create left missing, or a destroy left behind."""
     throttled, ok = share_throttled(snap)
     print(f"{command}: {took:.1f} s, {ok} ok, {throttled} throttled, {snap['buckets']}")
@@ -52,7 +48,7 @@ def record(figures, command: str, took: float, snap: dict, r, objects: list[str]
         "requests": snap["requests"], "objects": objects})
 
 
-def test_eight_clusters_share_ec2s_buckets(aws, proxy: FaultProxy, tfp, figures):  # noqa: F811
+def test_eight_clusters_share_ec2s_buckets(aws, proxy: FaultProxy, tfp, figures):
     seeds = seed_many(aws.ec2, aws.eks, K)
     tfp.write(config_many(seeds))
 

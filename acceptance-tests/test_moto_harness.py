@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import urllib.parse
 
-from moto_server import (aws, closed_port, moto_server, our_rules, routes_of, rule_rows, seeded,  # noqa: F401
-                         tgw_attachments, vgw_attachment_state, terraform_env_for)
-from seed import EKS_RULE_DESCRIPTION, NODE_CIDR, POD_CIDR, SERVICE_CIDR, fill_inbound_rules, set_remote_networks
+from harness import (EKS_RULE_DESCRIPTION, NODE_CIDR, POD_CIDR, SERVICE_CIDR, closed_port, create_interface,
+                     fill_inbound_rules, free_address, our_rules, routes_of, rule_rows, seed_cluster_network,
+                     set_remote_networks, terraform_env_for, tgw_attachments, used_addresses,
+                     vgw_attachment_state)
 
 
 def test_server_is_loopback_and_env_points_at_it(moto_server):
@@ -102,3 +103,30 @@ def test_reset_between_tests_and_state_helpers(aws):
     assert our_rules(ec2, sg) == {("egress", "tcp", 10250, 10250, "192.168.0.0/22")}
     tagged = [r for r in rule_rows(ec2, sg) if r["description"].startswith("hybridnet:")]
     assert tagged[0]["tags"] == {"team": "platform"}
+
+
+def test_seeded_interfaces_have_explicit_distinct_addresses(seeded, aws):
+    """Every seeded interface's address is the one the seed chose (the lowest free one
+    of its subnet, past AWS's 4 reserved), never the emulator's: no two share one, even
+    with more interfaces added the same way and a second cluster seeded in the account."""
+    s, ec2 = seeded, aws.ec2
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [s.vpc_id]}])["NetworkInterfaces"]
+    by_subnet = {}
+    for ni in enis:
+        by_subnet.setdefault(ni["SubnetId"], []).append(ni["PrivateIpAddress"])
+    assert {k: sorted(v) for k, v in by_subnet.items()} == {
+        s.subnet_a: ["10.0.1.4", "10.0.1.5"],   # EKS's, then the other cluster's
+        s.subnet_b: ["10.0.2.4"],
+    }
+    assert s.eni_ips == ["10.0.1.4", "10.0.2.4"] and s.foreign_eni_ip == "10.0.1.5"
+
+    added = [create_interface(ec2, s.subnet_a, f"extra {i}")["PrivateIpAddress"] for i in range(20)]
+    assert added == [f"10.0.1.{i}" for i in range(6, 26)]
+    assert free_address(ec2, s.subnet_a) == "10.0.1.26"
+    every = [ni["PrivateIpAddress"] for ni in ec2.describe_network_interfaces(
+        Filters=[{"Name": "vpc-id", "Values": [s.vpc_id]}])["NetworkInterfaces"]]
+    assert len(every) == 23 and len(set(every)) == 23, sorted(every)
+    assert used_addresses(ec2, s.subnet_b) == {"10.0.2.4"}
+
+    other = seed_cluster_network(ec2, aws.eks, cluster_name="edge-2")
+    assert other.vpc_id != s.vpc_id and other.eni_ips == ["10.0.1.4", "10.0.2.4"]

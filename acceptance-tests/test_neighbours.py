@@ -24,31 +24,22 @@ from pathlib import Path
 
 import pytest
 
-from conftest import hcl, TerraformWorkdir
-from moto_server import (aws, moto_server, routes_of, rule_rows, seeded,  # noqa: F401
-                         terraform_env_for, tgw_attachments)
-from seed import NODE_CIDR, POD_CIDR, ROLE_ARN, SERVICE_CIDR, Seed
-from test_cluster_network import changes_text, diag_text, ok, plan_exit
-from test_reliability import figures  # noqa: F401
+from harness import (NODE_CIDR, OWNER_TAG, POD_CIDR, ROLE_ARN, Seed, SERVICE_CIDR, TerraformWorkdir,
+                     assert_clean, destroy, diag_text, network_args, network_hcl, ok, routes_of, rule_rows,
+                     terraform_env_for, tgw_attachments)
 
-OWNER_TAG = "hybridnet:cluster-network"
 CLUSTER_2 = "edge-2"
 NODE_2 = "192.168.8.0/22"
 POD_2 = "172.18.0.0/16"
 
 
 def args_for(s: Seed, cluster: str, sg: str, nodes: list[str], pods: list[str]) -> dict:
-    return {"cluster_name": cluster, "remote_node_cidrs": nodes, "remote_pod_cidrs": pods,
-            "transit_gateway_id": s.transit_gateway_id, "attachment_subnet_ids": [s.subnet_a, s.subnet_b],
-            "route_table_ids": [s.route_table_id], "security_group_id": sg}
+    return network_args(s, "tgw", cluster_name=cluster, remote_node_cidrs=nodes, remote_pod_cidrs=pods,
+                        security_group_id=sg, webhook_ports=None, tags=None)
 
 
 def config(resources: dict[str, dict]) -> str:
-    out = ['provider "hybridnet" {}']
-    for name, args in resources.items():
-        body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items())
-        out.append(f'resource "hybridnet_cluster_network" "{name}" {{\n{body}\n}}')
-    return "\n\n".join(out) + "\n"
+    return network_hcl(resources=resources, output=False)
 
 
 def add_cluster(aws, s: Seed, name: str, nodes: list[str], pods: list[str]) -> None:
@@ -104,7 +95,7 @@ def world(aws, s: Seed, groups: dict[str, str]) -> set[str]:
     return out
 
 
-def record(figures, aws, s: Seed, groups: dict[str, str], before: set[str], r, scenario: str,  # noqa: F811
+def record(figures, aws, s: Seed, groups: dict[str, str], before: set[str], r, scenario: str,
            step: str) -> None:
     """One step's figures: what stayed and what went of what was there before it, and its warnings."""
     after = world(aws, s, groups)
@@ -113,17 +104,8 @@ def record(figures, aws, s: Seed, groups: dict[str, str], before: set[str], r, s
                                "warnings": [w["summary"] for w in r.warnings()], "exit_code": r.returncode})
 
 
-def destroy(tf: TerraformWorkdir):
-    return ok(tf.run("apply", "-destroy", "-auto-approve", "-input=false", "-no-color", "-json"))
-
-
-def assert_empty_plan(tf: TerraformWorkdir) -> None:
-    p = plan_exit(tf)
-    assert p.returncode == 0, f"expected an empty plan, got exit {p.returncode}:\n{changes_text(p)}\n{p.stderr[-2000:]}"
-
-
 @pytest.fixture
-def two_clusters(aws, seeded):  # noqa: F811
+def two_clusters(aws, seeded):
     """The seeded cluster `edge` and `edge-2` in the same VPC, each with its own security group."""
     s = seeded
     add_cluster(aws, s, CLUSTER_2, [NODE_2], [POD_2])
@@ -134,7 +116,7 @@ def two_clusters(aws, seeded):  # noqa: F811
 
 @pytest.mark.parametrize("first_out", ["creator", "adopter"])
 def test_two_clusters_share_the_attachment_and_the_last_one_out_removes_it(
-        tmp_path, terraform_bin, provider_dir, aws, two_clusters, first_out, figures):  # noqa: F811
+        tmp_path, terraform_bin, provider_dir, aws, two_clusters, first_out, figures):
     s, sg2 = two_clusters
     w1 = workspace(tmp_path, "one", aws, terraform_bin, provider_dir)
     w2 = workspace(tmp_path, "two", aws, terraform_bin, provider_dir)
@@ -152,8 +134,8 @@ def test_two_clusters_share_the_attachment_and_the_last_one_out_removes_it(
     assert (b["attachment_id"], b["attachment_created"]) == (att, False), "found, not made"
     assert a["adopted_routes"] == [] and b["adopted_routes"] == []
     assert to_tgw(aws, s) == {NODE_CIDR, POD_CIDR, NODE_2, POD_2}
-    assert_empty_plan(w1)
-    assert_empty_plan(w2)
+    assert_clean(w1)
+    assert_clean(w2)
 
     first, second, first_cluster, second_cluster, second_cidrs, first_cidrs = (
         (w1, w2, s.cluster_name, CLUSTER_2, {NODE_2, POD_2}, {NODE_CIDR, POD_CIDR}) if first_out == "creator"
@@ -170,7 +152,7 @@ def test_two_clusters_share_the_attachment_and_the_last_one_out_removes_it(
     # The neighbour's routes and the attachment they ride on are intact; the leaver's are gone.
     assert attachment_ids(aws, s) == [att]
     assert to_tgw(aws, s) == second_cidrs
-    assert_empty_plan(second)
+    assert_clean(second)
 
     before = world(aws, s, groups)
     r = destroy(second)
@@ -185,8 +167,8 @@ def test_two_clusters_share_the_attachment_and_the_last_one_out_removes_it(
 
 # ---------------------------------------------------------------- scenario A: one configuration
 
-def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir, aws, two_clusters,  # noqa: F811
-                                           figures):  # noqa: F811
+def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir, aws, two_clusters,
+                                           figures):
     s, sg2 = two_clusters
     tf = workspace(tmp_path, "both", aws, terraform_bin, provider_dir)
     a_args = args_for(s, s.cluster_name, s.security_group_id, [NODE_CIDR], [POD_CIDR])
@@ -199,7 +181,7 @@ def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir
     assert sorted([a["attachment_created"], b["attachment_created"]]) == [False, True], (a, b)
     creator = s.cluster_name if a["attachment_created"] else CLUSTER_2
     tag_as_aws_would(aws, att, creator)
-    assert_empty_plan(tf)
+    assert_clean(tf)
 
     # The creator's resource leaves the configuration: the other keeps its routes and the attachment.
     leaver, stayer = ("a", "b") if creator == s.cluster_name else ("b", "a")
@@ -212,7 +194,7 @@ def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir
     assert any("kept" in w["summary"] for w in r.warnings()), r.warnings()
     assert attachment_ids(aws, s) == [att]
     assert to_tgw(aws, s) == ({NODE_CIDR, POD_CIDR} if stayer == "a" else {NODE_2, POD_2})
-    assert_empty_plan(tf)
+    assert_clean(tf)
     before = world(aws, s, groups)
     r = destroy(tf)
     record(figures, aws, s, groups, before, r, "two clusters in one configuration",
@@ -220,7 +202,7 @@ def test_two_clusters_in_one_configuration(tmp_path, terraform_bin, provider_dir
     assert attachment_ids(aws, s) == [] and to_tgw(aws, s) == set()
 
 
-def test_two_clusters_in_one_configuration_destroyed_together(tmp_path, terraform_bin, provider_dir, aws,  # noqa: F811
+def test_two_clusters_in_one_configuration_destroyed_together(tmp_path, terraform_bin, provider_dir, aws,
                                                              two_clusters):
     """One destroy takes both resources away in parallel: each reads the VPC before the other
     deleted its routes, yet the last one to decide removes the attachment (the provider
@@ -244,8 +226,8 @@ def test_two_clusters_in_one_configuration_destroyed_together(tmp_path, terrafor
 
 # ---------------------------------------------------------------- scenario A: the neighbour made by hand
 
-def test_a_neighbour_made_by_hand_keeps_the_attachment(tmp_path, terraform_bin, provider_dir, aws, seeded,  # noqa: F811
-                                                       figures):  # noqa: F811
+def test_a_neighbour_made_by_hand_keeps_the_attachment(tmp_path, terraform_bin, provider_dir, aws, seeded,
+                                                       figures):
     s = seeded
     tf = workspace(tmp_path, "one", aws, terraform_bin, provider_dir)
     tf.write(config({"a": args_for(s, s.cluster_name, s.security_group_id, [NODE_CIDR], [POD_CIDR])}))
@@ -255,7 +237,7 @@ def test_a_neighbour_made_by_hand_keeps_the_attachment(tmp_path, terraform_bin, 
     add_cluster(aws, s, "by-hand", ["192.168.12.0/22"], [])
     aws.ec2.create_route(RouteTableId=s.route_table_id, DestinationCidrBlock="192.168.12.0/22",
                          TransitGatewayId=s.transit_gateway_id)
-    assert_empty_plan(tf)
+    assert_clean(tf)
     groups = {s.security_group_id: s.cluster_name}
     before = world(aws, s, groups)
     r = destroy(tf)
@@ -270,8 +252,8 @@ def test_a_neighbour_made_by_hand_keeps_the_attachment(tmp_path, terraform_bin, 
 # ---------------------------------------------------------------- scenario B: a shared on-premises CIDR
 
 @pytest.mark.parametrize("first_out", ["second", "first"])
-def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, provider_dir, aws, seeded,  # noqa: F811
-                                                      first_out, figures):  # noqa: F811
+def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, provider_dir, aws, seeded,
+                                                      first_out, figures):
     s = seeded
     # edge-2's hybrid nodes share edge's on-premises node network, and have their own pods.
     add_cluster(aws, s, CLUSTER_2, [NODE_CIDR], [POD_2])
@@ -290,8 +272,8 @@ def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, pr
     assert b["adopted_routes"] == [shared], "found, not taken as its own"
     assert shared in b["routes"]
     assert values(w1, "a")["adopted_routes"] == []
-    assert_empty_plan(w1)
-    assert_empty_plan(w2)
+    assert_clean(w1)
+    assert_clean(w2)
 
     groups = {s.security_group_id: s.cluster_name, sg2: CLUSTER_2}
     scenario = f"a shared node CIDR, the {first_out} (the {'adopter' if first_out == 'second' else 'creator'}) " \
@@ -303,7 +285,7 @@ def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, pr
         assert [w for w in r.warnings() if w["summary"].startswith("Route to")] == [], "an adopted route is not ours"
         assert to_tgw(aws, s) == {NODE_CIDR, POD_CIDR}, "the first's routes stay, the shared one included"
         assert attachment_ids(aws, s) == [att]
-        assert_empty_plan(w1)
+        assert_clean(w1)
         # EKS is the source of truth: cluster edge-2 still lists the shared network, so
         # the route it needs stays (named in a warning), and the attachment it rides on.
         before = world(aws, s, groups)
@@ -321,13 +303,13 @@ def test_a_cidr_two_clusters_route_is_not_taken_over(tmp_path, terraform_bin, pr
         assert s.route_table_id in diag_text(w)
         assert to_tgw(aws, s) == {NODE_CIDR, POD_2}
         assert attachment_ids(aws, s) == [att]
-        assert_empty_plan(w2)
+        assert_clean(w2)
 
 
 # ---------------------------------------------------------------- a gateway change beside a neighbour
 
 def test_moving_to_another_gateway_keeps_the_old_attachment_a_neighbour_rides_on(
-        tmp_path, terraform_bin, provider_dir, aws, two_clusters, figures):  # noqa: F811
+        tmp_path, terraform_bin, provider_dir, aws, two_clusters, figures):
     s, sg2 = two_clusters
     w1 = workspace(tmp_path, "one", aws, terraform_bin, provider_dir)
     w2 = workspace(tmp_path, "two", aws, terraform_bin, provider_dir)
@@ -351,5 +333,5 @@ def test_moving_to_another_gateway_keeps_the_old_attachment_a_neighbour_rides_on
     assert to_tgw(aws, s) == {NODE_2, POD_2}
     moved = {c for c, t in routes_of(aws.ec2, s.route_table_id).items() if t == s.transit_gateway_id_2}
     assert moved == {NODE_CIDR, POD_CIDR}
-    assert_empty_plan(w1)
-    assert_empty_plan(w2)
+    assert_clean(w1)
+    assert_clean(w2)

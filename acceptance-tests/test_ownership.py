@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import json
 
-from moto_server import (aws, aws_env, moto_server, proxy, routes_of, rule_rows, seeded, tf_aws, tfp,  # noqa: F401
-                         tgw_attachments)
-from seed import NODE_CIDR, POD_CIDR
-from test_attachment_states import routes_to, tgw_state, warnings_with
-from test_cluster_network import ADDR, changes_text, destroy, diag_text, ok, plan_exit, resource_hcl, state_values
-from test_gateway_mode import VXLAN, gateway_args, gateway_group, rules_in
-
-OWNER_TAG = "hybridnet:cluster-network"
+from harness import (NODE_CIDR, OWNER_TAG, POD_CIDR, VXLAN, changes_text, destroy, diag_text, gateway_args,
+                     gateway_group, network_args, ok, plan_exit, resource_hcl, routes_to, rule_rows, rules_in,
+                     state_values, tgw_attachments, tgw_state, warnings_with)
 
 
-def test_gateway_mode_destroy_revokes_its_vxlan_rules(tf_aws, aws, seeded):  # noqa: F811
+
+def test_gateway_mode_destroy_revokes_its_vxlan_rules(tf_aws, aws, seeded):
     s = seeded
     group = gateway_group(aws, s)
     # A rule of the gateway nodes' group that is not ours stays.
     aws.ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
         "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+    before = {g: rules_in(aws, g) for g in (group, s.security_group_id)}
     tf_aws.write(resource_hcl(gateway_args(s, gateway_security_group_id=group), output=False))
     ok(tf_aws.apply())
     assert VXLAN <= rules_in(aws, group)
@@ -37,10 +34,11 @@ def test_gateway_mode_destroy_revokes_its_vxlan_rules(tf_aws, aws, seeded):  # n
     assert ("ingress", "tcp", 22, 22, "10.0.0.0/8") in left, "a foreign rule stays"
     assert not [r for r in rule_rows(aws.ec2, group) if OWNER_TAG in r["tags"]]
     assert not [r for r in rule_rows(aws.ec2, s.security_group_id) if OWNER_TAG in r["tags"]]
+    assert {g: rules_in(aws, g) for g in before} == before, "both groups are back as they were"
 
 
 def test_unforeseen_pending_acceptance_is_a_warning_and_the_next_apply_after_acceptance_converges(
-        tfp, aws, seeded, proxy):  # noqa: F811
+        tfp, aws, seeded, proxy):
     s = seeded
     tgw = s.transit_gateway_id
     tfp.write(resource_hcl(_args(s), output=False))
@@ -78,11 +76,10 @@ def test_unforeseen_pending_acceptance_is_a_warning_and_the_next_apply_after_acc
 
 
 def _args(s) -> dict:
-    from test_cluster_network import network_args
     return network_args(s, "tgw")
 
 
-def test_a_route_no_other_cluster_needs_left_by_an_interrupted_run_counts_as_ours(tf_aws, aws, seeded):  # noqa: F811
+def test_a_route_no_other_cluster_needs_left_by_an_interrupted_run_counts_as_ours(tf_aws, aws, seeded):
     s = seeded
     tgw = s.transit_gateway_id
     # What a run killed after its first CreateRoute leaves: the attachment and one route,

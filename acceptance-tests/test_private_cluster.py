@@ -13,14 +13,13 @@ import re
 
 import pytest
 
-from conftest import hcl, highlighted
-from moto_server import REGION, aws, aws_env, moto_server, seeded, tf_aws  # noqa: F401
-from seed import NODE_CIDR, POD_CIDR, Seed
+from harness import (NODE_CIDR, POD_CIDR, REGION, Seed, hcl, highlighted, network_args, network_hcl)
 
 REQUIRED = ["eks", "eks-auth", "ecr.api", "ecr.dkr", "sts"]
 CREDENTIALS = ["ssm", "ssmmessages", "rolesanywhere"]
 SERVICES = REQUIRED + CREDENTIALS
 PRIVATE = "Private cluster:"
+UNDECIDED = "Private cluster: node_credential_provider not set"
 
 
 # ---------------------------------------------------------------- AWS setup
@@ -66,17 +65,7 @@ def endpoint_ids(aws, s: Seed) -> set[str]:
 # ---------------------------------------------------------------- Terraform
 
 def resource_hcl(s: Seed) -> str:
-    args = {
-        "cluster_name": s.cluster_name,
-        "remote_node_cidrs": [NODE_CIDR],
-        "remote_pod_cidrs": [POD_CIDR],
-        "transit_gateway_id": s.transit_gateway_id,
-        "attachment_subnet_ids": [s.subnet_a, s.subnet_b],
-        "route_table_ids": [s.route_table_id],
-        "security_group_id": s.security_group_id,
-    }
-    body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items())
-    return f'provider "hybridnet" {{}}\n\nresource "hybridnet_cluster_network" "this" {{\n{body}\n}}\n'
+    return network_hcl(network_args(s, "tgw", webhook_ports=None, tags=None), output=False)
 
 
 def data_source_hcl(s: Seed) -> str:
@@ -102,7 +91,8 @@ def plan_warnings(tf, s: Seed, env: dict | None = None):
     ours = [w for w in p.warnings() if w["summary"].startswith(PRIVATE) or "public and private" in w["summary"]]
     for w in ours:
         assert w.get("detail"), w
-        assert highlighted(w) == json.dumps(s.cluster_name), f"underlined {highlighted(w)!r}"
+        if w["summary"] != UNDECIDED:  # on node_credential_provider, which the configuration leaves out
+            assert highlighted(w) == json.dumps(s.cluster_name), f"underlined {highlighted(w)!r}"
     return p, ours
 
 
@@ -149,15 +139,16 @@ def test_every_endpoint_present_and_correct_reports_nothing(tf_aws, aws, seeded)
     assert endpoint_missing(tf_aws, s) == []
 
 
-def test_credential_provider_endpoints_say_the_provider_cannot_tell(tf_aws, aws, seeded):
+def test_credential_provider_endpoints_are_one_warning_without_node_credential_provider(tf_aws, aws, seeded):
     s = seeded
     private_cluster(aws, s, skip=("ssmmessages", "rolesanywhere"))
     _, warnings = plan_warnings(tf_aws, s)
-    assert summaries(warnings) == [
-        "Private cluster: no ssmmessages VPC endpoint (needed if the hybrid nodes use SSM hybrid activations)",
-        "Private cluster: no rolesanywhere VPC endpoint (needed if the hybrid nodes use IAM Roles Anywhere)",
-    ], warnings
-    assert all("cannot tell which credential provider" in w["detail"] for w in warnings), warnings
+    assert summaries(warnings) == [UNDECIDED], warnings
+    detail = warnings[0]["detail"]
+    assert 'node_credential_provider = "ssm"' in detail and 'node_credential_provider = "iam-ra"' in detail, detail
+    assert (f"The VPC lacks: interface VPC endpoint com.amazonaws.{REGION}.ssmmessages in VPC {s.vpc_id} (needed if "
+            f"the hybrid nodes use SSM hybrid activations); interface VPC endpoint com.amazonaws.{REGION}.rolesanywhere "
+            f"in VPC {s.vpc_id} (needed if the hybrid nodes use IAM Roles Anywhere).") in detail, detail
     assert endpoint_missing(tf_aws, s) == [
         f"interface VPC endpoint com.amazonaws.{REGION}.ssmmessages in VPC {s.vpc_id} "
         "(needed if the hybrid nodes use SSM hybrid activations)",

@@ -29,46 +29,29 @@ import json
 import os
 import re
 import signal
-import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from conftest import hcl, Result, TerraformWorkdir
-from fault_proxy import FaultProxy, is_mutation, kill_provider_of
-from moto_server import (AwsSession, aws, closed_port, moto_server, proxy, routes_of, rule_rows,  # noqa: F401
-                         seeded, terraform_env_for, tfp, tgw_attachments, vgw_attachment_state)
-from seed import NODE_CIDR, POD_CIDR, Seed, set_remote_networks
+from harness import (APPLY, AwsSession, DESTROY, FaultProxy, FIRST_SEED, MAX_APPLIES, NODE_2, NODE_CIDR,
+                     OWNER_TAG, PLAN, POD_2, POD_CIDR, RATE, Result, Run, RUNS, Seed, TerraformWorkdir,
+                     closed_port, expected_rules, finish, is_mutation, kill_provider_of, network_args,
+                     network_hcl, reap, routes_of, rule_key, rule_rows, set_remote_networks, terraform_env_for,
+                     tgw_attachments, vgw_attachment_state)
 
 # ---------------------------------------------------------------- parameters
 
-#: seeded runs per fault scenario. The default (10) keeps this file under ~8 minutes on 2
-#: cores (CI: about 7); 20 runs take 10-12. `scripts/reliability.sh` runs 20 (RUNS=... for more)
-#: and publishes the figures in docs/reliability.md.
-RUNS = int(os.environ.get("HYBRIDNET_FAULT_RUNS", "10"))
-#: probability that one AWS request gets a fault
-RATE = float(os.environ.get("HYBRIDNET_FAULT_RATE", "0.2"))
-#: first seed (runs use FIRST_SEED .. FIRST_SEED + RUNS - 1)
-FIRST_SEED = int(os.environ.get("HYBRIDNET_FAULT_SEED", "1"))
-REPORT = os.environ.get("HYBRIDNET_RELIABILITY_REPORT")
-#: `terraform apply` (or destroy) attempts under faults before a run counts as not converged
-MAX_APPLIES = 4
-#: one Terraform command never takes longer than this (a hang fails the run)
-COMMAND_TIMEOUT = 300
+# RUNS (seeded runs per fault scenario; default 10 keeps this file under ~8 minutes on 2
+# cores, `scripts/reliability.sh` runs 20), RATE, FIRST_SEED, REPORT, MAX_APPLIES and
+# COMMAND_TIMEOUT are harness.py's (the `figures` fixture reports them).
 #: an unrecoverable run must fail within this
 FAIL_BOUND = 90
 #: Terraform must exit within this after Ctrl-C
 CANCEL_BOUND = 20
 
-ADDR = "hybridnet_cluster_network.this"
-OWNER_TAG = "hybridnet:cluster-network"
-NODE_2 = "192.168.8.0/22"
-POD_2 = "172.17.0.0/16"
 ALL_CIDRS = (NODE_CIDR, NODE_2, POD_CIDR, POD_2)
-WEBHOOK_PORTS = (9443,)
 SEEDS = list(range(FIRST_SEED, FIRST_SEED + RUNS))
 
 
@@ -80,82 +63,15 @@ def gateway_for(seed: int) -> str:
 # ---------------------------------------------------------------- configuration
 
 def config(s: Seed, gateway: str, nodes=(NODE_CIDR,), pods=(POD_CIDR,), gateway_id: str | None = None,
-           provider: str = "") -> str:
-    args: dict = {"cluster_name": s.cluster_name, "remote_node_cidrs": list(nodes), "remote_pod_cidrs": list(pods)}
-    if gateway == "tgw":
-        args["transit_gateway_id"] = gateway_id or s.transit_gateway_id
-        args["attachment_subnet_ids"] = [s.subnet_a, s.subnet_b]
-    else:
-        args["vpn_gateway_id"] = gateway_id or s.vpn_gateway_id
-    args.update({"route_table_ids": [s.route_table_id], "security_group_id": s.security_group_id,
-                 "webhook_ports": list(WEBHOOK_PORTS), "tags": {"team": "platform"}})
-    body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items())
+           provider: str = "", meta: str = "") -> str:
+    args = network_args(s, gateway, remote_node_cidrs=list(nodes), remote_pod_cidrs=list(pods))
+    if gateway_id:
+        args["transit_gateway_id" if gateway == "tgw" else "vpn_gateway_id"] = gateway_id
     # No outputs: an output-only change would make `plan -detailed-exitcode` exit 2.
-    return f'provider "hybridnet" {{\n{provider}}}\n\nresource "hybridnet_cluster_network" "this" {{\n{body}\n}}\n'
-
-
-def expected_rules(nodes, pods, ports=WEBHOOK_PORTS) -> set[tuple]:
-    return ({("ingress", "tcp", 443, 443, c) for c in list(nodes) + list(pods)}
-            | {("egress", "tcp", 10250, 10250, c) for c in nodes}
-            | {("egress", "tcp", p, p, c) for p in ports for c in pods})
-
-
-def rule_key(r: dict) -> tuple:
-    return (r["direction"], r["protocol"], r["from_port"], r["to_port"], r["cidr"])
+    return network_hcl(args, output=False, provider="\n" + provider, meta=meta)
 
 
 # ---------------------------------------------------------------- running Terraform
-
-@dataclass
-class Run:
-    result: Result
-    seconds: float
-    timed_out: bool = False
-
-
-def start_tf(tf: TerraformWorkdir, *args: str, env: dict | None = None) -> subprocess.Popen:
-    e = dict(tf.env)
-    if env:
-        e.update(env)
-    # A session of its own: Ctrl-C goes to Terraform and its providers, as in a terminal,
-    # and a hung run can be killed as a whole.
-    return subprocess.Popen([tf.terraform, *args], cwd=tf.dir, env=e, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-
-
-def finish_tf(p: subprocess.Popen, args: tuple, started: float, timeout: float = COMMAND_TIMEOUT) -> Run:
-    try:
-        out, err = p.communicate(timeout=max(1.0, timeout - (time.monotonic() - started)))
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        out, err = p.communicate(timeout=30)
-        timed_out = True
-    return Run(Result(list(args), p.returncode, out, err), time.monotonic() - started, timed_out)
-
-
-def reap(p: subprocess.Popen) -> None:
-    """Kills a Terraform run we gave up on, with its providers (its own process group)."""
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    p.communicate(timeout=30)
-
-
-def tf_run(tf: TerraformWorkdir, *args: str, timeout: float = COMMAND_TIMEOUT, env: dict | None = None) -> Run:
-    started = time.monotonic()
-    return finish_tf(start_tf(tf, *args, env=env), args, started, timeout)
-
-
-APPLY = ("apply", "-json", "-no-color", "-input=false", "-auto-approve")
-DESTROY = ("apply", "-destroy", "-json", "-no-color", "-input=false", "-auto-approve")
-PLAN = ("plan", "-json", "-no-color", "-input=false", "-detailed-exitcode")
-
 
 def failure_text(r: Run) -> str:
     errs = "\n".join(f"  {e.get('summary')}: {e.get('detail', '')[:400]}" for e in r.result.errors())
@@ -292,92 +208,10 @@ def assert_nothing_left(aws: AwsSession, s: Seed, gateway: str) -> None:
 
 # ---------------------------------------------------------------- figures
 
-class Figures:
-    """Per-scenario records, merged into $HYBRIDNET_RELIABILITY_REPORT at the end."""
-
-    def __init__(self) -> None:
-        self.runs: dict[str, list[dict]] = {}
-        self.single: dict[str, list[dict]] = {}
-        self.started = time.monotonic()
-
-    def add_run(self, scenario: str, record: dict) -> None:
-        self.runs.setdefault(scenario, []).append(record)
-
-    def add(self, section: str, record: dict) -> None:
-        self.single.setdefault(section, []).append(record)
-
-    @staticmethod
-    def summarize(scenario: str, records: list[dict]) -> dict:
-        faults: Counter = Counter()
-        on_changes: Counter = Counter()
-        applies: Counter = Counter()
-        errors: Counter = Counter()
-        for r in records:
-            faults.update(r["faults"])
-            on_changes.update(r.get("faults_on_changes", {}))
-            applies[str(r["applies"])] += 1
-            errors.update(r.get("errors", []))
-        return {
-            "scenario": scenario,
-            "rate": RATE,
-            "max_applies": MAX_APPLIES,
-            "runs": len(records),
-            "seeds": [r["seed"] for r in records],
-            "gateways": dict(Counter(r["gateway"] for r in records)),
-            "requests": sum(r["requests"] for r in records),
-            "faults": dict(sorted(faults.items())),
-            "faults_total": sum(faults.values()),
-            "faults_on_changes": dict(sorted(on_changes.items())),
-            "applies_needed": dict(sorted(applies.items())),
-            "converged": sum(1 for r in records if r["converged"]),
-            "clean_after": sum(1 for r in records if r.get("clean")),
-            "orphans": sum(r["orphans"] for r in records),
-            "duplicates": sum(r["duplicates"] for r in records),
-            "missing": sum(r["missing"] for r in records),
-            "not_converged_seeds": [r["seed"] for r in records if not r["converged"]],
-            "unclean_seeds": [r["seed"] for r in records if not r.get("clean")],
-            "errors_seen": dict(errors.most_common(12)),
-            "seconds_total": round(sum(r["seconds"] for r in records), 1),
-            "seconds_max": round(max((r["seconds"] for r in records), default=0), 1),
-            "per_run": records,
-        }
-
-    def write(self, path: str) -> None:
-        p = Path(path)
-        try:
-            doc = json.loads(p.read_text()) if p.exists() and p.stat().st_size else {}
-        except json.JSONDecodeError:
-            doc = {}
-        doc.setdefault("scenarios", {})
-        for scenario, records in self.runs.items():
-            doc["scenarios"][scenario] = self.summarize(scenario, records)
-        for section, records in self.single.items():
-            doc[section] = records
-        doc["meta"] = {
-            "rate": RATE,
-            "runs_per_scenario": RUNS,
-            "first_seed": FIRST_SEED,
-            "max_applies": MAX_APPLIES,
-            "seconds": round(time.monotonic() - self.started, 1),
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        tmp = p.with_suffix(p.suffix + ".tmp")
-        tmp.write_text(json.dumps(doc, indent=1, sort_keys=True))
-        tmp.replace(p)
-
-
-@pytest.fixture(scope="module")
-def figures():
-    f = Figures()
-    yield f
-    if REPORT:
-        f.write(REPORT)
-
-
 def setup_apply(tf: TerraformWorkdir, proxy: FaultProxy) -> None:
     """An apply without faults (the starting point of a scenario)."""
     proxy.configure(seed=0, rate=0.0)
-    r = tf_run(tf, *APPLY)
+    r = tf.timed(*APPLY)
     assert r.result.ok, failure_text(r)
 
 
@@ -402,7 +236,7 @@ def converge(tf: TerraformWorkdir, args: tuple, limit: int = MAX_APPLIES) -> tup
     Returns (attempts, converged, error summaries of the failed attempts, runs)."""
     errors, runs = [], []
     for attempt in range(1, limit + 1):
-        r = tf_run(tf, *args)
+        r = tf.timed(*args)
         runs.append(r)
         if r.timed_out:
             errors.append(f"timed out after {r.seconds:.0f}s")
@@ -568,7 +402,7 @@ def test_converges_under_faults(tfp, aws, seeded, proxy, figures, scenario, seed
     a = audit(aws, s, gateway, st)
     plan_exit = None
     if scenario != "destroy":
-        p = tf_run(tfp, *PLAN)
+        p = tfp.timed(*PLAN)
         plan_exit = p.result.returncode
     record = {
         "seed": seed, "gateway": gateway, "applies": attempts, "converged": converged,
@@ -639,9 +473,9 @@ def test_provider_killed_mid_apply_then_apply_converges(tfp, aws, seeded, proxy,
     terraform: dict = {}
     proxy.on_request(k, lambda n, op: killed.extend(kill_provider_of(terraform["pid"])), when="after",
                      operation=operation, nth=nth)
-    p = start_tf(tfp, *args)
+    p = tfp.start(*args)
     terraform["pid"] = p.pid
-    first = finish_tf(p, args, started)
+    first = finish(p, args, started)
     proxy.wait_idle()
     fired = list(proxy.hook_fired)
     total = proxy.snapshot()["requests"]
@@ -682,7 +516,7 @@ def test_provider_killed_mid_apply_then_apply_converges(tfp, aws, seeded, proxy,
         return
     if left_ids:
         assert st["attachment_id"] == left_ids[0], "the attachment the killed run created is adopted"
-    pl = tf_run(tfp, *PLAN)
+    pl = tfp.timed(*PLAN)
     assert pl.result.returncode == 0, planned_changes(pl.result)
     assert_end_state(aws, s, gateway, st, nodes, pods)
 
@@ -724,7 +558,7 @@ def test_ctrl_c_during_slow_apply_returns_promptly_with_state(tfp, aws, seeded, 
     hold_if = _from_first_mutation() if slow == "all" else (lambda op, n: op == operation and n == nth)
     proxy.configure(seed=0, rate=0.0, hold_every_request=hold, hold_if=hold_if)
     started = time.monotonic()
-    p = start_tf(tfp, *APPLY)
+    p = tfp.start(*APPLY)
     try:
         deadline = time.monotonic() + 150
         while time.monotonic() < deadline and p.poll() is None:
@@ -739,7 +573,7 @@ def test_ctrl_c_during_slow_apply_returns_promptly_with_state(tfp, aws, seeded, 
     time.sleep(0.5)  # the request is being held; the others of its batch are done
     signalled = time.monotonic()
     os.killpg(p.pid, signal.SIGINT)   # Ctrl-C in a terminal: the whole process group
-    run = finish_tf(p, APPLY, started, timeout=CANCEL_BOUND + 60)
+    run = finish(p, APPLY, started, timeout=CANCEL_BOUND + 60)
     exit_after = time.monotonic() - signalled
     proxy.stop_injecting()
     proxy.wait_idle()  # requests still held are dropped (their client is gone), or land now
@@ -760,7 +594,7 @@ def test_ctrl_c_during_slow_apply_returns_promptly_with_state(tfp, aws, seeded, 
     attempts, converged, errors, runs = converge(tfp, APPLY, limit=2)
     st2, status2 = state_of(tfp)
     a2 = audit(aws, s, gateway, st2)
-    pl = tf_run(tfp, *PLAN)
+    pl = tfp.timed(*PLAN)
     record.update({"followup_applies": attempts, "followup_converged": converged,
                    "followup_clean": a2.clean and pl.result.returncode == 0})
     if not a.clean:
@@ -802,7 +636,7 @@ def test_unrecoverable_run_fails_once_clearly_in_bounded_time(tfp, aws, seeded, 
     elif case == "always-throttled":
         # Throttling is retried until the operation's deadline (here timeouts.create), not
         # max_retries times: every mutation is throttled, so the create ends at 15 s.
-        tfp.write(config(s, gateway).replace("  tags", '  timeouts {\n    create = "15s"\n  }\n  tags', 1))
+        tfp.write(config(s, gateway, meta='timeouts {\n  create = "15s"\n}'))
         proxy.configure(seed=1, rate=1.0, kinds=["throttle"], only=is_mutation)
         expect, expect_any = ["RequestLimitExceeded"], ["until the operation's deadline"]
     elif case == "failing-max-retries-2":
@@ -822,7 +656,7 @@ def test_unrecoverable_run_fails_once_clearly_in_bounded_time(tfp, aws, seeded, 
         proxy.configure(seed=1, rate=1.0, kinds=["reset_before"], only=lambda op: op == "ec2:CreateRoute")
         expect, expect_any = ["CreateRoute"], ["reach", "connection", "dispatch"]
 
-    run = tf_run(tfp, *APPLY, env={**(env or {}), **log_env}, timeout=FAIL_BOUND + 60)
+    run = tfp.timed(*APPLY, env={**(env or {}), **log_env}, timeout=FAIL_BOUND + 60)
     stats = proxy.snapshot()
     proxy.configure(seed=0, rate=0.0)
     errs = run.result.errors()
@@ -882,7 +716,7 @@ def test_unreachable_endpoint_is_named(tfp, aws, seeded):
     port = closed_port()
     url = f"http://127.0.0.1:{port}"
     tfp.write(config(s, "tgw", provider="  max_retries = 0\n"))
-    run = tf_run(tfp, *APPLY, env=terraform_env_for(url), timeout=FAIL_BOUND)
+    run = tfp.timed(*APPLY, env=terraform_env_for(url), timeout=FAIL_BOUND)
     assert not run.result.ok and not run.timed_out
     err = _one_error(run)
     assert f"The request to {url} failed" in err.get("detail", ""), err
@@ -897,7 +731,7 @@ def test_vgw_attach_refused_is_reported_at_once(tfp, aws, seeded, proxy, code):
     that exists counts as done, so the AWS error reaches the user at once instead of a
     wait until `timeouts.create`."""
     s = seeded
-    tfp.write(config(s, "vgw").replace("  tags", '  timeouts {\n    create = "40s"\n  }\n  tags', 1))
+    tfp.write(config(s, "vgw", meta='timeouts {\n  create = "40s"\n}'))
     proxy.configure(seed=0, rate=0.0, answer={"ec2:AttachVpnGateway": (400, code, "refused by the test")})
     started = time.monotonic()
     r = tfp.apply()

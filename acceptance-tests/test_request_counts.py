@@ -17,16 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import hcl, TerraformWorkdir
-from fault_proxy import FaultProxy
-from moto_server import (aws, moto_server, proxy, tfp, routes_of, rule_rows, seeded,  # noqa: F401
-                         terraform_env_for, tgw_attachments)
-from seed import Seed, set_remote_networks
+from harness import (APPLY, DESTROY, FaultProxy, PLAN, REFRESH, Seed, TerraformWorkdir, network_args,
+                     network_hcl, routes_of, set_remote_networks, tgw_attachments)
 
-APPLY = ("apply", "-json", "-no-color", "-input=false", "-auto-approve")
-DESTROY = ("apply", "-destroy", "-json", "-no-color", "-input=false", "-auto-approve")
-PLAN = ("plan", "-json", "-no-color", "-input=false", "-detailed-exitcode")
-REFRESH = ("apply", "-refresh-only", "-json", "-no-color", "-input=false", "-auto-approve")
 
 
 def cidrs(n: int) -> tuple[list[str], list[str]]:
@@ -37,11 +30,8 @@ def cidrs(n: int) -> tuple[list[str], list[str]]:
 
 
 def config(s: Seed, nodes: list[str], pods: list[str], tables: list[str]) -> str:
-    args = {"cluster_name": s.cluster_name, "remote_node_cidrs": nodes, "remote_pod_cidrs": pods,
-            "transit_gateway_id": s.transit_gateway_id, "attachment_subnet_ids": [s.subnet_a, s.subnet_b],
-            "route_table_ids": tables, "security_group_id": s.security_group_id, "webhook_ports": [9443]}
-    body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items())
-    return f'provider "hybridnet" {{}}\n\nresource "hybridnet_cluster_network" "this" {{\n{body}\n}}\n'
+    return network_hcl(network_args(s, "tgw", remote_node_cidrs=nodes, remote_pod_cidrs=pods, route_table_ids=tables,
+                                    tags=None), output=False)
 
 
 def phase(proxy: FaultProxy, tf: TerraformWorkdir, args: tuple, expect_rc: int = 0) -> dict[str, int]:
@@ -128,7 +118,7 @@ def besides_routes(ops: dict[str, int]) -> int:
 
 
 @pytest.mark.parametrize("n", [3, 12])
-def test_requests_per_phase(tfp, proxy, seeded: Seed, aws, n: int) -> None:  # noqa: F811
+def test_requests_per_phase(tfp, proxy, seeded: Seed, aws, n: int) -> None:
     got = run_phases(proxy, tfp, seeded, aws.ec2, aws.eks, n)
     report = os.environ.get("HYBRIDNET_COUNT_REPORT")
     if report:

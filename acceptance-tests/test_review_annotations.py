@@ -10,13 +10,12 @@ lines and columns), so the same assertions hold for both.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import Cli, TerraformWorkdir
+from harness import (Cli, TerraformWorkdir, run_command)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "plan-annotations.py"
@@ -43,7 +42,7 @@ data "hybridnet_cidr_plan" "edge" {
 
 
 def annotate(text: str, *args: str) -> list[str]:
-    p = subprocess.run([sys.executable, str(SCRIPT), *args], input=text, capture_output=True, text=True, timeout=30)
+    p = run_command([sys.executable, str(SCRIPT), *args], input=text, timeout=30)
     assert p.returncode in (0, 1), p.stderr
     return p.stdout.splitlines()
 
@@ -114,7 +113,7 @@ def test_escaping_multiline_messages_and_properties():
     doc = {"valid": False, "diagnostics": [{"severity": "warning", "summary": "Hm", "detail": "x"}]}
     assert annotate(json.dumps(doc)) == ["::warning title=Hm::x"]
     # --fail-on-error sets the exit status.
-    p = subprocess.run([sys.executable, str(SCRIPT), "--fail-on-error"], input=stream, capture_output=True, text=True)
+    p = run_command([sys.executable, str(SCRIPT), "--fail-on-error"], input=stream, timeout=30)
     assert p.returncode == 1
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from moto_server import aws, aws_env, moto_server, seeded, tf_aws  # noqa: F401
-from seed import NODE_CIDR, POD_CIDR
+from harness import (network_args, network_hcl)
 
 SECRET_KEY = "hybridnetSECRETsentinelQ7xZ2mP9vL4kR8tW1yN6bC3"
 SESSION_TOKEN = "hybridnetTOKENsentinelIQoJb3JpZ2luX2VjEJr8aX"
@@ -18,21 +17,9 @@ def config(s, assume_role: bool) -> str:
     role_arn     = "arn:aws:iam::123456789012:role/hybrid"
     session_name = "acceptance"
     external_id  = "{EXTERNAL_ID}"
-  }}""" if assume_role else ""
-    return f"""
-provider "hybridnet" {{{role}
-}}
-
-resource "hybridnet_cluster_network" "this" {{
-  cluster_name          = "{s.cluster_name}"
-  remote_node_cidrs     = ["{NODE_CIDR}"]
-  remote_pod_cidrs      = ["{POD_CIDR}"]
-  transit_gateway_id    = "{s.transit_gateway_id}"
-  attachment_subnet_ids = ["{s.subnet_a}", "{s.subnet_b}"]
-  route_table_ids       = ["{s.route_table_id}"]
-  security_group_id     = "{s.security_group_id}"
-}}
-"""
+  }}
+""" if assume_role else True
+    return network_hcl(network_args(s, "tgw", webhook_ports=None, tags=None), provider=role, output=False)
 
 
 def test_secrets_never_appear_in_trace_logs(tf_aws, aws, seeded):

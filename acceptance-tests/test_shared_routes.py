@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from moto_server import aws, aws_env, moto_server, routes_of, seeded, tf_aws  # noqa: F401
-from seed import NODE_CIDR, POD_CIDR
-from test_cluster_network import (ADDR, apply, assert_clean, destroy, diag_text, network_args, plan_exit,
-                                  resource_hcl, state_values)
+from harness import (ADDR, NODE_CIDR, POD_CIDR, apply, assert_clean, create_interface, destroy, diag_text,
+                     network_args, plan_exit, resource_hcl, routes_of, state_values)
 
 
 def other_writer_interface(aws, s) -> str:
     """A network interface in the VPC, as the hybrid nodes gateway or an appliance has."""
-    return aws.ec2.create_network_interface(SubnetId=s.subnet_a, Description="appliance")["NetworkInterface"][
-        "NetworkInterfaceId"]
+    return create_interface(aws.ec2, s.subnet_a, "appliance")["NetworkInterfaceId"]
 
 
 @pytest.mark.parametrize("then", ["cidr-removed", "destroyed"])

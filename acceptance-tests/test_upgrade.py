@@ -16,13 +16,10 @@ import dataclasses
 import json
 from pathlib import Path
 
-from conftest import hcl
-from moto_server import aws, aws_env, moto_server, routes_of, rule_rows, seeded, tf_aws, tgw_attachments  # noqa: F401
-from seed import EKS_RULE_DESCRIPTION
-from test_cluster_network import ADDR, changes_text, destroy, ok, plan_exit, planned_actions, state_values
+from harness import (EKS_RULE_DESCRIPTION, OWNER_TAG, changes_text, destroy, network_hcl, ok, plan_exit,
+                     planned_actions, routes_of, rule_rows, state_values, tgw_attachments)
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "upgrade-0.1.0"
-OWNER_TAG = "hybridnet:cluster-network"
 
 
 def rebuild(aws, s, world: dict) -> dict[str, str]:
@@ -56,7 +53,7 @@ def rewrite(text: str, ids: dict[str, str]) -> str:
     return text
 
 
-def test_state_of_0_1_0_upgrades_in_place_then_destroy_removes_everything(tf_aws, aws, seeded):  # noqa: F811
+def test_state_of_0_1_0_upgrades_in_place_then_destroy_removes_everything(tf_aws, aws, seeded):
     s = seeded
     world = json.loads((FIXTURE / "world.json").read_text())
     assert world["seed"]["cluster_name"] == s.cluster_name
@@ -68,8 +65,7 @@ def test_state_of_0_1_0_upgrades_in_place_then_destroy_removes_everything(tf_aws
     assert inst["schema_version"] == 0 and "attachment_created" not in inst["attributes"]
     (tf_aws.dir / "terraform.tfstate").write_text(state_text)
     args = json.loads(rewrite(json.dumps(world["config"]), ids))
-    body = "\n".join(f"  {k} = {hcl(v)}" for k, v in args.items())
-    tf_aws.write(f'provider "hybridnet" {{}}\n\nresource "hybridnet_cluster_network" "this" {{\n{body}\n}}\n')
+    tf_aws.write(network_hcl(args, output=False))
 
     # The first plan with this binary: nothing to do, no replacement.
     p = plan_exit(tf_aws)

@@ -60,7 +60,7 @@ def rules_of(nodes: list[str], pods: list[str]) -> int:
 
 
 def config(seed, tables: list[str], nodes: list[str], pods: list[str]) -> str:
-    from conftest import hcl
+    from harness import hcl
     args = {
         "cluster_name": seed.cluster_name,
         "remote_node_cidrs": nodes,
@@ -233,7 +233,7 @@ def routes_to(ec2, tables: list[str], gw: str) -> int:
 
 
 def scenario(server, proxy, terraform: str, provider_dir: Path, binary: str, n: int, t: int, work: Path) -> dict:
-    from conftest import TerraformWorkdir
+    from harness import TerraformWorkdir
     from moto_server import terraform_env_for
     from seed import seed_cluster_network, set_remote_networks
 
@@ -273,7 +273,7 @@ def scenario(server, proxy, terraform: str, provider_dir: Path, binary: str, n: 
 def many_scenario(server, proxy, terraform: str, provider_dir: Path, binary: str, k: int, work: Path) -> dict:
     """K clusters in one configuration (acceptance-tests/many_clusters.py) behind EC2's real
     buckets: create and destroy, each one command; wall time, the buckets' answers."""
-    from conftest import TerraformWorkdir
+    from harness import TerraformWorkdir
     from fault_proxy import EC2_BUCKETS
     from many_clusters import config_many, created_everything, leftovers, seed_many
     from moto_server import terraform_env_for

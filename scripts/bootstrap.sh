@@ -10,7 +10,11 @@
 # reason (shown by `pytest -rs`). HYBRIDNET_REQUIRE_TOFU=1 turns that into a failure.
 # Prints the terraform path (only that) on stdout; the tofu path is .venv/bin/tofu.
 # Also installs gpg from Debian (package gnupg) where it is missing: scripts/release.sh
-# signs the SHA256SUMS with it and acceptance-tests/test_install.py checks the signature.
+# signs the SHA256SUMS with it and acceptance-tests/test_install.py checks the signature;
+# and, where apt-get works, qemu-user and libc6-arm64-cross, to run the linux_arm64
+# release binary in acceptance-tests/test_release_platforms.py (skipped without them).
+# The cross-compiling tools of scripts/release.sh (cargo-zigbuild, Zig) are installed by
+# that script, into the same venv, from scripts/release-requirements.txt.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
@@ -28,12 +32,25 @@ if [ "$want" != "$have" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ"
   echo "$want" > "$VENV/.requirements.sha256"
 fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 if ! command -v gpg >/dev/null 2>&1; then
   echo "bootstrap: installing gpg (Debian package gnupg)" >&2
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends gnupg; } >&2 \
     || { echo "bootstrap: could not install gnupg; run: apt-get install gnupg" >&2; exit 1; }
+fi
+# qemu-aarch64 and the arm64 glibc let acceptance-tests/test_release_platforms.py run the
+# linux_arm64 release binary here. Optional: without them (no apt-get, no network) those
+# tests are skipped with the reason.
+if ! command -v qemu-aarch64 >/dev/null 2>&1 || [ ! -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing qemu-user and libc6-arm64-cross (Debian) for the linux_arm64 tests" >&2
+    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+        qemu-user libc6-arm64-cross; } >&2 \
+      || echo "bootstrap: could not install qemu-user/libc6-arm64-cross: the linux_arm64 run tests will be skipped" >&2
+  else
+    echo "bootstrap: no apt-get: install qemu-user (qemu-aarch64) and an arm64 glibc in /usr/aarch64-linux-gnu to run the linux_arm64 tests" >&2
+  fi
 fi
 
 # ---- OpenTofu: `go build` of github.com/opentofu/opentofu/cmd/tofu in tools/opentofu

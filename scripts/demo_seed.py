@@ -1,7 +1,8 @@
 """Seeds a local AWS emulator (moto) with what `examples/cluster-network` needs:
 a VPC with DNS hostnames, two subnets in two AZs, a route table, a transit gateway,
 a security group standing in for the cluster security group, an EKS cluster with
-remote networks, and the ENIs EKS would create. Prints Terraform variables as JSON.
+remote networks, and the ENIs EKS would create (each address given explicitly).
+Prints Terraform variables as JSON.
 
 Usage: python demo_seed.py http://127.0.0.1:PORT
 """
@@ -36,8 +37,10 @@ def main(endpoint: str) -> None:
             "remotePodNetworks": [{"cidrs": ["172.16.0.0/16"]}],
         },
     )
-    for s in subnets:
-        ec2.create_network_interface(SubnetId=s, Description="Amazon EKS edge")
+    # Addresses given explicitly (the emulator can hand one address to two interfaces):
+    # the first after the 4 AWS reserves in each /24.
+    for i, s in enumerate(subnets, start=1):
+        ec2.create_network_interface(SubnetId=s, Description="Amazon EKS edge", PrivateIpAddress=f"10.0.{i}.4")
     json.dump({
         "cluster_name": "edge",
         "transit_gateway_id": tgw,

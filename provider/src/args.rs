@@ -120,6 +120,25 @@ pub fn read_port_list(list: &Tf<Vec<Tf<Number>>>, diags: &mut Diagnostics) -> Li
     )
 }
 
+/// `node_credential_provider` (`ssm` or `iam-ra`, nodeadm's names): `None` when null,
+/// unknown or invalid (an error on the attribute names the allowed values).
+pub fn read_node_credential_provider(v: &Tf<String>, diags: &mut Diagnostics) -> Option<cidr::NodeCredentialProvider> {
+    let s = v.known()?;
+    let p = cidr::NodeCredentialProvider::parse(s);
+    if p.is_none() {
+        diags.error(
+            "Invalid node credential provider",
+            format!(
+                "node_credential_provider is {s:?}; use {}, the credential provider of the hybrid nodes' nodeadm \
+                 configuration (SSM hybrid activations or IAM Roles Anywhere), or leave it out.",
+                cidr::NodeCredentialProvider::names()
+            ),
+            Some(AttrPath::attr("node_credential_provider")),
+        );
+    }
+    p
+}
+
 /// `items` without repeats, in the order of first appearance (`Vec::dedup` only drops
 /// adjacent repeats, which misses them in an unsorted list).
 pub fn unique<T: Ord + Clone>(items: impl IntoIterator<Item = T>) -> Vec<T> {

@@ -65,7 +65,11 @@ fn main() -> ExitCode {
                 tracing::debug!(target: "hybridnet::main", "interrupt received; waiting for Terraform's Stop");
             }
         });
-        handshake::serve(Arc::new(hybridnet::provider::registry()), env).await
+        let registry = hybridnet::provider::registry();
+        if let Err(problems) = registry.check_registrations() {
+            return Err(format!("the types registered disagree with the declared schemas: {}", problems.join("; ")));
+        }
+        handshake::serve(Arc::new(registry), env).await.map_err(|e| e.to_string())
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,11 +1,12 @@
 //! The hybridnet provider: its block (AWS settings), and the registry of its types —
-//! one line per resource, data source or function.
+//! one line per resource, data source or function, against the schemas
+//! `hybridnet_schema::provider_schemas()` declares.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use tfplugin5::typed::{Provider, Registry, Tf};
-use tfplugin5::{AttrPath, Diagnostics, Schema};
+use tfplugin5::typed::{Abilities, Provider, Registry, Tf};
+use tfplugin5::{AttrPath, Diagnostics};
 
 use crate::aws::{AssumeRole, AwsSettings, ConfiguredAws};
 use crate::data_sources::cidr_plan::CidrPlan;
@@ -14,13 +15,17 @@ use crate::resources::cluster_network::{ClusterNetwork, ClusterNetworkAudit};
 
 pub use hybridnet_schema::provider_schema;
 
-/// Every type of the provider, served as one `ProviderLogic`.
+/// Every type of the provider, served as one `ProviderLogic`: the schemas are
+/// `hybridnet_schema::provider_schemas()` (the one list of types, which the docs
+/// render too), each implementation registered here against its declared name.
+/// `Registry::check_registrations` names a declared type without an implementation
+/// (main refuses to start, and `every_model_fits_its_schema` fails).
 pub fn registry() -> Registry<Hybridnet> {
     let shared = Arc::new(ConfiguredAws::default());
-    Registry::new(Hybridnet { shared: shared.clone() })
+    Registry::declared(Hybridnet { shared: shared.clone() }, hybridnet_schema::provider_schemas())
         .data_source(CidrPlan)
         .data_source(ClusterNetworkAudit::new(shared.clone()))
-        .resource(ClusterNetwork::new(shared))
+        .resource_with(ClusterNetwork::new(shared), Abilities::new().import().upgrade())
         .function(CidrProblems)
         .function(OnpremFirewallRules)
 }
@@ -114,10 +119,6 @@ impl Provider for Hybridnet {
 
     fn name(&self) -> &str {
         "hybridnet"
-    }
-
-    fn schema(&self) -> Schema {
-        provider_schema()
     }
 
     async fn validate(&self, config: ProviderModel) -> Diagnostics {

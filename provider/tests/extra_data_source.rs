@@ -24,13 +24,13 @@ impl DataSource for Echo {
         "hybridnet_test_echo"
     }
 
-    fn schema(&self) -> Schema {
-        Schema::new(
+    fn schema(&self) -> Option<Schema> {
+        Some(Schema::new(
             0,
             Block::new("Echoes how many CIDRs it was given.")
                 .attribute(Attribute::required("cidrs", Type::list(Type::String)))
                 .attribute(Attribute::computed("count", Type::Number)),
-        )
+        ))
     }
 
     async fn validate(&self, config: EchoModel) -> Diagnostics {

@@ -11,7 +11,11 @@
 //!   O(n log n) for n CIDRs ([`Violation`]).
 //! - [`vpc_routes`], [`cluster_security_group_rules`], [`onprem_firewall_rules`]: what the
 //!   VPC route tables, the EKS cluster security group and the on-premises firewall need.
-//! - [`unroutable_pod_warnings`]: what an unroutable pod network gives up.
+//! - [`unroutable_pod_warnings`]: what an unroutable pod network gives up;
+//!   [`webhook_ports_warning`]: webhook ports that unroutable pods make useless.
+//! - [`subnets_sharing_a_zone`]: a transit gateway attachment takes one subnet per zone.
+//! - [`NodeCredentialProvider`]: nodeadm's credential providers and the VPC endpoints
+//!   each needs in a private cluster.
 //!
 //! The module does no I/O and never panics, whatever its input.
 
@@ -30,6 +34,8 @@
 )]
 #![warn(missing_docs)]
 
+mod attachment;
+mod credentials;
 mod index;
 mod mode;
 #[cfg(any(test, fuzzing))]
@@ -45,6 +51,8 @@ use std::net::Ipv4Addr;
 
 pub use ipnet::Ipv4Net;
 
+pub use attachment::{subnets_sharing_a_zone, SharedZone};
+pub use credentials::NodeCredentialProvider;
 pub use mode::{PodNetworkMode, VXLAN_PORT};
 pub use parse::{parse_ipv4_cidr, CidrError};
 pub use tables::{
@@ -53,7 +61,7 @@ pub use tables::{
     AWS_SSM_ENDPOINTS, AWS_STS_ENDPOINT, EKS_AUTH_ENDPOINT, EKS_CLUSTER_IPS, GATEWAY_NODE_IPS, MAX_SG_DESCRIPTION_LEN,
 };
 pub use validate::{validate_remote_cidrs, RemoteCidr, Violation, ViolationKind, MAX_REMOTE_PREFIX, MIN_REMOTE_PREFIX};
-pub use warnings::{unroutable_pod_warnings, Cni};
+pub use warnings::{unroutable_pod_warnings, webhook_ports_warning, Cni, Warning};
 
 /// Which list a remote CIDR came from.
 ///

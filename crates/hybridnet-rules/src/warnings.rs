@@ -1,5 +1,7 @@
 //! What an unroutable pod network gives up, as the reference lists it.
 
+use crate::PodNetworkMode;
+
 /// The CNI running on the hybrid nodes, which changes how pod egress NAT is set up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Cni {
@@ -62,6 +64,37 @@ pub fn unroutable_pod_warnings(pod_network_routable: bool, cni: Option<Cni>) -> 
     ]
 }
 
+/// A warning: its summary and what to do (the caller puts it on an attribute).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// The one-line summary.
+    pub summary: &'static str,
+    /// What is wrong and how to make the warning go away.
+    pub detail: String,
+}
+
+/// `webhook_ports` given while the pods are unroutable: the EKS control plane cannot
+/// reach webhooks on hybrid nodes, so no rules are made for the ports (the guide: run
+/// webhooks on cloud nodes, or make the pod CIDRs routable). `None` for any other mode
+/// or without ports. One text for every type that takes `webhook_ports`.
+pub fn webhook_ports_warning(mode: PodNetworkMode, ports: &[u16]) -> Option<Warning> {
+    if mode.pods_reachable() || ports.is_empty() {
+        return None;
+    }
+    let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+    Some(Warning {
+        summary: "Webhook ports given for an unroutable pod network",
+        detail: format!(
+            "The pod network is unroutable (pod_network_mode = \"unroutable\"), so the EKS control plane cannot \
+             reach pods on hybrid nodes: webhooks there would never be called, and no security group rules are made \
+             for webhook_ports ({}). Run the webhooks on cloud nodes in the same EKS cluster and remove \
+             webhook_ports, or make the remote pod CIDRs routable on the on-premises network (BGP or static routes) \
+             and set pod_network_mode = \"routable\".",
+            ports.join(", ")
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +139,18 @@ mod tests {
                 assert!(w.is_ascii() && !w.contains("  "), "{w}");
             }
         }
+    }
+
+    #[test]
+    fn webhook_ports_warn_only_when_pods_are_unroutable() {
+        let w = webhook_ports_warning(PodNetworkMode::Unroutable, &[443, 9443]).expect("a warning");
+        assert_eq!(w.summary, "Webhook ports given for an unroutable pod network");
+        assert!(w.detail.contains("for webhook_ports (443, 9443)"), "{}", w.detail);
+        assert!(w.detail.contains("Run the webhooks on cloud nodes"), "{}", w.detail);
+        assert!(w.detail.contains("set pod_network_mode = \"routable\""), "{}", w.detail);
+        assert!(w.detail.is_ascii() && !w.detail.contains("  "), "{}", w.detail);
+        assert_eq!(webhook_ports_warning(PodNetworkMode::Unroutable, &[]), None);
+        assert_eq!(webhook_ports_warning(PodNetworkMode::Routable, &[443]), None);
+        assert_eq!(webhook_ports_warning(PodNetworkMode::Gateway, &[443]), None);
     }
 }

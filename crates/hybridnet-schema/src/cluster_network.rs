@@ -1,4 +1,8 @@
-//! The schema of `hybridnet_cluster_network` (resource and data source).
+//! The schema of `hybridnet_cluster_network` (resource and data source), with the
+//! resource's plan behaviour declared on its attributes: `cluster_name` replaces the
+//! resource, and what apply learns is planned unknown while an argument is unknown
+//! (`unknown_until_apply`; the VPC's attributes and the security group only for a new
+//! object, `unknown_until_created`). The protocol crate's plan rules apply them.
 
 use crate::cidr_plan::firewall_rule_type;
 use tfplugin5::{Attribute, Block, Nesting, Schema, Type};
@@ -36,37 +40,61 @@ pub mod defaults {
 
 /// Attributes computed from AWS, shared by the resource and the data source.
 fn computed_attributes(b: Block) -> Block {
-    b.attribute(Attribute::computed("vpc_id", Type::String).description("The cluster's VPC."))
-        .attribute(Attribute::computed("vpc_cidrs", strings()).description("The VPC's primary and secondary CIDRs."))
+    b.attribute(Attribute::computed("vpc_id", Type::String).unknown_until_created().description("The cluster's VPC."))
+        .attribute(Attribute::computed("vpc_cidrs", strings()).unknown_until_created().description("The VPC's primary and secondary CIDRs."))
         .attribute(
-            Attribute::computed("service_cidr", Type::String).description("The cluster's Kubernetes service CIDR."),
+            Attribute::computed("service_cidr", Type::String).unknown_until_created().description("The cluster's Kubernetes service CIDR."),
         )
-        .attribute(Attribute::computed("attachment_id", Type::String).description(
+        .attribute(Attribute::computed("attachment_id", Type::String).unknown_until_apply().description(
             "The transit gateway VPC attachment ID, or `<vgw-id>:<vpc-id>` for a virtual private gateway.",
         ))
         .attribute(
             Attribute::computed("route_table_id", Type::String)
-                .description("The dedicated route table, when `create_route_table` is true."),
+                .unknown_until_apply()
+                .description(
+                    "The dedicated route table hybridnet created (the resource with `create_route_table = true`); \
+                     null in the data source.",
+                ),
         )
-        .attribute(Attribute::computed("routes", Type::list(route_type())).description(
+        .attribute(Attribute::computed("routes", Type::list(route_type())).unknown_until_apply().description(
             "The routes to the on-premises gateway, one per route table and remote CIDR. `network` is `node` or \
              `pod`.",
         ))
-        .attribute(Attribute::computed("security_group_rule_ids", strings()).description(
+        .attribute(Attribute::computed("security_group_rule_ids", strings()).unknown_until_apply().description(
             "IDs of the cluster security group rules that satisfy the requirements (ours, or identical rules that \
              already existed).",
         ))
-        .attribute(Attribute::computed("gateway_node_ips", strings()).description(
+        .attribute(Attribute::computed("gateway_node_ips", strings()).unknown_until_apply().description(
             "Private IPs of the network interfaces in `gateway_security_group_id` (the EKS Hybrid Nodes gateway \
              nodes): the VXLAN peers the on-premises firewall must allow. Empty without that group.",
         ))
-        .attribute(Attribute::computed("eks_network_interface_ips", strings()).description(
+        .attribute(Attribute::computed("eks_network_interface_ips", strings()).unknown_until_apply().description(
             "Private IPs of the network interfaces EKS made for the cluster (described \"Amazon EKS \
              <cluster_name>\"): the EKS cluster IPs the on-premises firewall must allow.",
         ))
-        .attribute(Attribute::computed("onprem_firewall_rules", Type::list(firewall_rule_type())).description(
+        .attribute(Attribute::computed("onprem_firewall_rules", Type::list(firewall_rule_type())).unknown_until_apply().description(
             "Rules the on-premises firewall needs, as in `hybridnet_cidr_plan`, with the EKS cluster IPs filled in.",
         ))
+}
+
+/// `node_credential_provider` (resource and data source): which of the credential
+/// endpoints a private cluster's VPC needs.
+fn node_credential_provider_attribute() -> Attribute {
+    use hybridnet_rules::NodeCredentialProvider as P;
+    let choices: Vec<String> = P::ALL
+        .iter()
+        .map(|p| {
+            let services = p.endpoint_services();
+            let plural = if services.len() > 1 { "s" } else { "" };
+            format!("`{}` ({}, the `{}` endpoint{plural})", p.as_str(), p.title(), services.join("` and `"))
+        })
+        .collect();
+    Attribute::optional("node_credential_provider", Type::String).description(&format!(
+        "How the hybrid nodes get their AWS credentials, as nodeadm names it: {}. Used only when the cluster's \
+         endpoint is private only, to check just the interface VPC endpoints that provider needs. Without it the \
+         plan cannot tell which are needed and warns once while either provider's endpoints are missing.",
+        choices.join(" or ")
+    ))
 }
 
 pub fn resource_schema() -> Schema {
@@ -83,6 +111,7 @@ pub fn resource_schema() -> Schema {
     .attribute(Attribute::computed("id", Type::String).description("The cluster name."))
     .attribute(
         Attribute::required("cluster_name", Type::String)
+            .requires_replace()
             .description("The EKS cluster. Changing it replaces the resource."),
     )
     .attribute(Attribute::required("remote_node_cidrs", strings()).description("On-premises node CIDRs."))
@@ -101,8 +130,8 @@ pub fn resource_schema() -> Schema {
         Attribute::optional("vpn_gateway_id", Type::String).description("The virtual private gateway to on premises."),
     )
     .attribute(Attribute::optional("attachment_subnet_ids", id_set()).description(
-        "Subnets for the transit gateway VPC attachment: at least two, in two Availability Zones, in the cluster's \
-         VPC.",
+        "Subnets for the transit gateway VPC attachment, in the cluster's VPC: at least two, in two Availability \
+         Zones, at most one per zone.",
     ))
     .attribute(Attribute::optional_computed("manage_attachment", Type::Bool).description(&with_default(
         "Create and delete the attachment. When `false`, an existing attachment is required and left alone.",
@@ -127,12 +156,14 @@ pub fn resource_schema() -> Schema {
     )))
     .attribute(
         Attribute::optional_computed("security_group_id", Type::String)
+            .unknown_until_created()
             .description("The security group for the rules. Default the cluster security group EKS reports."),
     )
     .attribute(
         Attribute::optional("webhook_ports", Type::list(Type::Number))
             .description("Ports of webhooks running on hybrid nodes: egress rules to the pod CIDRs."),
     )
+    .attribute(node_credential_provider_attribute())
     .attribute(
         Attribute::optional("tags", Type::Map(Box::new(Type::String)))
             .description("Tags for every object the resource creates that can carry tags."),
@@ -157,20 +188,22 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// What the resource created and what it found (the resource only): what it found it
 /// never deletes.
 fn ownership_attributes(b: Block) -> Block {
-    b.attribute(Attribute::computed("attachment_created", Type::Bool).description(
+    b.attribute(Attribute::computed("attachment_created", Type::Bool).unknown_until_apply().description(
         "Whether this resource created the attachment (it carries the `hybridnet:cluster-network` tag with this \
          cluster's name). `false` when it found one: made by hand, by another tool, or by the resource of another \
          cluster in the VPC (`DuplicateTransitGatewayAttachment`). Destroy deletes the attachment only when \
          hybridnet made it and no other cluster in the VPC still routes through it.",
     ))
-    .attribute(Attribute::computed("adopted_routes", Type::list(route_type())).description(
+    .attribute(Attribute::computed("adopted_routes", Type::list(route_type())).unknown_until_apply().description(
         "The routes of `routes` that already pointed at the gateway before this resource needed them (another \
          cluster's resource or another writer made them): used, never deleted by this resource.",
     ))
-    .attribute(Attribute::computed("adopted_security_group_rule_ids", strings()).description(
-        "The IDs of `security_group_rule_ids` that this resource found (identical rules it did not make): used, \
+    .attribute(
+        Attribute::computed("adopted_security_group_rule_ids", strings()).unknown_until_apply().description(
+            "The IDs of `security_group_rule_ids` that this resource found (identical rules it did not make): used, \
          never revoked by this resource.",
-    ))
+        ),
+    )
 }
 
 pub fn data_source_schema() -> Schema {
@@ -201,6 +234,7 @@ pub fn data_source_schema() -> Schema {
         "Ports of admission webhooks running on hybrid nodes: their outbound rules to the pod CIDRs are checked \
          too, as the resource would create them.",
     ))
+    .attribute(node_credential_provider_attribute())
     .attribute(Attribute::optional_computed("route_table_ids", strings()).description(
         "Route tables to check. Default those with routes for the remote CIDRs, else the VPC's main route table.",
     ))

@@ -68,8 +68,10 @@ pub(crate) fn with_default(text: &str, default: impl Display) -> String {
 }
 
 /// Every schema the provider serves: the provider block, each resource, each data
-/// source and each function, by name. The provider's registry serves exactly these (a provider test
-/// checks it), and the docs are rendered from them.
+/// source and each function, by name. The one list of types: the provider's registry
+/// is built from it (`Registry::declared`, one implementation registered per name;
+/// a name without one stops the provider at start and fails its tests), and the docs
+/// are rendered from it.
 pub fn provider_schemas() -> ProviderSchemas {
     ProviderSchemas {
         provider: provider_schema(),

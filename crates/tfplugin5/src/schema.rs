@@ -17,6 +17,23 @@ pub struct Attribute {
     pub sensitive: bool,
     /// Terraform may warn when a deprecated attribute is set (1.0 does not).
     pub deprecated: bool,
+    /// A change of this argument replaces the object (resources only; applied by
+    /// the typed layer's plan rules, `typed::plan_rules`).
+    pub requires_replace: bool,
+    /// When this computed attribute is planned unknown (resources only; applied by
+    /// the typed layer's plan rules).
+    pub unknown_until_apply: Option<UnknownUntilApply>,
+}
+
+/// When a computed attribute is planned unknown while the configuration holds an
+/// unknown value (something else is not applied yet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnknownUntilApply {
+    /// Always: apply learns it from the arguments.
+    Always,
+    /// When the object is new (created or replaced); an existing object keeps its
+    /// value.
+    UntilCreated,
 }
 
 impl Attribute {
@@ -30,6 +47,8 @@ impl Attribute {
             computed: false,
             sensitive: false,
             deprecated: false,
+            requires_replace: false,
+            unknown_until_apply: None,
         }
     }
     /// An argument the user must set.
@@ -59,6 +78,25 @@ impl Attribute {
     }
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
+        self
+    }
+    /// A change of this argument replaces the object: the typed layer lists it in
+    /// the plan's `requires_replace` (the resource need not).
+    pub fn requires_replace(mut self) -> Self {
+        self.requires_replace = true;
+        self
+    }
+    /// This computed attribute is planned unknown whenever the configuration holds
+    /// an unknown value, whatever the resource's plan says (apply learns it).
+    pub fn unknown_until_apply(mut self) -> Self {
+        self.unknown_until_apply = Some(UnknownUntilApply::Always);
+        self
+    }
+    /// This computed attribute is planned unknown, while the configuration holds an
+    /// unknown value, when the object is new (created or replaced); an existing
+    /// object keeps its value (an optional attribute with no value, unknown too).
+    pub fn unknown_until_created(mut self) -> Self {
+        self.unknown_until_apply = Some(UnknownUntilApply::UntilCreated);
         self
     }
 }

@@ -4,7 +4,7 @@
 # accepter accepts; the second apply adds the routes.
 terraform {
   required_providers {
-    aws       = { source = "hashicorp/aws", version = ">= 5.0" }
+    aws       = { source = "hashicorp/aws", version = "~> 5.0" }
     hybridnet = { source = "hybridnet/hybridnet", version = "~> 0.1" }
   }
 }

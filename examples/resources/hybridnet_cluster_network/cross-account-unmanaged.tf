@@ -3,7 +3,7 @@
 # gateway from the accepter, so that it runs after acceptance, in one apply.
 terraform {
   required_providers {
-    aws       = { source = "hashicorp/aws", version = ">= 5.0" }
+    aws       = { source = "hashicorp/aws", version = "~> 5.0" }
     hybridnet = { source = "hybridnet/hybridnet", version = "~> 0.1" }
   }
 }

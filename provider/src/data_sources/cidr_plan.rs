@@ -16,7 +16,7 @@ use crate::args::{read_cidr_list, read_pod_network_mode, read_port_list, ListArg
 use serde::{Deserialize, Serialize};
 use tfplugin5::typed::{DataSource, StopToken, Tf};
 use tfplugin5::value::Number;
-use tfplugin5::{AttrPath, Diagnostics, Schema};
+use tfplugin5::{AttrPath, Diagnostics};
 
 pub use hybridnet_schema::cidr_plan::{schema, TYPE_NAME};
 
@@ -135,10 +135,6 @@ impl DataSource for CidrPlan {
 
     fn type_name(&self) -> &'static str {
         TYPE_NAME
-    }
-
-    fn schema(&self) -> Schema {
-        schema()
     }
 
     async fn validate(&self, config: CidrPlanModel) -> Diagnostics {
@@ -380,14 +376,8 @@ pub fn read(config: CidrPlanModel) -> (Option<CidrPlanModel>, Diagnostics) {
     for w in &warnings {
         diags.warning("Pod network is not routable on premises", w.clone(), Some(AttrPath::attr(mode_attr)));
     }
-    if !reachable && !ports.is_empty() {
-        diags.warning(
-            "Webhook ports given for an unroutable pod network",
-            "The EKS control plane cannot reach pods on hybrid nodes when the pod network is not routable, so \
-             webhooks must run on cloud nodes; no security group rules are derived for webhook_ports. Remove \
-             webhook_ports or make the pod network routable.",
-            Some(AttrPath::attr("webhook_ports")),
-        );
+    if let Some(w) = cidr::webhook_ports_warning(mode, &ports) {
+        diags.warning(w.summary, w.detail, Some(AttrPath::attr("webhook_ports")));
     }
 
     let mut parts: Vec<String> = Vec::new();

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::args::{cidr_list, read_pod_network, read_port_list, unique};
+use crate::args::{cidr_list, read_node_credential_provider, read_pod_network, read_port_list, unique};
 use crate::aws::ConfiguredAws;
 use crate::aws::{ec2, Aws};
 use crate::data_sources::cidr_plan::FirewallRuleModel;
@@ -11,7 +11,7 @@ use hybridnet_rules::{self as cidr, Direction, PodNetworkMode};
 use serde::{Deserialize, Serialize};
 use tfplugin5::typed::{DataSource, StopToken, Tf};
 use tfplugin5::value::Number;
-use tfplugin5::{Diagnostics, Schema};
+use tfplugin5::{AttrPath, Diagnostics};
 
 use crate::resources::cluster_network::context::{aws_diag, cluster_not_found, find_context};
 use crate::resources::cluster_network::matching::{routed_gateway, satisfying_rule};
@@ -39,6 +39,8 @@ pub struct ClusterNetworkAuditModel {
     /// Numbers as Terraform sent them, so that a fraction or an out-of-range value
     /// is a diagnostic on its element rather than a decoding error.
     pub webhook_ports: Tf<Vec<Tf<Number>>>,
+    /// nodeadm's credential provider (`ssm`, `iam-ra`): the endpoints a private cluster needs.
+    pub node_credential_provider: Tf<String>,
     /// Optional and computed: default the route tables routing the remote CIDRs.
     pub route_table_ids: Tf<Vec<Tf<String>>>,
     pub gateway_id: Tf<String>,
@@ -85,10 +87,6 @@ impl DataSource for ClusterNetworkAudit {
         hybridnet_schema::cluster_network::TYPE_NAME
     }
 
-    fn schema(&self) -> Schema {
-        hybridnet_schema::cluster_network::data_source_schema()
-    }
-
     async fn read(
         &self,
         config: ClusterNetworkAuditModel,
@@ -123,6 +121,7 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
         &mut diags,
     )
     .unwrap_or_default();
+    let credential_provider = read_node_credential_provider(&config.node_credential_provider, &mut diags);
     if diags.has_errors() {
         return (None, diags);
     }
@@ -141,6 +140,9 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
     let nodes_s = or_default(&config.remote_node_cidrs, &ctx.cluster.remote_node_cidrs);
     let pods_s = or_default(&config.remote_pod_cidrs, &ctx.cluster.remote_pod_cidrs);
     let webhook_ports = read_port_list(&config.webhook_ports, &mut diags).values();
+    if let Some(w) = cidr::webhook_ports_warning(mode, &webhook_ports) {
+        diags.warning(w.summary, w.detail, Some(AttrPath::attr("webhook_ports")));
+    }
     let nodes = parse_cidrs("remote_node_cidrs", &nodes_s, &mut diags);
     let pods = parse_cidrs("remote_pod_cidrs", &pods_s, &mut diags);
     if diags.has_errors() {
@@ -277,7 +279,17 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
             }
         }
     }
-    missing.extend(crate::resources::cluster_network::private::missing(clients, &ctx, &nodes, &pods, &mut diags).await);
+    missing.extend(
+        crate::resources::cluster_network::private::missing(
+            clients,
+            &ctx,
+            &nodes,
+            &pods,
+            credential_provider,
+            &mut diags,
+        )
+        .await,
+    );
     let rule_ids = unique(rule_ids);
     let gateway_ips = ec2::interface_ips(&gateway_interfaces);
     let firewall = firewall_table(&nodes, &pods, mode, &webhook_ports, &ips, &gateway_ips);
@@ -290,6 +302,7 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
         pod_network_routable: Tf::Known(mode.routable()),
         gateway_security_group_id: config.gateway_security_group_id.clone(),
         webhook_ports: config.webhook_ports.clone(),
+        node_credential_provider: config.node_credential_provider.clone(),
         security_group_id: sg.into(),
         route_table_ids: tf_strings(&route_tables.iter().map(|t| t.id.clone()).collect::<Vec<_>>()),
         gateway_id: gateway.into(),

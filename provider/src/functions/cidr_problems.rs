@@ -5,7 +5,7 @@
 use serde::Serialize;
 use tfplugin5::diag::PathStep;
 use tfplugin5::typed::{Function, Tf};
-use tfplugin5::{FunctionError, FunctionSignature};
+use tfplugin5::FunctionError;
 
 use super::NetworksArgs;
 use crate::data_sources::cidr_plan::{self, CidrPlanModel};
@@ -31,10 +31,6 @@ impl Function for CidrProblems {
 
     fn name(&self) -> &'static str {
         NAME
-    }
-
-    fn signature(&self) -> FunctionSignature {
-        hybridnet_schema::functions::cidr_problems()
     }
 
     fn call(&self, args: NetworksArgs) -> Result<Vec<Problem>, FunctionError> {

@@ -2,7 +2,7 @@
 //! table of `hybridnet_cidr_plan` (its `read`, the same code) for these networks.
 
 use tfplugin5::typed::{Function, Tf};
-use tfplugin5::{FunctionError, FunctionSignature};
+use tfplugin5::FunctionError;
 
 use super::NetworksArgs;
 use crate::data_sources::cidr_plan::{self, CidrPlanModel, FirewallRuleModel};
@@ -17,10 +17,6 @@ impl Function for OnpremFirewallRules {
 
     fn name(&self) -> &'static str {
         NAME
-    }
-
-    fn signature(&self) -> FunctionSignature {
-        hybridnet_schema::functions::onprem_firewall_rules()
     }
 
     fn call(&self, args: NetworksArgs) -> Result<Vec<FirewallRuleModel>, FunctionError> {

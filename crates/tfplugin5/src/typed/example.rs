@@ -32,8 +32,8 @@ impl Provider for ExampleProvider {
         "example"
     }
 
-    fn schema(&self) -> Schema {
-        Schema::new(0, Block::new("Example.").attribute(Attribute::optional("prefix", Type::String)))
+    fn schema(&self) -> Option<Schema> {
+        Some(Schema::new(0, Block::new("Example.").attribute(Attribute::optional("prefix", Type::String))))
     }
 
     async fn validate(&self, config: ProviderModel) -> Diagnostics {
@@ -71,14 +71,14 @@ impl DataSource for Echo {
         "example_echo"
     }
 
-    fn schema(&self) -> Schema {
-        Schema::new(
+    fn schema(&self) -> Option<Schema> {
+        Some(Schema::new(
             0,
             Block::new("Echoes its items.")
                 .attribute(Attribute::required("items", Type::list(Type::String)))
                 .attribute(Attribute::computed("count", Type::Number))
                 .attribute(Attribute::computed("upper", Type::list(Type::String))),
-        )
+        ))
     }
 
     async fn validate(&self, config: EchoModel) -> Diagnostics {
@@ -157,8 +157,8 @@ impl Resource for File {
         "example_file"
     }
 
-    fn schema(&self) -> Schema {
-        file_schema()
+    fn schema(&self) -> Option<Schema> {
+        Some(file_schema())
     }
 
     async fn plan(&self, req: PlanRequest<FileModel>) -> PlanResponse<FileModel> {
@@ -220,7 +220,10 @@ impl Resource for File {
         };
         StateResponse::new(Some(state)).with_diagnostics(d)
     }
+}
 
+#[tonic::async_trait]
+impl ImportResource for File {
     async fn import(&self, id: &str) -> (Vec<FileModel>, Diagnostics) {
         if !self.store.lock().unwrap().contains_key(id) {
             return (Vec::new(), Diagnostics::from_error("Not found", format!("No file {id:?}."), None));
@@ -230,7 +233,10 @@ impl Resource for File {
             Diagnostics::new(),
         )
     }
+}
 
+#[tonic::async_trait]
+impl UpgradeState for File {
     async fn upgrade(&self, version: i64, mut decoded: Value) -> (Value, Diagnostics) {
         // Version 0 had no size; it is filled in on the next read.
         if version == 0 {
@@ -264,14 +270,14 @@ impl Resource for Drifted {
         "example_drifted"
     }
 
-    fn schema(&self) -> Schema {
-        Schema::new(
+    fn schema(&self) -> Option<Schema> {
+        Some(Schema::new(
             0,
             Block::new("")
                 .attribute(Attribute::required("path", Type::String))
                 .attribute(Attribute::optional("content", Type::String))
                 .attribute(Attribute::computed("count", Type::Number)),
-        )
+        ))
     }
 
     async fn plan(&self, req: PlanRequest<DriftedModel>) -> PlanResponse<DriftedModel> {
@@ -317,11 +323,13 @@ impl Function for Join {
         "join"
     }
 
-    fn signature(&self) -> crate::FunctionSignature {
-        crate::FunctionSignature::new("Joins strings.", Type::String)
-            .parameter(crate::FunctionParameter::new("items", Type::list(Type::String)))
-            .parameter(crate::FunctionParameter::new("options", Type::Dynamic))
-            .variadic(crate::FunctionParameter::new("extra", Type::String))
+    fn signature(&self) -> Option<crate::FunctionSignature> {
+        Some(
+            crate::FunctionSignature::new("Joins strings.", Type::String)
+                .parameter(crate::FunctionParameter::new("items", Type::list(Type::String)))
+                .parameter(crate::FunctionParameter::new("options", Type::Dynamic))
+                .variadic(crate::FunctionParameter::new("extra", Type::String)),
+        )
     }
 
     fn call(&self, args: JoinArgs) -> Result<String, crate::FunctionError> {
@@ -345,7 +353,7 @@ impl Function for Join {
 fn registry() -> (Registry<ExampleProvider>, Store) {
     let store: Store = Arc::default();
     let reg = Registry::new(ExampleProvider::default())
-        .resource(File { store: store.clone() })
+        .resource_with(File { store: store.clone() }, Abilities::new().import().upgrade())
         .data_source(Echo)
         .function(Join);
     (reg, store)
@@ -414,6 +422,73 @@ fn registering_a_name_twice_is_reported() {
     let (reg, store) = registry();
     let problems = reg.resource(File { store }).check_models().unwrap_err();
     assert_eq!(problems, vec!["resource example_file: registered more than once".to_string()]);
+}
+
+/// A type with no schema of its own, served under the declared one.
+struct Bare;
+
+#[tonic::async_trait]
+impl DataSource for Bare {
+    type Model = EchoModel;
+
+    fn type_name(&self) -> &'static str {
+        "example_bare"
+    }
+
+    async fn read(&self, config: EchoModel, _stop: StopToken) -> (Option<EchoModel>, Diagnostics) {
+        (Some(config), Diagnostics::new())
+    }
+}
+
+fn declared() -> crate::provider::ProviderSchemas {
+    let echo = Echo.schema().unwrap();
+    crate::provider::ProviderSchemas {
+        provider: ExampleProvider::default().schema().unwrap(),
+        resources: BTreeMap::from([("example_file".to_string(), file_schema())]),
+        data_sources: BTreeMap::from([("example_bare".to_string(), echo.clone()), ("example_echo".to_string(), echo)]),
+        functions: BTreeMap::new(),
+    }
+}
+
+#[test]
+fn a_declared_registry_serves_the_declared_schemas() {
+    let reg = Registry::declared(ExampleProvider::default(), declared())
+        .resource(File { store: Arc::default() })
+        .data_source(Echo)
+        .data_source(Bare);
+    assert_eq!(reg.check_registrations(), Ok(()));
+    assert_eq!(reg.check_models(), Ok(()));
+    let s = reg.schemas();
+    assert_eq!(s.data_sources.keys().collect::<Vec<_>>(), vec!["example_bare", "example_echo"]);
+    assert_eq!(s.data_sources["example_bare"], declared().data_sources["example_bare"]);
+}
+
+#[test]
+fn a_declared_type_without_implementation_or_an_undeclared_one_is_reported() {
+    // example_file and example_echo are declared but not registered; Bare is
+    // registered under a name with no declared schema and has none of its own.
+    let mut schemas = declared();
+    schemas.data_sources.remove("example_bare");
+    let mut other = file_schema();
+    other.version = 7;
+    schemas.resources.insert("example_drifted".to_string(), other);
+    let reg = Registry::declared(ExampleProvider::default(), schemas).data_source(Bare).resource(Drifted);
+    assert_eq!(
+        reg.check_registrations().unwrap_err(),
+        vec![
+            "data source example_bare: implemented but not declared (add its schema to the declared list)".to_string(),
+            "resource example_drifted: its own schema differs from the declared one".to_string(),
+            "resource example_file: declared but not implemented (register its implementation)".to_string(),
+            "data source example_echo: declared but not implemented (register its implementation)".to_string(),
+        ]
+    );
+    assert!(!reg.schemas().data_sources.contains_key("example_bare"));
+
+    let undeclared = Registry::new(ExampleProvider::default()).data_source(Bare);
+    assert_eq!(
+        undeclared.check_registrations().unwrap_err(),
+        vec!["data source example_bare: no schema (none of its own, and the registry declares none)".to_string()]
+    );
 }
 
 #[test]
@@ -602,6 +677,28 @@ async fn import_then_read() {
     let (imported, d) = reg.import_resource_state("example_file", "/missing").await;
     assert!(imported.is_empty());
     assert_eq!(d.0[0].summary, "Not found");
+}
+
+#[tokio::test]
+async fn without_abilities_import_is_refused_and_state_passes_through() {
+    // The same resource registered without opting into import or upgrade.
+    let store: Store = Arc::default();
+    store.lock().unwrap().insert("/etc/x".into(), "abc".into());
+    let reg = Registry::new(ExampleProvider::default()).resource(File { store });
+    let (imported, d) = reg.import_resource_state("example_file", "/etc/x").await;
+    assert!(imported.is_empty());
+    assert_eq!(d.0[0].summary, "Import not supported");
+    assert_eq!(d.0[0].detail, "The resource type example_file cannot be imported.");
+
+    // Version 0 state keeps its size (File's upgrade would null it).
+    let stored = file("/a", Value::string("abc")).with_attr("id", Value::string("/a")).with_attr("size", Value::int(3));
+    let (upgraded, d) = reg.upgrade_resource_state("example_file", 0, stored.clone()).await;
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(upgraded, stored);
+
+    let (reg, _) = registry();
+    let (upgraded, _) = reg.upgrade_resource_state("example_file", 0, stored).await;
+    assert_eq!(upgraded.get_attr("size"), Some(&Value::Null), "opted in: File's own upgrade runs");
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 //! A type implements one trait ([`Resource`], [`DataSource`], [`Function`], or
 //! [`Provider`] for the provider block) whose `Model` is a serde type mirroring the schema's object:
 //! one field per attribute or nested block, [`Tf<T>`] wherever Terraform may leave a
-//! value null or unknown. A [`Registry`] collects them — one line per type — and is
+//! value null or unknown. A [`Registry`] collects them — one line per type, each against the name a declared
+//! list of schemas gives it ([`Registry::declared`]) — and is
 //! the [`ProviderLogic`](super::provider::ProviderLogic) the gRPC server calls: it
 //! decodes requests into models ([`from_value`]), calls the typed method, encodes
 //! the answer against the schema ([`to_value`]) and merges diagnostics. A value that
@@ -18,6 +19,7 @@
 //! every type name in.
 
 pub mod de;
+pub mod plan_rules;
 pub mod registry;
 pub mod ser;
 pub mod tf;
@@ -159,6 +161,10 @@ pub struct PlanRequest<M> {
     pub config: Option<M>,
     pub prior_private: Vec<u8>,
     pub stop: StopToken,
+    /// The arguments declared [`requires_replace`](crate::Attribute::requires_replace)
+    /// that this plan changes: when not empty, the object is replaced (the plan builds
+    /// a new object). The registry lists them in the answer.
+    pub requires_replace: Vec<AttrPath>,
 }
 
 /// The answer to PlanResourceChange.
@@ -268,8 +274,11 @@ pub trait DataSource: Send + Sync + 'static {
     /// The full type name, such as `"example_thing"`.
     fn type_name(&self) -> &'static str;
 
-    /// Called once, when the data source is registered.
-    fn schema(&self) -> Schema;
+    /// The schema, for a registry made without a declared list ([`Registry::new`])
+    /// or a type the list does not name; `None` (the default): the declared one.
+    fn schema(&self) -> Option<Schema> {
+        None
+    }
 
     /// Checks the configuration without network access. Arguments may be unknown;
     /// computed attributes are null.
@@ -290,8 +299,11 @@ pub trait Resource: Send + Sync + 'static {
     /// The full type name, such as `"example_thing"`.
     fn type_name(&self) -> &'static str;
 
-    /// Called once, when the resource is registered.
-    fn schema(&self) -> Schema;
+    /// The schema, for a registry made without a declared list ([`Registry::new`])
+    /// or a type the list does not name; `None` (the default): the declared one.
+    fn schema(&self) -> Option<Schema> {
+        None
+    }
 
     /// Checks the configuration without network access. Any argument may be
     /// unknown; computed attributes are null.
@@ -307,28 +319,93 @@ pub trait Resource: Send + Sync + 'static {
 
     /// Refreshes the state; `new_state: None` when the object is gone.
     async fn read(&self, req: ReadRequest<Self::Model>) -> StateResponse<Self::Model>;
+}
 
-    /// Finds the object(s) named by `id` for `terraform import`. The states returned
-    /// are read (with [`Resource::read`]) before Terraform stores them, so they need
-    /// only what read needs.
-    async fn import(&self, _id: &str) -> (Vec<Self::Model>, Diagnostics) {
-        (
-            Vec::new(),
-            Diagnostics::from_error(
-                "Import not supported",
-                format!("The resource type {} cannot be imported.", self.type_name()),
-                None,
-            ),
-        )
-    }
+/// The ability to be imported (`terraform import`, `import {}` blocks), which a
+/// resource opts into at registration: `Registry::resource_with(r,
+/// Abilities::new().import())`. Without it, import answers "Import not supported".
+#[tonic::async_trait]
+pub trait ImportResource: Resource {
+    /// Finds the object(s) named by `id`. The states returned are read (with
+    /// [`Resource::read`]) before Terraform stores them, so they need only what read
+    /// needs.
+    async fn import(&self, id: &str) -> (Vec<Self::Model>, Diagnostics);
+}
 
+/// The ability to migrate state stored under an older schema version, which a
+/// resource opts into at registration: `Registry::resource_with(r,
+/// Abilities::new().upgrade())`. Without it, stored state passes through as it is
+/// (it must still fit the model).
+#[tonic::async_trait]
+pub trait UpgradeState: Resource {
     /// Migrates state stored under an older schema `version`.
     ///
     /// Raw on purpose: older schema versions do not fit today's model. `decoded` is
     /// the stored state read leniently against today's schema. The registry checks
     /// that the answer fits the model.
-    async fn upgrade(&self, _version: i64, decoded: Value) -> (Value, Diagnostics) {
-        (decoded, Diagnostics::new())
+    async fn upgrade(&self, version: i64, decoded: Value) -> (Value, Diagnostics);
+}
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+type ImportFn<R> = for<'a> fn(&'a R, &'a str) -> BoxFuture<'a, (Vec<<R as Resource>::Model>, Diagnostics)>;
+type UpgradeFn<R> = for<'a> fn(&'a R, i64, Value) -> BoxFuture<'a, (Value, Diagnostics)>;
+
+fn import_fn<'a, R: ImportResource>(r: &'a R, id: &'a str) -> BoxFuture<'a, (Vec<R::Model>, Diagnostics)> {
+    r.import(id)
+}
+
+fn upgrade_fn<R: UpgradeState>(r: &R, version: i64, decoded: Value) -> BoxFuture<'_, (Value, Diagnostics)> {
+    r.upgrade(version, decoded)
+}
+
+/// What a resource can do beyond plan, apply and read, chosen at registration
+/// ([`Registry::resource_with`]): `Abilities::new().import().upgrade()`.
+pub struct Abilities<R: Resource> {
+    import: Option<ImportFn<R>>,
+    upgrade: Option<UpgradeFn<R>>,
+}
+
+impl<R: Resource> Default for Abilities<R> {
+    fn default() -> Self {
+        Abilities { import: None, upgrade: None }
+    }
+}
+
+impl<R: Resource> Abilities<R> {
+    /// None: import not supported, stored state passed through.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The resource can be imported ([`ImportResource`]).
+    pub fn import(mut self) -> Self
+    where
+        R: ImportResource,
+    {
+        self.import = Some(import_fn::<R>);
+        self
+    }
+
+    /// The resource migrates older state ([`UpgradeState`]).
+    pub fn upgrade(mut self) -> Self
+    where
+        R: UpgradeState,
+    {
+        self.upgrade = Some(upgrade_fn::<R>);
+        self
+    }
+
+    pub(crate) fn run_import<'a>(&self, r: &'a R, id: &'a str) -> Option<BoxFuture<'a, (Vec<R::Model>, Diagnostics)>> {
+        self.import.map(|f| f(r, id))
+    }
+
+    pub(crate) fn run_upgrade<'a>(
+        &self,
+        r: &'a R,
+        version: i64,
+        decoded: Value,
+    ) -> Option<BoxFuture<'a, (Value, Diagnostics)>> {
+        self.upgrade.map(|f| f(r, version, decoded))
     }
 }
 
@@ -350,8 +427,12 @@ pub trait Function: Send + Sync + 'static {
     /// The name configuration calls (without the `provider::NAME::` prefix).
     fn name(&self) -> &'static str;
 
-    /// Called once, when the function is registered.
-    fn signature(&self) -> FunctionSignature;
+    /// The signature, for a registry made without a declared list
+    /// ([`Registry::new`]) or a function the list does not name; `None` (the
+    /// default): the declared one.
+    fn signature(&self) -> Option<FunctionSignature> {
+        None
+    }
 
     /// Runs the function. Errors about one argument should use
     /// [`FunctionError::argument`] with its 0-based position.
@@ -367,7 +448,11 @@ pub trait Provider: Send + Sync + 'static {
     /// The provider's short name as users know it (e.g. `aws`), for diagnostics.
     fn name(&self) -> &str;
 
-    fn schema(&self) -> Schema;
+    /// The provider block's schema for a registry made without a declared list
+    /// ([`Registry::new`]); `None` (the default): the declared one.
+    fn schema(&self) -> Option<Schema> {
+        None
+    }
 
     /// Checks the provider block without network access. Any attribute may be
     /// unknown.

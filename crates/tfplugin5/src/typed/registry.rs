@@ -2,14 +2,20 @@
 //! [`ProviderLogic`] the gRPC server calls.
 //!
 //! ```ignore
-//! let logic = Registry::new(MyProvider::default())
+//! // One list of types: the schemas, by name (what the docs render too).
+//! let logic = Registry::declared(MyProvider::default(), my_schemas::provider_schemas())
 //!     .resource(MyResource { .. })
 //!     .data_source(MyDataSource);
 //! ```
 //!
-//! Each registration calls `schema()` once and keeps it with the schema's value
-//! type behind an object-safe adapter ([`DynResource`], [`DynDataSource`]) in one
-//! map from type name to adapter. A request is decoded into the model (a value that
+//! Each implementation is registered against its declared name ([`Resource::type_name`]):
+//! the schema served is the declared one, kept with the schema's value type behind an
+//! object-safe adapter ([`DynResource`], [`DynDataSource`]) in one map from type name
+//! to adapter. A declared type with no implementation, an implementation of an
+//! undeclared name that brings no schema of its own, or an implementation whose own
+//! schema differs from the declared one is reported by [`Registry::check_registrations`]
+//! (a provider refuses to start on it, and its tests fail). Without a declared list
+//! ([`Registry::new`]), each implementation brings its own schema. A request is decoded into the model (a value that
 //! does not fit is an error diagnostic naming the attribute), the typed method runs
 //! under a panic guard, and the answer is encoded against the schema.
 
@@ -22,9 +28,11 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::de::{describe, from_value};
+use super::plan_rules::PlanRules;
 use super::ser::{to_value, to_value_untyped};
 use super::{
-    ApplyRequest, Checkpoint, DataSource, Function, PlanRequest, Provider, ReadRequest, Resource, StopToken, TypedError,
+    Abilities, ApplyRequest, Checkpoint, DataSource, Function, PlanRequest, Provider, ReadRequest, Resource, StopToken,
+    TypedError,
 };
 use crate::diag::{AttrPath, Diagnostics, PathStep};
 use crate::function::{FunctionError, FunctionSignature};
@@ -43,15 +51,61 @@ pub struct Registry<P: Provider> {
     data_sources: BTreeMap<String, Box<dyn DynDataSource>>,
     functions: BTreeMap<String, Box<dyn DynFunction>>,
     stop: StopToken,
+    /// The declared schemas, when made with [`Registry::declared`].
+    declared: Option<ProviderSchemas>,
     /// Registration mistakes (a type name used twice), reported by
-    /// [`Registry::check_models`].
+    /// [`Registry::check_registrations`] and [`Registry::check_models`].
     problems: Vec<String>,
 }
 
+/// The schema a registration serves: the declared one, else the implementation's
+/// own; `None` (and a problem) when there is neither.
+fn pick<T: PartialEq>(
+    what: &str,
+    own: Option<T>,
+    declared: Option<Option<T>>,
+    problems: &mut Vec<String>,
+) -> Option<T> {
+    match (declared, own) {
+        (Some(Some(d)), Some(o)) => {
+            if o != d {
+                problems.push(format!("{what}: its own schema differs from the declared one"));
+            }
+            Some(d)
+        }
+        (Some(Some(d)), None) => Some(d),
+        (_, Some(o)) => Some(o),
+        (Some(None), None) => {
+            problems.push(format!("{what}: implemented but not declared (add its schema to the declared list)"));
+            None
+        }
+        (None, None) => {
+            problems.push(format!("{what}: no schema (none of its own, and the registry declares none)"));
+            None
+        }
+    }
+}
+
 impl<P: Provider> Registry<P> {
-    /// A registry serving `provider`'s block, with no resources or data sources yet.
+    /// A registry serving `provider`'s block, with no resources or data sources yet;
+    /// each implementation brings its own schema.
     pub fn new(provider: P) -> Self {
-        let provider_schema = provider.schema();
+        let mut problems = Vec::new();
+        let provider_schema = pick("provider", provider.schema(), None, &mut problems).unwrap_or_default();
+        Self::with(provider, provider_schema, None, problems)
+    }
+
+    /// A registry serving exactly the declared `schemas`: the provider block's, and one
+    /// implementation to register for each declared resource, data source and
+    /// function (see [`Registry::check_registrations`]).
+    pub fn declared(provider: P, schemas: ProviderSchemas) -> Self {
+        let mut problems = Vec::new();
+        let provider_schema = pick("provider", provider.schema(), Some(Some(schemas.provider.clone())), &mut problems)
+            .unwrap_or_default();
+        Self::with(provider, provider_schema, Some(schemas), problems)
+    }
+
+    fn with(provider: P, provider_schema: Schema, declared: Option<ProviderSchemas>, problems: Vec<String>) -> Self {
         let provider_type = provider_schema.value_type();
         Registry {
             provider,
@@ -61,22 +115,35 @@ impl<P: Provider> Registry<P> {
             data_sources: BTreeMap::new(),
             functions: BTreeMap::new(),
             stop: StopToken::new(),
-            problems: Vec::new(),
+            declared,
+            problems,
         }
     }
 
-    /// Adds a resource type. A name registered twice keeps the first registration
-    /// and is reported by [`Registry::check_models`].
-    pub fn resource<R: Resource>(mut self, resource: R) -> Self {
+    /// Adds a resource type that cannot be imported and whose stored state passes
+    /// through as it is; see [`Registry::resource_with`].
+    pub fn resource<R: Resource>(self, resource: R) -> Self {
+        self.resource_with(resource, Abilities::new())
+    }
+
+    /// Adds a resource type with the abilities it opts into
+    /// (`Abilities::new().import().upgrade()`). A name registered twice keeps the
+    /// first registration and is reported by [`Registry::check_models`].
+    pub fn resource_with<R: Resource>(mut self, resource: R, abilities: Abilities<R>) -> Self {
         let name = resource.type_name();
         if self.resources.contains_key(name) {
             tracing::error!(target: "protocol::typed", type_name = name, "resource type registered twice");
             self.problems.push(format!("resource {name}: registered more than once"));
             return self;
         }
-        let schema = resource.schema();
+        let declared = self.declared.as_ref().map(|s| s.resources.get(name).cloned());
+        let Some(schema) = pick(&format!("resource {name}"), resource.schema(), declared, &mut self.problems) else {
+            return self;
+        };
         let ty = schema.value_type();
-        self.resources.insert(name.to_string(), Box::new(TypedResource { inner: resource, name, schema, ty }));
+        let rules = PlanRules::new(&schema.block);
+        self.resources
+            .insert(name.to_string(), Box::new(TypedResource { inner: resource, name, schema, ty, rules, abilities }));
         self
     }
 
@@ -89,7 +156,11 @@ impl<P: Provider> Registry<P> {
             self.problems.push(format!("data source {name}: registered more than once"));
             return self;
         }
-        let schema = data_source.schema();
+        let declared = self.declared.as_ref().map(|s| s.data_sources.get(name).cloned());
+        let Some(schema) = pick(&format!("data source {name}"), data_source.schema(), declared, &mut self.problems)
+        else {
+            return self;
+        };
         let ty = schema.value_type();
         self.data_sources.insert(name.to_string(), Box::new(TypedDataSource { inner: data_source, name, schema, ty }));
         self
@@ -104,7 +175,11 @@ impl<P: Provider> Registry<P> {
             self.problems.push(format!("function {name}: registered more than once"));
             return self;
         }
-        let signature = function.signature();
+        let declared = self.declared.as_ref().map(|s| s.functions.get(name).cloned());
+        let Some(signature) = pick(&format!("function {name}"), function.signature(), declared, &mut self.problems)
+        else {
+            return self;
+        };
         self.functions.insert(name.to_string(), Box::new(TypedFunction { inner: function, name, signature }));
         self
     }
@@ -120,7 +195,36 @@ impl<P: Provider> Registry<P> {
         self.stop.clone()
     }
 
-    /// Checks that every registered model fits its schema, for a provider's tests:
+    /// Checks the registrations against the declared list: every declared type has
+    /// exactly one implementation, every implementation a schema (declared, or its
+    /// own for a type the list does not name), and an implementation's own schema is
+    /// the declared one. Cheap: a provider runs it at start. Each problem is one line
+    /// naming the type.
+    pub fn check_registrations(&self) -> Result<(), Vec<String>> {
+        let mut problems = self.problems.clone();
+        if let Some(d) = &self.declared {
+            let missing = |kind: &str, declared: Vec<&String>, have: &dyn Fn(&str) -> bool| {
+                declared
+                    .into_iter()
+                    .filter(|n| !have(n))
+                    .map(|n| format!("{kind} {n}: declared but not implemented (register its implementation)"))
+                    .collect::<Vec<_>>()
+            };
+            problems.extend(missing("resource", d.resources.keys().collect(), &|n| self.resources.contains_key(n)));
+            problems.extend(missing("data source", d.data_sources.keys().collect(), &|n| {
+                self.data_sources.contains_key(n)
+            }));
+            problems.extend(missing("function", d.functions.keys().collect(), &|n| self.functions.contains_key(n)));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// [`Registry::check_registrations`], then checks that every registered model
+    /// fits its schema, for a provider's tests:
     ///
     /// - **Round trip**: a sample value of the schema's type with every attribute
     ///   known and non-null (strings `"x"`, numbers 1, bools true, one-element
@@ -137,7 +241,7 @@ impl<P: Provider> Registry<P> {
     ///
     /// Each problem is one line naming the type and the attribute.
     pub fn check_models(&self) -> Result<(), Vec<String>> {
-        let mut problems = self.problems.clone();
+        let mut problems = self.check_registrations().err().unwrap_or_default();
         problems.extend(check_model::<P::Model>("provider", &self.provider_schema, Kind::Config));
         for r in self.resources.values() {
             problems.extend(r.check());
@@ -376,11 +480,13 @@ pub trait DynDataSource: Send + Sync {
     fn check(&self) -> Vec<String>;
 }
 
-struct TypedResource<R> {
+struct TypedResource<R: Resource> {
     inner: R,
     name: &'static str,
     schema: Schema,
     ty: Type,
+    rules: PlanRules,
+    abilities: Abilities<R>,
 }
 
 #[tonic::async_trait]
@@ -405,6 +511,7 @@ impl<R: Resource> DynResource for TypedResource<R> {
             planned_private: req.prior_private.to_vec(),
             diagnostics,
         };
+        let replace = self.rules.requires_replace(req.prior_state, req.proposed_new_state);
         let decoded = (|| {
             Ok::<_, Diagnostics>(PlanRequest {
                 prior: decode(req.prior_state, &format!("prior state of {name}"))?,
@@ -412,6 +519,7 @@ impl<R: Resource> DynResource for TypedResource<R> {
                 config: decode(req.config, &format!("configuration of {name}"))?,
                 prior_private: req.prior_private.to_vec(),
                 stop,
+                requires_replace: replace.clone(),
             })
         })();
         let typed = match decoded {
@@ -423,16 +531,23 @@ impl<R: Resource> DynResource for TypedResource<R> {
             Err(d) => return fail(d),
         };
         let mut diagnostics = out.diagnostics;
-        let planned_state = match encode(out.planned.as_ref(), &self.ty, &format!("planned state of {name}")) {
+        let mut planned_state = match encode(out.planned.as_ref(), &self.ty, &format!("planned state of {name}")) {
             Ok(v) => v,
             Err(d) => {
                 diagnostics.extend(d);
                 Value::Null
             }
         };
+        let mut requires_replace = replace;
+        for p in out.requires_replace {
+            if !requires_replace.contains(&p) {
+                requires_replace.push(p);
+            }
+        }
+        self.rules.mark_unknown(req.config, req.prior_state, !requires_replace.is_empty(), &mut planned_state);
         raw::PlanResponse {
             planned_state,
-            requires_replace: out.requires_replace,
+            requires_replace,
             planned_private: out.private.unwrap_or_else(|| req.prior_private.to_vec()),
             diagnostics,
         }
@@ -522,7 +637,17 @@ impl<R: Resource> DynResource for TypedResource<R> {
 
     async fn import(&self, id: &str) -> (Vec<ImportedResource>, Diagnostics) {
         let name = self.name;
-        let (models, mut diagnostics) = match guard(&format!("importing {name}"), self.inner.import(id)).await {
+        let Some(import) = self.abilities.run_import(&self.inner, id) else {
+            return (
+                Vec::new(),
+                Diagnostics::from_error(
+                    "Import not supported",
+                    format!("The resource type {name} cannot be imported."),
+                    None,
+                ),
+            );
+        };
+        let (models, mut diagnostics) = match guard(&format!("importing {name}"), import).await {
             Ok(out) => out,
             Err(d) => return (Vec::new(), d),
         };
@@ -541,11 +666,14 @@ impl<R: Resource> DynResource for TypedResource<R> {
     async fn upgrade(&self, version: i64, decoded: Value) -> (Value, Diagnostics) {
         let name = self.name;
         let fallback = decoded.clone();
-        let (upgraded, mut diagnostics) =
-            match guard(&format!("upgrading the state of {name}"), self.inner.upgrade(version, decoded)).await {
+        let (upgraded, mut diagnostics) = match self.abilities.run_upgrade(&self.inner, version, decoded) {
+            // Not opted in: the stored state as it is.
+            None => (fallback, Diagnostics::new()),
+            Some(upgrade) => match guard(&format!("upgrading the state of {name}"), upgrade).await {
                 Ok(out) => out,
                 Err(d) => return (fallback, d),
-            };
+            },
+        };
         if !diagnostics.has_errors() {
             if let Err(d) = decode::<R::Model>(&upgraded, &format!("upgraded state of {name} (version {version})")) {
                 diagnostics.extend(d);

@@ -36,6 +36,21 @@ pub fn satisfying_rule<'a>(existing: &'a [SgRule], want: &SecurityGroupRule, clu
     existing.iter().filter(|x| satisfies(x, want)).max_by_key(|x| is_ours(x, cluster))
 }
 
+/// The rules of `ids` (the IDs satisfying the requirements, in requirement order) that
+/// `existing` has and that are not ours: the found (adopted) ones, each once, in the
+/// order of `ids`. Apply and refresh both list them so, never in the order AWS reads
+/// them back, so that a plan after apply finds nothing changed.
+pub fn found_rule_ids(ids: &[String], existing: &[SgRule], cluster: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for id in ids {
+        let found = existing.iter().any(|r| &r.id == id && !is_ours(r, cluster));
+        if found && !out.contains(id) {
+            out.push(id.clone());
+        }
+    }
+    out
+}
+
 /// The rules of `wanted` that nothing in `existing` satisfies: what an apply creates.
 pub fn missing_rules<'a>(existing: &[SgRule], wanted: &'a [SecurityGroupRule]) -> Vec<&'a SecurityGroupRule> {
     wanted.iter().filter(|w| !existing.iter().any(|x| satisfies(x, w))).collect()
@@ -141,5 +156,26 @@ mod tests {
         ];
         assert_eq!(routed_gateway(&tables, &cidrs).as_deref(), Some("tgw-a"));
         assert_eq!(routed_gateway(&tables[1..], &cidrs[1..]), None, "an interface is not a gateway");
+    }
+
+    #[test]
+    fn found_rules_follow_the_requirements_not_the_read_back() {
+        let cluster = "edge";
+        let mut a = rule(false, "tcp", 443, 443, "10.80.0.0/16", &[]);
+        a.id = "sgr-a".into();
+        let mut b = rule(true, "tcp", 10250, 10250, "10.80.0.0/16", &[]);
+        b.id = "sgr-b".into();
+        let mut ours = rule(false, "tcp", 443, 443, "10.90.0.0/16", &[(OWNER_TAG, "edge")]);
+        ours.id = "sgr-ours".into();
+        let mut theirs = rule(false, "tcp", 443, 443, "10.91.0.0/16", &[(OWNER_TAG, "other")]);
+        theirs.id = "sgr-theirs".into();
+        // AWS reads them back in another order than the requirements list them.
+        let existing = vec![b.clone(), ours, theirs, a.clone()];
+        let ids: Vec<String> =
+            ["sgr-a", "sgr-ours", "sgr-b", "sgr-theirs", "sgr-a", "sgr-new"].map(String::from).to_vec();
+        assert_eq!(found_rule_ids(&ids, &existing, cluster), ["sgr-a", "sgr-b", "sgr-theirs"]);
+        let mut reversed = existing.clone();
+        reversed.reverse();
+        assert_eq!(found_rule_ids(&ids, &reversed, cluster), found_rule_ids(&ids, &existing, cluster));
     }
 }

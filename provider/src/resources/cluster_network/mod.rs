@@ -22,8 +22,10 @@ pub mod validate;
 
 use std::sync::Arc;
 
-use tfplugin5::typed::{ApplyRequest, PlanRequest, PlanResponse, ReadRequest, Resource, StateResponse};
-use tfplugin5::{Diagnostics, Schema, Value};
+use tfplugin5::typed::{
+    ApplyRequest, ImportResource, PlanRequest, PlanResponse, ReadRequest, Resource, StateResponse, UpgradeState,
+};
+use tfplugin5::{Diagnostics, Value};
 
 pub use crate::data_sources::cluster_network::ClusterNetworkAudit;
 pub use hybridnet_schema::cluster_network::{self as schema, TYPE_NAME};
@@ -52,10 +54,6 @@ impl Resource for ClusterNetwork {
         TYPE_NAME
     }
 
-    fn schema(&self) -> Schema {
-        schema::resource_schema()
-    }
-
     async fn validate(&self, config: ClusterNetworkModel) -> Diagnostics {
         validate::validate(&config)
     }
@@ -75,11 +73,19 @@ impl Resource for ClusterNetwork {
     async fn read(&self, req: ReadRequest<ClusterNetworkModel>) -> StateResponse<ClusterNetworkModel> {
         read::read(&*self.shared.aws().await, req).await
     }
+}
 
+/// Opted into at registration (`provider.rs`).
+#[tonic::async_trait]
+impl ImportResource for ClusterNetwork {
     async fn import(&self, id: &str) -> (Vec<ClusterNetworkModel>, Diagnostics) {
         import::import(id)
     }
+}
 
+/// Opted into at registration (`provider.rs`).
+#[tonic::async_trait]
+impl UpgradeState for ClusterNetwork {
     async fn upgrade(&self, _version: i64, decoded: Value) -> (Value, Diagnostics) {
         upgrade::upgrade(decoded)
     }

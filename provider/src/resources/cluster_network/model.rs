@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hybridnet_rules::{self as cidr, Ipv4Net, Network, PodNetworkMode};
+use hybridnet_rules::{self as cidr, Ipv4Net, Network, NodeCredentialProvider, PodNetworkMode};
 use serde::{Deserialize, Serialize};
 use tfplugin5::typed::Tf;
 use tfplugin5::value::Number;
@@ -35,6 +35,8 @@ pub struct ClusterNetworkModel {
     pub manage_security_group_rules: Tf<bool>,
     pub security_group_id: Tf<String>,
     pub webhook_ports: Tf<Vec<Tf<Number>>>,
+    /// nodeadm's credential provider (`ssm`, `iam-ra`): the endpoints a private cluster needs.
+    pub node_credential_provider: Tf<String>,
     pub tags: Tf<BTreeMap<String, Tf<String>>>,
     pub timeouts: Tf<TimeoutsModel>,
     pub vpc_id: Tf<String>,
@@ -194,6 +196,8 @@ pub struct Desired {
     /// From configuration; `None` means the cluster security group.
     pub security_group_id: Option<String>,
     pub webhook_ports: Vec<u16>,
+    /// `None`: not configured (the private-cluster audit cannot tell which endpoints).
+    pub credential_provider: Option<NodeCredentialProvider>,
     pub tags: Vec<(String, String)>,
     pub timeouts: Timeouts,
 }
@@ -267,6 +271,7 @@ impl Desired {
             }
         };
         let webhook_ports = crate::args::read_port_list(&v.webhook_ports, diags).values();
+        let credential_provider = crate::args::read_node_credential_provider(&v.node_credential_provider, diags);
         let timeouts_v = v.timeouts.known().cloned().unwrap_or_default();
         let mut timeout = |name: &str, value: &Tf<String>| -> Duration {
             let default = Duration::from_secs(30 * 60);
@@ -319,6 +324,7 @@ impl Desired {
             manage_rules: flag(&v.manage_security_group_rules, true),
             security_group_id: text(&v.security_group_id).filter(|s| !s.is_empty()),
             webhook_ports,
+            credential_provider,
             tags,
             timeouts,
         }

@@ -8,7 +8,7 @@ use tfplugin5::value::Number;
 use tfplugin5::Diagnostics;
 
 use super::context::{aws_diag, find_context};
-use super::matching::{is_ours, routed_gateway, satisfying_rule};
+use super::matching::{found_rule_ids, is_ours, routed_gateway, satisfying_rule};
 use super::model::{
     desired_routes, firewall_rules, managed_route_tables, tf_strings, ClusterNetworkModel, Desired, RouteEntry,
     OWNER_TAG,
@@ -106,20 +106,19 @@ async fn refresh(clients: &Clients, current: &ClusterNetworkModel) -> Result<Opt
     state.attachment_id = recorded.map(|a| a.id.clone()).into();
 
     let mut ids = Vec::new();
-    let mut found = Vec::new();
     let mut ours = 0usize;
     for ((_, wanted), existing) in groups.iter().zip(&rules) {
         for r in wanted {
             if let Some(x) = satisfying_rule(existing, r, &d.cluster_name) {
                 if is_ours(x, &d.cluster_name) {
                     ours += 1;
-                } else if !found.contains(&x.id) {
-                    found.push(x.id.clone());
                 }
                 ids.push(x.id.clone());
             }
         }
     }
+    let all: Vec<ec2::SgRule> = rules.iter().flatten().cloned().collect();
+    let found = found_rule_ids(&ids, &all, &d.cluster_name);
     state.security_group_rule_ids = tf_strings(&ids);
     state.adopted_security_group_rule_ids = tf_strings(&found);
     if state.attachment_created.is_null() {
@@ -239,6 +238,7 @@ async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Option<Clu
         } else {
             Tf::Known(ports.into_iter().map(|p| Tf::Known(Number::from(p))).collect())
         },
+        node_credential_provider: Tf::Null,
         tags: if tags.is_empty() { Tf::Null } else { Tf::Known(tags) },
         timeouts: Tf::Null,
         vpc_id: Tf::Known(ctx.vpc.id.clone()),

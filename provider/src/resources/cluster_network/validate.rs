@@ -25,6 +25,7 @@ pub fn validate(config: &ClusterNetworkModel) -> Diagnostics {
         &config.gateway_security_group_id,
         &mut diags,
     );
+    crate::args::read_node_credential_provider(&config.node_credential_provider, &mut diags);
     let (tgw, vgw) = (&config.transit_gateway_id, &config.vpn_gateway_id);
     if !tgw.is_unknown() && !vgw.is_unknown() {
         match (tgw.is_known(), vgw.is_known()) {

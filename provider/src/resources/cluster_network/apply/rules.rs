@@ -4,7 +4,7 @@
 
 use hybridnet_rules::Direction;
 
-use super::super::matching::{is_ours, satisfying_rule};
+use super::super::matching::{found_rule_ids, is_ours, satisfying_rule};
 use super::super::model::{list_known, strings, tf_strings, ClusterNetworkModel};
 use super::{Converge, Progress};
 use crate::aws::handover::Phase;
@@ -43,9 +43,11 @@ impl Converge<'_> {
         let mut adopted = Vec::new();
         for (group, wanted) in &groups {
             let (keep, existing) = self.rules_in_group(group, wanted, progress).await?;
-            adopted.extend(
-                existing.iter().filter(|r| keep.contains(&r.id) && !is_ours(r, &d.cluster_name)).map(|r| r.id.clone()),
-            );
+            for id in found_rule_ids(&keep, &existing, &d.cluster_name) {
+                if !adopted.contains(&id) {
+                    adopted.push(id);
+                }
+            }
             // Rules we made there for CIDRs, ports or modes no longer configured (the
             // ones just created are in `keep`).
             if prior_groups.contains(group) && !prior_ids.is_empty() {

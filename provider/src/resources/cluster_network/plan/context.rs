@@ -227,13 +227,15 @@ pub async fn check_surroundings(
                 "Attachment needs subnets in two Availability Zones",
                 format!(
                     "The transit gateway attachment needs at least two subnets in at least two Availability Zones of \
-                     VPC {}; attachment_subnet_ids has {} subnet(s) in {} zone(s).",
+                     VPC {}, at most one per zone; attachment_subnet_ids has {} subnet(s) in {} zone(s).",
                     ctx.vpc.id,
                     d.attachment_subnet_ids.len(),
                     azs.len()
                 ),
                 Some(AttrPath::attr("attachment_subnet_ids")),
             );
+        } else {
+            check_attachment_zones(&d.attachment_subnet_ids, subnets, &ctx.vpc.id, diags);
         }
     }
     check_subnets("route_table_subnet_ids", &d.route_table_subnet_ids, diags);
@@ -336,6 +338,26 @@ pub async fn check_surroundings(
     Ok(Some(gateway))
 }
 
+/// At most one attachment subnet per Availability Zone: an error on each extra element
+/// of the set `attachment_subnet_ids` (the path steps into the set by the subnet ID),
+/// naming its zone and the first subnet there (in the set's order, as Terraform sends
+/// it). Only subnets of the cluster's VPC count (others are errors of their own). Zones
+/// come from the DescribeSubnets the plan made already.
+pub fn check_attachment_zones(ids: &[String], subnets: &[ec2::Subnet], vpc_id: &str, diags: &mut Diagnostics) {
+    let zoned: Vec<(String, String)> = ids
+        .iter()
+        .filter_map(|id| subnets.iter().find(|s| &s.id == id && s.vpc_id == vpc_id))
+        .map(|s| (s.id.clone(), s.availability_zone.clone()))
+        .collect();
+    for shared in cidr::subnets_sharing_a_zone(&zoned) {
+        diags.error(
+            shared.summary(),
+            shared.detail("attachment_subnet_ids"),
+            Some(AttrPath::attr("attachment_subnet_ids").key(shared.subnet.clone())),
+        );
+    }
+}
+
 /// The routes `d` needs in its configured route tables that exist already, point
 /// elsewhere than our gateway and are not ours (not in `ours`, the prior state):
 /// (route table, CIDR, current target).
@@ -354,4 +376,42 @@ pub fn foreign_routes(d: &Desired, tables: &[ec2::RouteTable], ours: &[RouteEntr
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subnet(id: &str, vpc: &str, zone: &str) -> ec2::Subnet {
+        ec2::Subnet { id: id.into(), vpc_id: vpc.into(), availability_zone: zone.into() }
+    }
+
+    #[test]
+    fn an_extra_subnet_in_a_zone_is_an_error_on_its_set_element() {
+        let subnets = [
+            subnet("subnet-a", "vpc-1", "us-east-1a"),
+            subnet("subnet-b", "vpc-1", "us-east-1b"),
+            subnet("subnet-c", "vpc-1", "us-east-1a"),
+            subnet("subnet-x", "vpc-2", "us-east-1b"),
+        ];
+        let ids: Vec<String> = ["subnet-a", "subnet-b", "subnet-c", "subnet-gone", "subnet-x"].map(String::from).into();
+        let mut diags = Diagnostics::new();
+        check_attachment_zones(&ids, &subnets, "vpc-1", &mut diags);
+        let got: Vec<(bool, &str, String)> = diags
+            .iter()
+            .map(|d| {
+                (
+                    d.severity == tfplugin5::Severity::Error,
+                    d.summary.as_str(),
+                    d.path.as_ref().map(ToString::to_string).unwrap_or_default(),
+                )
+            })
+            .collect();
+        // A subnet of another VPC (in us-east-1b too) and a missing one are not counted.
+        assert_eq!(
+            got,
+            [(true, "Two attachment subnets in us-east-1a", r#"attachment_subnet_ids["subnet-c"]"#.to_string())]
+        );
+        assert!(diags.0[0].detail.contains("Subnets subnet-a and subnet-c are both in Availability Zone us-east-1a."));
+    }
 }

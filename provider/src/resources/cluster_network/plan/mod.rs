@@ -1,8 +1,11 @@
-//! PlanResourceChange: defaults, replacement, plan-time checks against AWS, and the
-//! computed values that are known now (planned known) or only after apply (unknown).
+//! PlanResourceChange: defaults, plan-time checks against AWS, and the computed values
+//! that are known now (planned known) or only after apply (unknown). Replacement and
+//! what is unknown while an argument is are declared in the schema
+//! (`hybridnet_schema::cluster_network`) and applied by the protocol crate.
 
 use hybridnet_schema::cluster_network::defaults;
 use tfplugin5::typed::{PlanRequest, PlanResponse, Tf};
+use tfplugin5::value::Number;
 use tfplugin5::{AttrPath, Diagnostics};
 
 pub mod attachment;
@@ -68,39 +71,23 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
         }
     }
     fill_defaults(&mut planned);
-    let mut requires_replace = Vec::new();
-    if prior.as_ref().is_some_and(|p| p.cluster_name != planned.cluster_name) {
-        requires_replace.push(AttrPath::attr("cluster_name"));
-    }
-    // The state the plan builds on: none when creating or replacing.
-    let base = if requires_replace.is_empty() { prior.clone() } else { None };
+    // The state the plan builds on: none when creating or replacing (a change of
+    // `cluster_name`, declared `requires_replace` in the schema).
+    let base = if req.requires_replace.is_empty() { prior.clone() } else { None };
     planned.id = planned.cluster_name.clone().or(Tf::Unknown);
     let respond = |planned: ClusterNetworkModel, diagnostics: Diagnostics| {
-        let mut r = PlanResponse::new(Some(planned)).with_diagnostics(diagnostics);
-        r.requires_replace = requires_replace.clone();
-        r
+        PlanResponse::new(Some(planned)).with_diagnostics(diagnostics)
     };
 
     let mut diags = Diagnostics::new();
+    // Warned here, once per plan (Terraform validates a configuration twice per plan).
+    if !planned.pod_network_mode.is_unknown() && !planned.pod_network_routable.is_unknown() {
+        webhook_ports_warning(mode_of(&planned), &planned.webhook_ports, &mut diags);
+    }
     if !planned.is_fully_known() {
         // Something comes from a resource not created yet: check what we can at
-        // apply, and plan every result as unknown.
-        planned.vpc_id = base.as_ref().map(|b| b.vpc_id.clone()).unwrap_or(Tf::Unknown);
-        planned.service_cidr = base.as_ref().map(|b| b.service_cidr.clone()).unwrap_or(Tf::Unknown);
-        planned.vpc_cidrs = base.as_ref().map(|b| b.vpc_cidrs.clone()).unwrap_or(Tf::Unknown);
-        planned.attachment_id = Tf::Unknown;
-        planned.route_table_id = Tf::Unknown;
-        planned.routes = Tf::Unknown;
-        planned.security_group_rule_ids = Tf::Unknown;
-        planned.eks_network_interface_ips = Tf::Unknown;
-        planned.gateway_node_ips = Tf::Unknown;
-        planned.onprem_firewall_rules = Tf::Unknown;
-        planned.attachment_created = Tf::Unknown;
-        planned.adopted_routes = Tf::Unknown;
-        planned.adopted_security_group_rule_ids = Tf::Unknown;
-        if planned.security_group_id.is_null() {
-            planned.security_group_id = Tf::Unknown;
-        }
+        // apply. What apply learns is planned unknown by the schema's plan rules
+        // (`unknown_until_apply`, `unknown_until_created`).
         return respond(planned, diags);
     }
 
@@ -132,7 +119,7 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
             None
         }
     };
-    private::check(clients, &ctx, &d.nodes, &d.pods, &mut diags).await;
+    private::check(clients, &ctx, &d.nodes, &d.pods, d.credential_provider, &mut diags).await;
     if diags.has_errors() {
         return PlanResponse::error(diags);
     }
@@ -222,6 +209,16 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
             Tf::Unknown
         };
     respond(planned, diags)
+}
+
+/// `webhook_ports` with unroutable pods: the warning `hybridnet_cidr_plan` and the data
+/// source give too, on `webhook_ports`. Invalid ports are errors of their own; only the
+/// valid ones are named here.
+fn webhook_ports_warning(mode: PodNetworkMode, ports: &Tf<Vec<Tf<Number>>>, diags: &mut Diagnostics) {
+    let ports = crate::args::read_port_list(ports, &mut Diagnostics::new()).values();
+    if let Some(w) = hybridnet_rules::webhook_ports_warning(mode, &ports) {
+        diags.warning(w.summary, w.detail, Some(AttrPath::attr("webhook_ports")));
+    }
 }
 
 /// What the resource created and what it found, as far as the plan knows: unchanged

@@ -3,9 +3,12 @@
 //! `eks-auth`, `ecr.api`, `ecr.dkr` and `sts`, each with private DNS on, in at least two
 //! Availability Zones, whose security groups allow TCP 443 from the remote node and pod
 //! CIDRs; `ssm` and `ssmmessages` (SSM hybrid activations) and `rolesanywhere` (IAM Roles
-//! Anywhere) the same way, reported as needed only for that credential provider. A cluster
-//! with public and private access both on gets a warning instead (hybrid nodes resolve
-//! its public addresses). DNS support and hostnames stay errors of `context::check_cluster`.
+//! Anywhere) the same way for the nodes' credential provider (`node_credential_provider`).
+//! Without that argument both providers' endpoints are audited and what they lack is one
+//! plan warning that asks for the argument (the data source lists each, "needed if").
+//! A cluster with public and private access both on gets a warning instead (hybrid nodes
+//! resolve its public addresses). DNS support and hostnames stay errors of
+//! `context::check_cluster`.
 //!
 //! [`audit`] and [`access_finding`] are pure; [`check`] (plan warnings) and [`missing`]
 //! (the data source's `missing`) read AWS only for a private-only cluster: one
@@ -14,7 +17,7 @@
 
 use std::collections::BTreeSet;
 
-use hybridnet_rules::Ipv4Net;
+use hybridnet_rules::{Ipv4Net, NodeCredentialProvider};
 use tfplugin5::{AttrPath, Diagnostics};
 
 use super::context::ClusterContext;
@@ -28,7 +31,7 @@ struct Required {
     /// What hybrid nodes use it for.
     purpose: &'static str,
     /// The credential provider it is needed for; `None`: always.
-    only_for: Option<&'static str>,
+    only_for: Option<NodeCredentialProvider>,
 }
 
 const REQUIRED: [Required; 8] = [
@@ -40,13 +43,17 @@ const REQUIRED: [Required; 8] = [
     Required {
         service: "ssm",
         purpose: "AWS Systems Manager (credential refresh, heartbeats)",
-        only_for: Some("SSM hybrid activations"),
+        only_for: Some(NodeCredentialProvider::Ssm),
     },
-    Required { service: "ssmmessages", purpose: "Systems Manager messages", only_for: Some("SSM hybrid activations") },
+    Required {
+        service: "ssmmessages",
+        purpose: "Systems Manager messages",
+        only_for: Some(NodeCredentialProvider::Ssm),
+    },
     Required {
         service: "rolesanywhere",
         purpose: "IAM Roles Anywhere (credential refresh)",
-        only_for: Some("IAM Roles Anywhere"),
+        only_for: Some(NodeCredentialProvider::IamRa),
     },
 ];
 
@@ -61,6 +68,9 @@ pub struct Finding {
     pub summary: String,
     /// What is wrong and how to fix it.
     pub detail: String,
+    /// The credential provider it concerns, when `node_credential_provider` is not set
+    /// (the plan merges these into one warning that asks for the argument).
+    pub undecided: Option<NodeCredentialProvider>,
 }
 
 /// What the audit reads from AWS.
@@ -77,6 +87,9 @@ pub struct Surroundings<'a> {
     pub subnets: &'a [ec2::Subnet],
     /// Inbound rules of the endpoints' security groups.
     pub rules: &'a [SgRule],
+    /// `node_credential_provider`: which credential endpoints are needed (`None`: both
+    /// are audited, as undecided).
+    pub credential_provider: Option<NodeCredentialProvider>,
 }
 
 /// The service of an endpoint service name in `region` (`com.amazonaws.<region>.<service>`,
@@ -154,20 +167,19 @@ pub fn audit(s: &Surroundings) -> Vec<Finding> {
     for req in &REQUIRED {
         let service = req.service;
         let name = format!("com.amazonaws.{}.{service}", s.region);
-        let (when, caveat) = match req.only_for {
-            None => (String::new(), String::new()),
-            Some(provider) => (
-                format!(" (needed if the hybrid nodes use {provider})"),
-                format!(
-                    " It is needed only if the hybrid nodes get their credentials from {provider}: the provider \
-                     cannot tell which credential provider (SSM hybrid activations or IAM Roles Anywhere) the nodes \
-                     use, so disregard this if they use the other one."
-                ),
-            ),
+        // For a credential provider's endpoint: whether the nodes' provider is known,
+        // and if so that it is this one (the other's endpoints are not needed).
+        let (when, chosen, undecided) = match (req.only_for, s.credential_provider) {
+            (None, _) => (String::new(), String::new(), None),
+            (Some(p), Some(c)) if p != c => continue,
+            (Some(p), Some(_)) => {
+                (String::new(), format!(" (node_credential_provider = {:?}: {})", p.as_str(), p.title()), None)
+            }
+            (Some(p), None) => (format!(" (needed if the hybrid nodes use {})", p.title()), String::new(), Some(p)),
         };
         let context = format!(
-            "EKS cluster {} is reachable only through its private endpoint, so hybrid nodes reach {} through an \
-             interface VPC endpoint {name} in VPC {}",
+            "EKS cluster {} is reachable only through its private endpoint, so hybrid nodes reach {}{chosen} through \
+             an interface VPC endpoint {name} in VPC {}",
             s.cluster_name, req.purpose, s.vpc_id
         );
         let candidates: Vec<(&VpcEndpoint, Vec<Problem>)> = relevant(s.endpoints, s.region)
@@ -177,13 +189,14 @@ pub fn audit(s: &Surroundings) -> Vec<Finding> {
         let Some((e, found)) = candidates.into_iter().min_by_key(|(_, p)| p.len()) else {
             out.push(Finding {
                 missing: Some(format!("interface VPC endpoint {name} in VPC {}{when}", s.vpc_id)),
+                undecided,
                 summary: format!("Private cluster: no {service} VPC endpoint{when}"),
                 detail: format!(
                     "{context}, and there is none. Create one with private DNS on, in subnets of at least two \
                      Availability Zones, with a security group allowing TCP 443 from {cidrs}: `aws ec2 \
                      create-vpc-endpoint --vpc-endpoint-type Interface --vpc-id {} --service-name {name} \
                      --private-dns-enabled --subnet-ids <subnets in two zones> --security-group-ids <group>`. This \
-                     resource audits the endpoints and does not create them.{caveat}",
+                     resource audits the endpoints and does not create them.",
                     s.vpc_id
                 ),
             });
@@ -193,17 +206,19 @@ pub fn audit(s: &Surroundings) -> Vec<Finding> {
         for p in found {
             out.push(match p {
                 Problem::PrivateDnsOff => Finding {
+                    undecided,
                     missing: Some(format!("interface VPC endpoint {id} ({name}): private DNS is off{when}")),
                     summary: format!("Private cluster: {service} VPC endpoint has private DNS off{when}"),
                     detail: format!(
                         "{context}. Endpoint {id} has private DNS off, so the service's public name does not resolve \
                          to it. Turn it on: `aws ec2 modify-vpc-endpoint --vpc-endpoint-id {id} \
-                         --private-dns-enabled`.{caveat}"
+                         --private-dns-enabled`."
                     ),
                 },
                 Problem::Zones(zones) => {
                     let zones_text = if zones.is_empty() { "none".to_string() } else { join(&zones) };
                     Finding {
+                        undecided,
                         missing: Some(format!(
                             "interface VPC endpoint {id} ({name}): a subnet in a second Availability Zone (it has \
                              subnets in {zones_text}){when}"
@@ -212,7 +227,7 @@ pub fn audit(s: &Surroundings) -> Vec<Finding> {
                         detail: format!(
                             "{context}. Endpoint {id} has subnets in {} Availability Zone(s) ({zones_text}); the guide \
                              asks for at least two. Add a subnet of another zone: `aws ec2 modify-vpc-endpoint \
-                             --vpc-endpoint-id {id} --add-subnet-ids <subnet>`.{caveat}",
+                             --vpc-endpoint-id {id} --add-subnet-ids <subnet>`.",
                             zones.len()
                         ),
                     }
@@ -223,6 +238,7 @@ pub fn audit(s: &Surroundings) -> Vec<Finding> {
                     let group = e.security_group_ids.first().map_or("<group>", String::as_str);
                     let ranges = open.iter().map(|c| format!("{{\"CidrIp\":\"{c}\"}}")).collect::<Vec<_>>().join(",");
                     Finding {
+                        undecided,
                         missing: Some(format!(
                             "interface VPC endpoint {id} ({name}): a security group rule allowing TCP 443 from {} \
                              (its security groups: {groups}){when}",
@@ -234,8 +250,7 @@ pub fn audit(s: &Surroundings) -> Vec<Finding> {
                              from {}, which hybrid nodes and pods connect from (only IPv4 CIDR rules count, several \
                              together may cover a CIDR). Allow it: `aws ec2 authorize-security-group-ingress \
                              --group-id {group} --ip-permissions \
-                             '[{{\"IpProtocol\":\"tcp\",\"FromPort\":443,\"ToPort\":443,\"IpRanges\":[{ranges}]}}]'`.\
-                             {caveat}",
+                             '[{{\"IpProtocol\":\"tcp\",\"FromPort\":443,\"ToPort\":443,\"IpRanges\":[{ranges}]}}]'`.",
                             join(&open)
                         ),
                     }
@@ -254,6 +269,7 @@ pub fn access_finding(cluster: &Cluster) -> Option<Finding> {
     let name = &cluster.name;
     Some(Finding {
         missing: None,
+        undecided: None,
         summary: "Cluster endpoint is both public and private".into(),
         detail: format!(
             "EKS cluster {name} has public and private endpoint access on. Outside the VPC its API server name \
@@ -262,6 +278,38 @@ pub fn access_finding(cluster: &Cluster) -> Option<Finding> {
              make the endpoint private only (`aws eks update-cluster-config --name {name} --resources-vpc-config \
              endpointPublicAccess=false,endpointPrivateAccess=true`) and give the VPC the interface endpoints a \
              private cluster needs (the next plan names any that are missing)."
+        ),
+    })
+}
+
+/// The findings of both credential providers' endpoints while `node_credential_provider`
+/// is not set, as one warning: it names both choices, the argument and what each lacks.
+/// `None` when they lack nothing. Pure.
+pub fn undecided_finding(cluster_name: &str, vpc_id: &str, findings: &[Finding]) -> Option<Finding> {
+    if findings.is_empty() {
+        return None;
+    }
+    let choices: Vec<String> = NodeCredentialProvider::ALL
+        .iter()
+        .map(|p| {
+            let services = p.endpoint_services();
+            let verb = if services.len() > 1 { "need" } else { "needs" };
+            format!("{} (node_credential_provider = {:?}) {verb} {}", p.title(), p.as_str(), services.join(" and "))
+        })
+        .collect();
+    let lacking: Vec<&str> = findings.iter().filter_map(|f| f.missing.as_deref()).collect();
+    Some(Finding {
+        missing: None,
+        undecided: None,
+        summary: "Private cluster: node_credential_provider not set".into(),
+        detail: format!(
+            "EKS cluster {cluster_name} is reachable only through its private endpoint, so hybrid nodes refresh their \
+             AWS credentials through interface VPC endpoints in VPC {vpc_id}, which ones depending on nodeadm's \
+             credential provider: {}. The VPC lacks: {}. Set node_credential_provider to the credential provider of \
+             the nodes' nodeadm configuration: the plan then checks only its endpoints and says how to add what is \
+             missing.",
+            choices.join(", "),
+            lacking.join("; ")
         ),
     })
 }
@@ -284,6 +332,7 @@ pub async fn endpoint_findings(
     vpc_id: &str,
     nodes: &[Ipv4Net],
     pods: &[Ipv4Net],
+    credential_provider: Option<NodeCredentialProvider>,
 ) -> Result<Vec<Finding>, AwsError> {
     if !cluster.private_only() {
         return Ok(Vec::new());
@@ -311,6 +360,7 @@ pub async fn endpoint_findings(
         endpoints: &all,
         subnets: &subnets,
         rules: &rules,
+        credential_provider,
     }))
 }
 
@@ -325,21 +375,27 @@ fn not_checked(clients: &Clients, err: AwsError, diags: &mut Diagnostics) {
 }
 
 /// The plan warnings, on `cluster_name`: public and private access both on, and each
-/// finding of a private-only cluster.
+/// finding of a private-only cluster, those of an undecided credential provider as one
+/// (on `node_credential_provider`, the argument that decides).
 async fn warnings(
     clients: &Clients,
     cluster: &Cluster,
     vpc_id: &str,
     nodes: &[Ipv4Net],
     pods: &[Ipv4Net],
+    credential_provider: Option<NodeCredentialProvider>,
     diags: &mut Diagnostics,
 ) {
-    let findings = match endpoint_findings(clients, cluster, vpc_id, nodes, pods).await {
+    let findings = match endpoint_findings(clients, cluster, vpc_id, nodes, pods, credential_provider).await {
         Ok(f) => f,
         Err(e) => return not_checked(clients, e, diags),
     };
-    for f in access_finding(cluster).into_iter().chain(findings) {
+    let (undecided, decided): (Vec<Finding>, Vec<Finding>) = findings.into_iter().partition(|f| f.undecided.is_some());
+    for f in access_finding(cluster).into_iter().chain(decided) {
         diags.warning(f.summary, f.detail, Some(AttrPath::attr("cluster_name")));
+    }
+    if let Some(f) = undecided_finding(&cluster.name, vpc_id, &undecided) {
+        diags.warning(f.summary, f.detail, Some(AttrPath::attr("node_credential_provider")));
     }
 }
 
@@ -349,9 +405,10 @@ pub async fn check(
     ctx: &ClusterContext,
     nodes: &[Ipv4Net],
     pods: &[Ipv4Net],
+    credential_provider: Option<NodeCredentialProvider>,
     diags: &mut Diagnostics,
 ) {
-    warnings(clients, &ctx.cluster, &ctx.vpc.id, nodes, pods, diags).await;
+    warnings(clients, &ctx.cluster, &ctx.vpc.id, nodes, pods, credential_provider, diags).await;
 }
 
 /// The data source: the `missing` entries of a private-only cluster (empty for any other).
@@ -360,9 +417,10 @@ pub async fn missing(
     ctx: &ClusterContext,
     nodes: &[Ipv4Net],
     pods: &[Ipv4Net],
+    credential_provider: Option<NodeCredentialProvider>,
     diags: &mut Diagnostics,
 ) -> Vec<String> {
-    match endpoint_findings(clients, &ctx.cluster, &ctx.vpc.id, nodes, pods).await {
+    match endpoint_findings(clients, &ctx.cluster, &ctx.vpc.id, nodes, pods, credential_provider).await {
         Ok(f) => f.into_iter().filter_map(|f| f.missing).collect(),
         Err(e) => {
             not_checked(clients, e, diags);
@@ -411,6 +469,7 @@ mod tests {
         endpoints: Vec<VpcEndpoint>,
         subnets: Vec<ec2::Subnet>,
         rules: Vec<SgRule>,
+        credential_provider: Option<NodeCredentialProvider>,
     }
 
     impl World {
@@ -430,6 +489,7 @@ mod tests {
                     subnet("subnet-a2", "us-east-1a"),
                 ],
                 rules: vec![rule("sg-endpoints", "tcp", 443, 443, NODES), rule("sg-endpoints", "tcp", 443, 443, PODS)],
+                credential_provider: None,
             }
         }
 
@@ -453,6 +513,7 @@ mod tests {
                 endpoints: &self.endpoints,
                 subnets: &self.subnets,
                 rules: &self.rules,
+                credential_provider: self.credential_provider,
             })
         }
     }
@@ -484,7 +545,7 @@ mod tests {
     }
 
     #[test]
-    fn credential_provider_endpoints_say_the_provider_cannot_tell() {
+    fn without_a_credential_provider_both_are_audited_as_undecided() {
         let found = World::complete().without("ssm").without("rolesanywhere").audit();
         assert_eq!(
             missing(&found),
@@ -495,10 +556,68 @@ mod tests {
                  nodes use IAM Roles Anywhere)",
             ]
         );
-        for f in &found {
-            assert!(f.detail.contains("cannot tell which credential provider"), "{}", f.detail);
+        let undecided: Vec<_> = found.iter().map(|f| f.undecided).collect();
+        assert_eq!(undecided, [Some(NodeCredentialProvider::Ssm), Some(NodeCredentialProvider::IamRa)]);
+        // The plan's one warning names both choices, the argument and each absence.
+        let w = undecided_finding("edge", "vpc-1", &found).expect("one warning");
+        assert_eq!(w.summary, "Private cluster: node_credential_provider not set");
+        assert_eq!((w.missing, w.undecided), (None, None));
+        for part in [
+            "SSM hybrid activations (node_credential_provider = \"ssm\") need ssm and ssmmessages",
+            "IAM Roles Anywhere (node_credential_provider = \"iam-ra\") needs rolesanywhere",
+            "The VPC lacks: interface VPC endpoint com.amazonaws.us-east-1.ssm in VPC vpc-1 (needed if the hybrid \
+             nodes use SSM hybrid activations); interface VPC endpoint com.amazonaws.us-east-1.rolesanywhere",
+            "Set node_credential_provider to the credential provider of the nodes' nodeadm configuration",
+        ] {
+            assert!(w.detail.contains(part), "{part}\n{}", w.detail);
         }
-        assert_ne!(found[0].summary, found[1].summary);
+        assert!(w.detail.is_ascii() && !w.detail.contains("  "), "{}", w.detail);
+        // Every endpoint in place: nothing to decide, no warning.
+        assert_eq!(undecided_finding("edge", "vpc-1", &World::complete().audit()), None);
+    }
+
+    #[test]
+    fn a_credential_provider_needs_exactly_its_endpoints() {
+        let mut w = World::complete().without("ssm").without("ssmmessages").without("rolesanywhere");
+        w.credential_provider = Some(NodeCredentialProvider::IamRa);
+        let found = w.audit();
+        assert_eq!(missing(&found), ["interface VPC endpoint com.amazonaws.us-east-1.rolesanywhere in VPC vpc-1"]);
+        let f = &found[0];
+        assert_eq!((f.summary.as_str(), f.undecided), ("Private cluster: no rolesanywhere VPC endpoint", None));
+        assert!(
+            f.detail.contains(
+                "IAM Roles Anywhere (credential refresh) (node_credential_provider = \"iam-ra\": \
+                                   IAM Roles Anywhere) through an interface VPC endpoint"
+            ),
+            "{}",
+            f.detail
+        );
+
+        w.credential_provider = Some(NodeCredentialProvider::Ssm);
+        let found = w.audit();
+        assert_eq!(
+            missing(&found),
+            [
+                "interface VPC endpoint com.amazonaws.us-east-1.ssm in VPC vpc-1",
+                "interface VPC endpoint com.amazonaws.us-east-1.ssmmessages in VPC vpc-1",
+            ]
+        );
+        assert!(found.iter().all(|f| f.undecided.is_none()));
+        // With its endpoints in place, the other provider's absence is no finding.
+        let mut w = World::complete().without("rolesanywhere");
+        w.credential_provider = Some(NodeCredentialProvider::Ssm);
+        assert_eq!(w.audit(), []);
+        let mut w = World::complete().without("ssm").without("ssmmessages");
+        w.credential_provider = Some(NodeCredentialProvider::IamRa);
+        assert_eq!(w.audit(), []);
+    }
+
+    #[test]
+    fn the_credential_endpoints_are_the_providers_own() {
+        for p in NodeCredentialProvider::ALL {
+            let ours: Vec<&str> = REQUIRED.iter().filter(|r| r.only_for == Some(p)).map(|r| r.service).collect();
+            assert_eq!(ours, p.endpoint_services(), "{p}");
+        }
     }
 
     #[test]
@@ -677,16 +796,16 @@ mod tests {
         let (nodes, pods) = ([net(NODES)], [net(PODS)]);
         // Any request would fail: none is made for a public cluster.
         for (public, private) in [(true, false), (false, false)] {
-            let found = endpoint_findings(&clients, &cluster(public, private), "vpc-1", &nodes, &pods).await;
+            let found = endpoint_findings(&clients, &cluster(public, private), "vpc-1", &nodes, &pods, None).await;
             assert_eq!(found.ok(), Some(Vec::new()));
         }
         let mut diags = Diagnostics::new();
-        warnings(&clients, &cluster(true, true), "vpc-1", &nodes, &pods, &mut diags).await;
+        warnings(&clients, &cluster(true, true), "vpc-1", &nodes, &pods, None, &mut diags).await;
         assert_eq!(diags.0.len(), 1);
         assert_eq!(diags.0[0].summary, "Cluster endpoint is both public and private");
 
         let mut diags = Diagnostics::new();
-        warnings(&clients, &cluster(false, true), "vpc-1", &nodes, &pods, &mut diags).await;
+        warnings(&clients, &cluster(false, true), "vpc-1", &nodes, &pods, None, &mut diags).await;
         assert!(!diags.has_errors(), "{diags:?}");
         assert_eq!(diags.0.len(), 1, "{diags:?}");
         let d = &diags.0[0];

@@ -1,0 +1,5 @@
+terraform {
+  required_providers {
+    hybridnet = { source = "hybridnet/hybridnet", version = "~> 0.1" }
+  }
+}
