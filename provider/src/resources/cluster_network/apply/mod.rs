@@ -10,6 +10,8 @@ mod retire;
 mod route_table;
 mod routes;
 mod rules;
+#[cfg(test)]
+mod steps_tests;
 mod tags;
 
 pub use progress::Progress;
