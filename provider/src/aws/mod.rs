@@ -23,6 +23,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
+use tfplugin5::typed::StopToken;
 use tokio::sync::OnceCell;
 
 /// Provider settings that shape the AWS clients.
@@ -233,9 +234,6 @@ pub enum AwsError {
     Conflict(Conflict),
     #[error("operation cancelled")]
     Cancelled,
-    /// A bug in the provider (a panic) ended the operation part-way.
-    #[error("internal error: {message}")]
-    Bug { message: String },
 }
 
 impl AwsError {
@@ -314,13 +312,6 @@ impl AwsError {
             AwsError::Cancelled => (
                 "Operation cancelled".into(),
                 "Terraform asked the provider to stop; what was created so far is recorded in the state.".into(),
-            ),
-            AwsError::Bug { message } => (
-                "Internal error in the hybridnet provider".into(),
-                format!(
-                    "The provider hit a bug part-way through: {message}. What was created so far is recorded in \
-                     the state, so a re-run resumes; please report it with the output of TF_LOG=debug."
-                ),
             ),
         }
     }
@@ -525,47 +516,18 @@ fn process_limiter() -> std::sync::Arc<throttle::Limiter> {
     LIMITER.get_or_init(Default::default).clone()
 }
 
-/// Terraform's Stop (Ctrl-C), as seen by the AWS edge. The provider instance owns one
-/// and passes it down to every apply; it is never process-global.
-pub use tokio_util::sync::CancellationToken as StopToken;
-
-/// `Err(Cancelled)` once a stop was requested: checked between mutations.
+/// `Err(Cancelled)` once Terraform's Stop (Ctrl-C) was requested: checked between
+/// mutations. (The registry also ends the apply at its next await on a stop.)
 pub fn check_stop(stop: &StopToken) -> Result<(), AwsError> {
-    if stop.is_cancelled() {
+    if stop.is_stopped() {
         Err(AwsError::Cancelled)
     } else {
         Ok(())
     }
 }
 
-/// Runs `fut` unless and until a stop is requested: on a stop, `fut` is dropped at its
-/// next await (a wait, a request in flight) and no new mutation starts.
-pub async fn unless_stopped<T>(
-    stop: &StopToken,
-    fut: impl std::future::Future<Output = Result<T, AwsError>>,
-) -> Result<T, AwsError> {
-    tokio::select! {
-        r = fut => r,
-        _ = stop.cancelled() => Err(AwsError::Cancelled),
-    }
-}
-
-/// Runs `fut` so that a panic inside it becomes [`AwsError::Bug`] instead of unwinding
-/// through the caller, who keeps whatever `fut` recorded in borrowed state until then.
-pub async fn catch_panic<T>(fut: impl std::future::Future<Output = Result<T, AwsError>>) -> Result<T, AwsError> {
-    use futures::FutureExt;
-    match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
-        Ok(r) => r,
-        Err(panic) => {
-            let message = tfplugin5::panic_message(&*panic);
-            tracing::error!(target: "hybridnet::aws", panic = %message, "panic part-way through an operation");
-            Err(AwsError::Bug { message })
-        }
-    }
-}
-
-/// Polls `check` until it returns `Some` or the deadline passes. Callers run it under
-/// [`unless_stopped`], which ends the wait at once on a stop.
+/// Polls `check` until it returns `Some` or the deadline passes. A stop ends the wait
+/// at once: the registry drops the apply at its next await.
 pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
@@ -708,15 +670,11 @@ mod tests {
 mod stop_tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_stop_ends_only_the_work_of_its_own_token() {
+    #[test]
+    fn a_stop_ends_only_the_work_of_its_own_token() {
         let (stopped, other) = (StopToken::new(), StopToken::new());
-        stopped.cancel();
+        stopped.stop();
         assert!(matches!(check_stop(&stopped), Err(AwsError::Cancelled)));
         assert!(check_stop(&other).is_ok(), "another provider instance is not stopped");
-        let held = unless_stopped(&stopped, std::future::pending::<Result<(), AwsError>>()).await;
-        assert!(matches!(held, Err(AwsError::Cancelled)), "a held call ends at once");
-        let done = unless_stopped(&other, async { Ok::<_, AwsError>(7) }).await;
-        assert_eq!(done.ok(), Some(7));
     }
 }

@@ -1,12 +1,11 @@
 //! What every resource needs, in one place: the batch runner that records each call
-//! as it completes, the guarded run of an apply (stop and panic keep what was
-//! recorded), and AWS errors as diagnostics (endpoint and attempts included by
+//! as it completes, and AWS errors as diagnostics (endpoint and attempts included by
 //! `Clients::explain` before they get here).
 
 use futures::stream::{self, StreamExt};
 use tfplugin5::{AttrPath, Diagnostics};
 
-use crate::aws::{AwsError, StopToken};
+use crate::aws::AwsError;
 
 /// How many AWS mutations run at once.
 pub const CONCURRENCY: usize = 4;
@@ -35,16 +34,6 @@ where
         }
     }
     first_err.map_or(Ok(()), Err)
-}
-
-/// Runs an apply's work so that whatever ends it (success, an AWS error, a stop, a
-/// panic) the caller still holds the progress it recorded, and returns it with the
-/// error: the future borrows that progress and is dropped before this returns.
-pub async fn run_guarded(
-    stop: &StopToken,
-    fut: impl std::future::Future<Output = Result<(), AwsError>>,
-) -> Result<(), AwsError> {
-    crate::aws::unless_stopped(stop, crate::aws::catch_panic(fut)).await
 }
 
 #[cfg(test)]

@@ -200,6 +200,10 @@ impl Resource for File {
         if content == "panic late" {
             panic!("boom after the file was written");
         }
+        if content == "hold late" {
+            // A request that never answers (until Terraform's Stop).
+            std::future::pending::<()>().await;
+        }
         StateResponse::new(Some(state)).with_private(b"applied".to_vec())
     }
 
@@ -722,6 +726,34 @@ async fn a_panic_in_apply_answers_the_checkpoint_or_the_prior_state() {
     let out = apply(&reg, &prior, &planned).await;
     assert_eq!(out.new_state, prior);
     assert!(errors(&out.diagnostics)[0].contains("boom before anything happened"));
+}
+
+#[tokio::test]
+async fn a_stop_mid_apply_answers_the_checkpoint_with_an_error() {
+    let (reg, store) = registry();
+    let planned = file("/a", Value::string("hold late")).with_attr("id", Value::Unknown);
+    let stopper = async {
+        // The file is written and checkpointed; the apply then waits forever.
+        while !store.lock().unwrap().contains_key("/a") {
+            tokio::task::yield_now().await;
+        }
+        reg.stop();
+    };
+    let (out, ()) = tokio::join!(apply(&reg, &Value::Null, &planned), stopper);
+    assert_eq!(out.new_state.get_attr("id"), Some(&Value::string("/a")));
+    assert_eq!(out.new_state.get_attr("size"), Some(&Value::int(9)));
+    assert_eq!(out.private, b"planned");
+    let errs = errors(&out.diagnostics);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].contains("Operation cancelled"), "{errs:?}");
+    assert!(errs[0].contains("recorded in the state"), "{errs:?}");
+
+    // Stopped before anything was recorded: the prior state.
+    let prior = file("/b", Value::string("old")).with_attr("id", Value::string("/b"));
+    let planned = file("/b", Value::string("hold late")).with_attr("id", Value::string("/b"));
+    let out = apply(&reg, &prior, &planned).await;
+    assert_eq!(out.new_state, prior, "a token already stopped: nothing more starts");
+    assert!(errors(&out.diagnostics)[0].contains("left as it was"));
 }
 
 #[tokio::test]

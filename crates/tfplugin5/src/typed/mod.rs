@@ -53,7 +53,8 @@ use super::value::Value;
 /// Terraform's request to wind down (Ctrl-C), as a cheap clonable handle. One per
 /// [`Registry`] (never process-global), handed to every plan, apply and read;
 /// long operations check [`StopToken::is_stopped`] between steps or race their work
-/// against [`StopToken::stopped`], and then return what exists.
+/// against [`StopToken::stopped`], and then return what exists. An apply need not
+/// race it: the registry does, and answers its [`Checkpoint`].
 #[derive(Clone, Debug, Default)]
 pub struct StopToken(CancellationToken);
 
@@ -85,13 +86,17 @@ impl StopToken {
     }
 }
 
-/// Where an apply records how far it got, so that a panic halfway still answers the
-/// state of what exists. Clonable; the clones share one slot.
+/// Where an apply records how far it got, so that a panic or a stop halfway still
+/// answers the state of what exists. Clonable; the clones share one slot.
 ///
-/// The registry runs every apply under a panic guard: a panicking apply answers the
-/// last [`Checkpoint::save`]d state (or null after [`Checkpoint::save_gone`]) with
-/// an error diagnostic, and the prior state when nothing was saved. The same
-/// checkpoint is the fallback when the apply's answer cannot be encoded.
+/// This is the one way an apply ends without its own answer: the registry runs every
+/// apply under the one panic guard of its path and races it against the
+/// [`StopToken`]. A panicking apply, or one Terraform stopped (dropped at its next
+/// await, so no new change starts), answers the last [`Checkpoint::save`]d state (or
+/// null after [`Checkpoint::save_gone`]) with an error diagnostic, and the prior state
+/// when nothing was saved. The same checkpoint is the fallback when the apply's answer
+/// cannot be encoded. An apply that ends by itself (an error it can explain) answers
+/// its own state.
 pub struct Checkpoint<M> {
     slot: Arc<Mutex<Option<Value>>>,
     ty: Arc<Type>,

@@ -561,6 +561,7 @@ impl<R: Resource> DynResource for TypedResource<R> {
             diagnostics,
         };
         let checkpoint = Checkpoint::new(self.ty.clone());
+        let stop_watch = stop.clone();
         let decoded = (|| {
             Ok::<_, Diagnostics>(ApplyRequest {
                 prior: decode(req.prior_state, &format!("prior state of {name}"))?,
@@ -575,8 +576,21 @@ impl<R: Resource> DynResource for TypedResource<R> {
             Ok(t) => t,
             Err(d) => return fail(d),
         };
-        match catch(self.inner.apply(typed)).await {
-            Ok(out) => {
+        // What exists when the apply cannot answer itself (a panic, a stop): the last
+        // checkpoint, else the prior state.
+        let saved = |done: &str, nothing: &str| match checkpoint.saved() {
+            Some(v) => (v, done.to_string()),
+            None => (req.prior_state.clone(), nothing.to_string()),
+        };
+        // A stop drops the apply at its next await (a wait, a request in flight): no new
+        // change starts, and the answer is what the checkpoint recorded.
+        let outcome = tokio::select! {
+            biased;
+            () = stop_watch.stopped() => Ok(None),
+            out = catch(self.inner.apply(typed)) => out.map(Some),
+        };
+        match outcome {
+            Ok(Some(out)) => {
                 let mut diagnostics = out.diagnostics;
                 let new_state = match encode(out.new_state.as_ref(), &self.ty, &format!("new state of {name}")) {
                     Ok(v) => v,
@@ -592,15 +606,31 @@ impl<R: Resource> DynResource for TypedResource<R> {
                     diagnostics,
                 }
             }
-            Err(msg) => {
-                let (new_state, after) = match checkpoint.saved() {
-                    Some(v) => (v, "The state records what had been done when it failed. "),
-                    None => (req.prior_state.clone(), "The state is left as it was before this apply. "),
-                };
+            Ok(None) => {
+                let (new_state, after) = saved(
+                    "what was done so far is recorded in the state; re-running apply resumes.",
+                    "nothing was recorded, so the state is left as it was before this apply.",
+                );
+                tracing::warn!(target: "protocol::typed", resource = name, "apply stopped part-way");
                 raw::StateResponse {
                     new_state,
                     private: req.planned_private.to_vec(),
-                    diagnostics: panic_diagnostics(&format!("applying changes to {name}"), &msg, after),
+                    diagnostics: Diagnostics::from_error(
+                        "Operation cancelled",
+                        format!("Terraform asked the provider to stop while applying changes to {name}: {after}"),
+                        None,
+                    ),
+                }
+            }
+            Err(msg) => {
+                let (new_state, after) = saved(
+                    "The state records what had been done when it failed. ",
+                    "The state is left as it was before this apply. ",
+                );
+                raw::StateResponse {
+                    new_state,
+                    private: req.planned_private.to_vec(),
+                    diagnostics: panic_diagnostics(&format!("applying changes to {name}"), &msg, &after),
                 }
             }
         }

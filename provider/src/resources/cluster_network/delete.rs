@@ -16,7 +16,7 @@ use super::context::aws_diag;
 use super::model::{strings, ClusterNetworkModel, Desired, RouteEntry};
 use super::neighbours::{self, AttachmentFate};
 use crate::aws::handover::Phase;
-use crate::aws::{ec2, unless_stopped, Aws, AwsError, Clients};
+use crate::aws::{ec2, Aws, AwsError, Clients};
 use crate::resources::shared::run_batch;
 
 pub async fn delete(aws: &Aws, req: ApplyRequest<ClusterNetworkModel>) -> StateResponse<ClusterNetworkModel> {
@@ -26,8 +26,8 @@ pub async fn delete(aws: &Aws, req: ApplyRequest<ClusterNetworkModel>) -> StateR
         Err(e) => return StateResponse::new(Some(prior)).with_diagnostics(aws_diag(&e, None)),
     };
     let deadline = Desired::from_model(&prior, &mut Diagnostics::new()).timeouts.delete;
-    let deleting = unless_stopped(req.stop.cancellation_token(), delete_all(clients, &prior));
-    match crate::aws::with_deadline(deadline, deleting).await {
+    // A stop drops this at its next await; the registry answers the prior state.
+    match crate::aws::with_deadline(deadline, delete_all(clients, &prior)).await {
         Ok(warnings) => StateResponse::new(None).with_diagnostics(warnings),
         Err(e) => StateResponse::new(Some(prior)).with_diagnostics(aws_diag(&clients.explain(e), None)),
     }

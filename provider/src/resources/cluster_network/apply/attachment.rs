@@ -43,8 +43,10 @@ impl Converge<'_> {
                 // One AWS will not make usable is still ours: the state records it, so
                 // that destroy or the next apply deletes it.
                 if let AwsError::AttachmentState { id, .. } = e {
-                    progress.attachment_id = Some(id.clone());
-                    progress.attachment_created = Some(true);
+                    progress.record(|p| {
+                        p.attachment_id = Some(id.clone());
+                        p.attachment_created = Some(true);
+                    });
                 }
             })?;
             made_now = created;
@@ -61,10 +63,12 @@ impl Converge<'_> {
             // Not ours to replace: plan names it; this guards a change since the plan.
             return Err(attachment.state_error(vpc_id));
         }
-        progress.attachment_id = Some(attachment.id.clone());
         state.attachment_id = Tf::Known(attachment.id.clone());
         let created = made_now || self.attachment_created(&attachment);
-        progress.attachment_created = Some(created);
+        progress.record(|p| {
+            p.attachment_id = Some(attachment.id.clone());
+            p.attachment_created = Some(created);
+        });
         if !state.attachment_created.is_known() {
             state.attachment_created = Tf::Known(created);
         }

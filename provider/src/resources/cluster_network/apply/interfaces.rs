@@ -24,11 +24,11 @@ impl Converge<'_> {
                 _ => Vec::new(),
             };
             state.gateway_node_ips = tf_strings(&ips);
-            progress.gateway_ips = Some(ips);
+            progress.record(|p| p.gateway_ips = Some(ips));
         }
         if !list_known(&state.eks_network_interface_ips) {
             let ips = ec2::find_eks_interface_ips(self.ec2(), &self.vpc_id, &self.d.cluster_name).await?;
-            progress.eks_ips = Some(ips.clone());
+            progress.record(|p| p.eks_ips = Some(ips.clone()));
             state.eks_network_interface_ips = tf_strings(&ips);
         }
         if !list_known(&state.onprem_firewall_rules) {

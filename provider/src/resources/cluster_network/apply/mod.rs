@@ -1,7 +1,9 @@
 //! ApplyResourceChange for a create or an update: `Converge` brings AWS to the plan in
 //! named steps, one file each — `attachment`, `route_table`, `routes`, `retire`, `rules`,
 //! `tags`, `interfaces` — recording each object in [`Progress`] the moment it exists,
-//! so a failure, a stop or a panic part-way still returns the state of what exists.
+//! so a failure part-way still returns the state of what exists. A panic or a stop
+//! ends the apply in the protocol's registry, which answers the state `Progress` saved
+//! to the request's checkpoint, with an error.
 
 mod attachment;
 mod interfaces;
@@ -23,11 +25,11 @@ use tfplugin5::Diagnostics;
 use super::model::{ClusterNetworkModel, Desired};
 use super::plan::attachment as acceptance;
 use super::plan::context::aws_diag;
-use crate::aws::{check_stop, ec2, Aws, AwsError, Clients, StopToken};
-use crate::resources::shared::run_guarded;
+use crate::aws::{check_stop, ec2, Aws, AwsError, Clients};
+use tfplugin5::typed::StopToken;
 
 pub async fn apply(aws: &Aws, req: ApplyRequest<ClusterNetworkModel>) -> StateResponse<ClusterNetworkModel> {
-    let stop = req.stop.cancellation_token().clone();
+    let stop = req.stop.clone();
     let clients = match aws.clients().await {
         Ok(c) => c,
         Err(e) => return StateResponse::new(req.prior).with_diagnostics(aws_diag(&e, None)),
@@ -42,11 +44,11 @@ pub async fn apply(aws: &Aws, req: ApplyRequest<ClusterNetworkModel>) -> StateRe
     }
     let prior = req.prior.as_ref();
     let mut state = planned.clone();
-    let mut progress = Progress::default();
+    let mut progress = Progress::saving_to(req.checkpoint.clone(), &state, prior);
     let step = Converge::new(clients, &d, prior, &stop, &state);
     // Every AWS call of the converge may be throttled until the operation's `timeouts`.
     let deadline = step.timeout;
-    match crate::aws::with_deadline(deadline, run_guarded(&stop, step.run(&mut state, &mut progress))).await {
+    match crate::aws::with_deadline(deadline, step.run(&mut state, &mut progress)).await {
         Ok(()) => {
             let mut diags = std::mem::take(&mut progress.warnings);
             // Not an error: Terraform would taint the resource, and replacing it would
@@ -143,35 +145,39 @@ impl<'a> Converge<'a> {
 mod tests {
     use super::super::model::RouteEntry;
     use super::*;
-    use tfplugin5::typed::Tf;
+    use tfplugin5::typed::{from_value, Checkpoint, Tf};
 
-    #[tokio::test]
-    async fn a_panic_part_way_through_apply_keeps_what_progress_recorded() {
-        let mut progress = Progress::default();
+    #[test]
+    fn each_record_is_saved_at_once_as_the_state_a_panic_or_stop_answers() {
+        let ty = hybridnet_schema::cluster_network::resource_schema().value_type();
+        let checkpoint = Checkpoint::new(ty);
+        let planned = ClusterNetworkModel {
+            attachment_id: Tf::Unknown,
+            routes: Tf::Unknown,
+            attachment_created: Tf::Unknown,
+            ..ClusterNetworkModel::default()
+        };
+        let mut progress = Progress::saving_to(checkpoint.clone(), &planned, None);
+        let saved = |cp: &Checkpoint<ClusterNetworkModel>| -> ClusterNetworkModel {
+            from_value(&cp.saved().expect("saved")).expect("fits the model")
+        };
+        let before = saved(&checkpoint);
+        assert_eq!((before.attachment_id.clone(), before.route_entries()), (Tf::Null, vec![]), "nothing yet");
         let route = RouteEntry {
             route_table_id: "rtb-1".into(),
             destination_cidr: "192.168.0.0/22".into(),
             target_id: "tgw-1".into(),
             network: "node".into(),
         };
-        let fut = async {
-            progress.attachment_id = Some("tgw-attach-1".into());
-            progress.routes.push(route.clone());
-            if progress.routes.len() == 1 {
-                panic!("a bug after the first route");
-            }
-            Ok(())
-        };
-        let err = run_guarded(&StopToken::new(), fut).await.expect_err("the panic is an error");
-        assert!(matches!(&err, AwsError::Bug { message } if message == "a bug after the first route"), "{err:?}");
-        let (summary, detail) = err.summary_and_detail();
-        assert_eq!(summary, "Internal error in the hybridnet provider");
-        assert!(detail.contains("recorded in the state"), "{detail}");
-
-        let mut state =
-            ClusterNetworkModel { attachment_id: Tf::Unknown, routes: Tf::Unknown, ..ClusterNetworkModel::default() };
-        progress.fill(&mut state, None);
+        progress.record(|p| {
+            p.attachment_id = Some("tgw-attach-1".into());
+            p.attachment_created = Some(true);
+        });
+        progress.record(|p| p.routes.push(route.clone()));
+        // What the registry answers if the apply panics or is stopped now.
+        let state = saved(&checkpoint);
         assert_eq!(state.attachment_id, Tf::Known("tgw-attach-1".into()));
+        assert_eq!(state.attachment_created, Tf::Known(true));
         assert_eq!(state.route_entries(), vec![route]);
     }
 }

@@ -1,9 +1,11 @@
 //! What an apply has established so far: the one record a step writes the moment an
-//! object exists, and from which a failure, a stop or a panic answers.
+//! object exists, and from which a failure, a stop or a panic answers. Each record is
+//! saved at once, as a state, to the protocol's [`Checkpoint`]: a panic or a stop ends
+//! the apply in the registry, which answers that checkpoint with an error.
 
 use std::collections::BTreeSet;
 
-use tfplugin5::typed::Tf;
+use tfplugin5::typed::{Checkpoint, Tf};
 use tfplugin5::Diagnostics;
 
 use super::super::model::{list_known, strings, tf_strings, ClusterNetworkModel, RouteEntry};
@@ -31,9 +33,45 @@ pub struct Progress {
     pub adopted_routes: Vec<RouteEntry>,
     /// Rules found (`adopted_security_group_rule_ids`).
     pub adopted_rule_ids: Vec<String>,
+    /// Where every record is saved (with the planned and prior states it fills).
+    saving: Option<Saving>,
+}
+
+struct Saving {
+    checkpoint: Checkpoint<ClusterNetworkModel>,
+    planned: ClusterNetworkModel,
+    prior: Option<ClusterNetworkModel>,
 }
 
 impl Progress {
+    /// A record saved to `checkpoint` as it grows, starting now (nothing done yet: the
+    /// planned state filled from the prior one).
+    pub fn saving_to(
+        checkpoint: Checkpoint<ClusterNetworkModel>,
+        planned: &ClusterNetworkModel,
+        prior: Option<&ClusterNetworkModel>,
+    ) -> Self {
+        let saving = Saving { checkpoint, planned: planned.clone(), prior: prior.cloned() };
+        let progress = Progress { saving: Some(saving), ..Progress::default() };
+        progress.save();
+        progress
+    }
+
+    /// Records what a step completed, and saves it at once.
+    pub fn record(&mut self, what: impl FnOnce(&mut Self)) {
+        what(self);
+        self.save();
+    }
+
+    fn save(&self) {
+        let Some(s) = &self.saving else { return };
+        let mut state = s.planned.clone();
+        self.fill(&mut state, s.prior.as_ref());
+        if let Err(e) = s.checkpoint.save(&state) {
+            tracing::error!(target: "hybridnet::cluster_network", error = %e, "the partial state does not fit the schema");
+        }
+    }
+
     /// Fills what the plan left unknown with what exists: the state of a partial apply.
     pub fn fill(&self, state: &mut ClusterNetworkModel, prior: Option<&ClusterNetworkModel>) {
         fn unknown_to<T: Clone>(field: &mut Tf<T>, value: Tf<T>) {

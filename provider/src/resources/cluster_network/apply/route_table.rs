@@ -27,7 +27,7 @@ impl Converge<'_> {
             Some(rt) => rt,
             None => {
                 let id = ec2::create_route_table(ec2, vpc_id, &self.tags).await?;
-                progress.route_table_id = Some(id.clone());
+                progress.record(|p| p.route_table_id = Some(id.clone()));
                 // A retried CreateRouteTable whose first answer was lost leaves a twin:
                 // keep ours, delete tagged twins that are still empty.
                 let tagged = ec2::find_route_tables_by_tag(ec2, vpc_id, OWNER_TAG, &d.cluster_name).await?;
@@ -46,7 +46,7 @@ impl Converge<'_> {
                 })
             }
         };
-        progress.route_table_id = Some(rt.id.clone());
+        progress.record(|p| p.route_table_id = Some(rt.id.clone()));
         for subnet in &d.route_table_subnet_ids {
             if !rt.associations.iter().any(|(_, s)| s == subnet) {
                 ec2::associate_route_table(ec2, &rt.id, subnet).await?;

@@ -79,9 +79,9 @@ impl Converge<'_> {
             .cloned()
             .collect();
         let present: Vec<RouteEntry> = want.iter().filter(|r| !todo.contains(r)).cloned().collect();
-        progress.routes.extend(present.iter().cloned());
+        progress.record(|p| p.routes.extend(present.iter().cloned()));
         let found = self.found_routes(&present).await?;
-        progress.adopted_routes.extend(found.iter().cloned());
+        progress.record(|p| p.adopted_routes.extend(found.iter().cloned()));
         // Each write recorded for the process: a later decision on an attachment (this
         // apply's old gateway, a neighbour's destroy) must not count what a read still
         // shows at the gateway the route left.
@@ -91,7 +91,7 @@ impl Converge<'_> {
             handover.route_written(&r.route_table_id, &r.destination_cidr, Some(&r.target_id));
             Ok(r)
         });
-        run_batch(calls, |r| progress.routes.push(r)).await?;
+        run_batch(calls, |r| progress.record(|p| p.routes.push(r))).await?;
         let wanted: BTreeSet<(String, String)> =
             want.iter().map(|r| (r.route_table_id.clone(), r.destination_cidr.clone())).collect();
         let prior_adopted = self.prior.map(ClusterNetworkModel::adopted_route_entries).unwrap_or_default();
@@ -168,10 +168,10 @@ impl Converge<'_> {
                 Some(RouteEntry { target_id: live.target_id.clone(), ..r })
             })
             .collect();
-        progress.routes.extend(present.iter().cloned());
+        progress.record(|p| p.routes.extend(present.iter().cloned()));
         state.set_routes(&present);
         let found = self.found_routes(&present).await?;
-        progress.adopted_routes.extend(found.iter().cloned());
+        progress.record(|p| p.adopted_routes.extend(found.iter().cloned()));
         if !list_known(&state.adopted_routes) {
             state.set_adopted_routes(&found);
         }

@@ -62,7 +62,7 @@ impl Converge<'_> {
         if !list_known(&state.adopted_security_group_rule_ids) {
             state.adopted_security_group_rule_ids = tf_strings(&adopted);
         }
-        progress.adopted_rule_ids.extend(adopted);
+        progress.record(|p| p.adopted_rule_ids.extend(adopted));
         Ok(ids)
     }
 
@@ -94,7 +94,7 @@ impl Converge<'_> {
                 }
             }
         }
-        progress.rule_ids.extend(rule_ids.iter().map(|(_, id)| id.clone()));
+        progress.record(|p| p.rule_ids.extend(rule_ids.iter().map(|(_, id)| id.clone())));
         // Both directions at once. Each ID is recorded the moment it is known: a stop
         // or a failure of the other request keeps it in the state.
         let tags = &self.tags;
@@ -102,7 +102,7 @@ impl Converge<'_> {
         let record = |i: usize, id: String| {
             let mut guard = found.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let (progress, ids) = &mut *guard;
-            progress.rule_ids.push(id.clone());
+            progress.record(|p| p.rule_ids.push(id.clone()));
             ids.push((i, id));
         };
         let authorize = |egress: bool, wanted: Vec<(usize, ec2::NewRule)>| {

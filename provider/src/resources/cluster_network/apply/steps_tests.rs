@@ -3,14 +3,15 @@
 
 use std::time::Duration;
 
+use crate::aws::check_stop;
 use crate::aws::ec2;
 use crate::aws::ec2::{NewRule, Route, RouteTable, Tags};
 use crate::aws::fake::Fake;
-use crate::aws::{unless_stopped, StopToken};
 use crate::aws::{AwsError, Ec2 as _};
 use crate::resources::cluster_network::apply::{revoke_ours, Progress};
 use crate::resources::cluster_network::model::{RouteEntry, OWNER_TAG};
-use crate::resources::shared::{run_batch, run_guarded};
+use crate::resources::shared::run_batch;
+use tfplugin5::typed::StopToken;
 
 fn world() -> Fake {
     let fake = Fake::new();
@@ -175,9 +176,14 @@ async fn ownership_a_route_another_writer_re_pointed_is_not_ours() {
 
 #[tokio::test]
 async fn a_stop_mid_apply_returns_what_exists() {
+    use crate::resources::cluster_network::model::ClusterNetworkModel;
+    use tfplugin5::typed::{from_value, Checkpoint, Tf};
     let fake = world();
     let stop = StopToken::new();
-    let mut progress = Progress::default();
+    let checkpoint = Checkpoint::new(hybridnet_schema::cluster_network::resource_schema().value_type());
+    let planned =
+        ClusterNetworkModel { routes: Tf::Unknown, route_table_id: Tf::Unknown, ..ClusterNetworkModel::default() };
+    let mut progress = Progress::saving_to(checkpoint.clone(), &planned, None);
     let route = |cidr: &str| RouteEntry {
         route_table_id: "rtb-main".into(),
         destination_cidr: cidr.into(),
@@ -186,27 +192,36 @@ async fn a_stop_mid_apply_returns_what_exists() {
     };
     let fake2 = fake.clone();
     let work = async {
-        progress.route_table_id = Some("rtb-main".into());
+        progress.record(|p| p.route_table_id = Some("rtb-main".into()));
         // The first route is made; the second request never answers.
         let first = route("10.80.0.0/16");
         ec2::ensure_route(&fake2, "rtb-main", &first.destination_cidr, "tgw-1").await?;
-        progress.routes.push(first);
+        progress.record(|p| p.routes.push(first));
         fake2.hold("ec2:CreateRoute");
         let calls = [route("10.90.0.0/16")].into_iter().map(|r| {
             let f = fake2.clone();
             async move { ec2::ensure_route(&f, &r.route_table_id, &r.destination_cidr, "tgw-1").await.map(|_| r) }
         });
-        run_batch(calls, |r| progress.routes.push(r)).await
+        run_batch(calls, |r| progress.record(|p| p.routes.push(r))).await
     };
     let stopper = async {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        stop.cancel();
+        stop.stop();
     };
-    let (result, ()) = tokio::join!(run_guarded(&stop, work), stopper);
-    assert!(matches!(result, Err(AwsError::Cancelled)), "{result:?}");
-    assert_eq!(progress.routes, vec![route("10.80.0.0/16")], "what exists, and only that");
+    // The registry's race (tfplugin5 `TypedResource::apply`): a stop drops the work at
+    // its next await, and the answer is the checkpoint.
+    let raced = async {
+        tokio::select! {
+            biased;
+            () = stop.stopped() => None,
+            r = work => Some(r),
+        }
+    };
+    let (result, ()) = tokio::join!(raced, stopper);
+    assert!(result.is_none(), "the held request ended with the stop: {result:?}");
+    let answered: ClusterNetworkModel = from_value(&checkpoint.saved().expect("saved")).expect("fits");
+    assert_eq!(answered.route_entries(), vec![route("10.80.0.0/16")], "what exists, and only that");
+    assert_eq!(answered.route_table_id, Tf::Known("rtb-main".into()));
     assert_eq!(fake.routes("rtb-main").len(), 1);
-    // A held call ends at once on a stop.
-    let held = unless_stopped(&stop, fake.create_route("rtb-main", "10.91.0.0/16", "tgw-1")).await;
-    assert!(matches!(held, Err(AwsError::Cancelled)));
+    assert!(matches!(check_stop(&stop), Err(AwsError::Cancelled)), "no new step starts");
 }
