@@ -5,6 +5,7 @@
 //! Nothing in the protocol layer knows what the resources do, or that AWS exists.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::diag::{AttrPath, Diagnostics};
 use super::function::{FunctionError, FunctionSignature};
@@ -48,6 +49,32 @@ pub struct ApplyRequest<'a> {
     pub planned_state: &'a Value,
     pub config: &'a Value,
     pub planned_private: &'a [u8],
+    /// Where the apply saves the state of what exists as it goes: what the server
+    /// answers, with an error, should the apply panic.
+    pub saved: &'a SavedState,
+}
+
+/// The state of what an apply has made so far (`None` until first saved;
+/// `Some(Value::Null)` when the object is gone). Clones share one slot. The typed
+/// layer writes it through [`Checkpoint`](crate::typed::Checkpoint).
+#[derive(Clone, Debug, Default)]
+pub struct SavedState(Arc<Mutex<Option<Value>>>);
+
+impl SavedState {
+    /// An empty slot.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `state` as what exists now.
+    pub fn save(&self, state: Value) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(state);
+    }
+
+    /// The last saved state.
+    pub fn get(&self) -> Option<Value> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
 }
 
 /// The answer to ApplyResourceChange and ReadResource: the new state (null when the

@@ -17,7 +17,7 @@ use super::convert::{
 use super::diag::Diagnostics;
 use super::function::FunctionError;
 use super::pb;
-use super::provider::{ApplyRequest, PlanRequest, ProviderLogic, ProviderSchemas};
+use super::provider::{ApplyRequest, PlanRequest, ProviderLogic, ProviderSchemas, SavedState};
 use super::types::Type;
 use super::value::{self, Value};
 
@@ -73,20 +73,32 @@ where
     T: WithDiagnostics,
     F: Future<Output = T>,
 {
+    guarded_or(rpc, fut, |msg| {
+        T::from_diagnostics(&Diagnostics::from_error(
+            format!("Internal error in the {provider} provider"),
+            format!(
+                "The provider hit a bug while handling {rpc}: {msg}. Nothing was changed by this call's failure \
+                 itself; please report it with the output of TF_LOG=debug."
+            ),
+            None,
+        ))
+    })
+    .await
+}
+
+/// Runs a handler under the RPC's one panic guard; a panic's message goes to
+/// `on_panic`, which makes the answer (ApplyResourceChange: the state saved so far).
+async fn guarded_or<T, F>(rpc: &'static str, fut: F, on_panic: impl FnOnce(&str) -> T) -> Result<Response<T>, Status>
+where
+    F: Future<Output = T>,
+{
     tracing::debug!(target: "tfplugin5::server", rpc, "request");
     match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
         Ok(resp) => Ok(Response::new(resp)),
         Err(panic) => {
             let msg = crate::panic_message(&*panic);
             tracing::error!(target: "tfplugin5::server", rpc, panic = %msg, "handler panicked");
-            Ok(Response::new(T::from_diagnostics(&Diagnostics::from_error(
-                format!("Internal error in the {provider} provider"),
-                format!(
-                    "The provider hit a bug while handling {rpc}: {msg}. Nothing was changed by this call's \
-                     failure itself; please report it with the output of TF_LOG=debug."
-                ),
-                None,
-            ))))
+            Ok(Response::new(on_panic(&msg)))
         }
     }
 }
@@ -480,36 +492,66 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
         request: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let req = request.into_inner();
-        guarded(&self.name, "ApplyResourceChange", async {
-            type R = pb::apply_resource_change::Response;
-            let ty = type_or_return!(R, self.resource_type(&req.type_name));
-            let prior = decode_or_return!(R, req.prior_state.as_ref(), &ty, "prior state");
-            let planned = decode_or_return!(R, req.planned_state.as_ref(), &ty, "planned state");
-            let config = decode_or_return!(R, req.config.as_ref(), &ty, "configuration");
-            let out = self
-                .logic
-                .apply_resource_change(ApplyRequest {
-                    type_name: &req.type_name,
-                    prior_state: &prior,
-                    planned_state: &planned,
-                    config: &config,
-                    planned_private: &req.planned_private,
-                })
-                .await;
-            let mut diags = out.diagnostics;
-            let mut resp = R::default();
-            match encode_or_diag(&out.new_state, &ty) {
-                Ok(dv) => resp.new_state = Some(dv),
-                Err(d) => {
-                    // Keep what Terraform already knew rather than losing track of objects.
-                    diags.extend(d);
-                    resp.new_state = req.prior_state.clone();
-                }
+        type R = pb::apply_resource_change::Response;
+        let saved = SavedState::new();
+        // A panic part-way answers the state the apply saved (else the prior state, as
+        // Terraform sent it), with an error.
+        let on_panic = |msg: &str| {
+            let saved = saved.get().and_then(|v| self.resource_type(&req.type_name).ok().map(|ty| (v, ty)));
+            let (new_state, after) = match saved.map(|(v, ty)| encode_or_diag(&v, ty)) {
+                Some(Ok(dv)) => (Some(dv), "The state records what had been done when it failed. "),
+                _ => (req.prior_state.clone(), "The state is left as it was before this apply. "),
+            };
+            let diags = Diagnostics::from_error(
+                format!("Internal error in the {} provider", self.name),
+                format!(
+                    "The provider hit a bug while applying changes to {}: {msg}. {after}Please report it with the \
+                     output of TF_LOG=debug.",
+                    req.type_name
+                ),
+                None,
+            );
+            R {
+                new_state,
+                private: req.planned_private.clone(),
+                diagnostics: diagnostics_to_proto(&diags),
+                ..R::default()
             }
-            resp.private = out.private;
-            resp.diagnostics = diagnostics_to_proto(&diags);
-            resp
-        })
+        };
+        guarded_or(
+            "ApplyResourceChange",
+            async {
+                let ty = type_or_return!(R, self.resource_type(&req.type_name));
+                let prior = decode_or_return!(R, req.prior_state.as_ref(), &ty, "prior state");
+                let planned = decode_or_return!(R, req.planned_state.as_ref(), &ty, "planned state");
+                let config = decode_or_return!(R, req.config.as_ref(), &ty, "configuration");
+                let out = self
+                    .logic
+                    .apply_resource_change(ApplyRequest {
+                        type_name: &req.type_name,
+                        prior_state: &prior,
+                        planned_state: &planned,
+                        config: &config,
+                        planned_private: &req.planned_private,
+                        saved: &saved,
+                    })
+                    .await;
+                let mut diags = out.diagnostics;
+                let mut resp = R::default();
+                match encode_or_diag(&out.new_state, &ty) {
+                    Ok(dv) => resp.new_state = Some(dv),
+                    Err(d) => {
+                        // Keep what Terraform already knew rather than losing track of objects.
+                        diags.extend(d);
+                        resp.new_state = req.prior_state.clone();
+                    }
+                }
+                resp.private = out.private;
+                resp.diagnostics = diagnostics_to_proto(&diags);
+                resp
+            },
+            on_panic,
+        )
         .await
     }
 

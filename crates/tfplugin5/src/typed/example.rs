@@ -399,6 +399,7 @@ async fn apply(reg: &Registry<ExampleProvider>, prior: &Value, planned: &Value) 
         planned_state: planned,
         config: planned,
         planned_private: b"planned",
+        saved: &raw::SavedState::new(),
     })
     .await
 }
@@ -706,29 +707,6 @@ async fn without_abilities_import_is_refused_and_state_passes_through() {
 }
 
 #[tokio::test]
-async fn a_panic_in_apply_answers_the_checkpoint_or_the_prior_state() {
-    let (reg, store) = registry();
-
-    // After a checkpoint: the checkpointed state, and an error.
-    let planned = file("/a", Value::string("panic late")).with_attr("id", Value::Unknown);
-    let out = apply(&reg, &Value::Null, &planned).await;
-    assert_eq!(out.new_state.get_attr("id"), Some(&Value::string("/a")));
-    assert_eq!(out.new_state.get_attr("size"), Some(&Value::int(10)));
-    let errs = errors(&out.diagnostics);
-    assert_eq!(errs.len(), 1);
-    assert!(errs[0].contains("boom after the file was written"), "{errs:?}");
-    assert!(errs[0].contains("applying changes to example_file"), "{errs:?}");
-    assert!(store.lock().unwrap().contains_key("/a"));
-
-    // Before any checkpoint: the prior state.
-    let prior = file("/b", Value::string("old")).with_attr("id", Value::string("/b"));
-    let planned = file("/b", Value::string("panic early")).with_attr("id", Value::string("/b"));
-    let out = apply(&reg, &prior, &planned).await;
-    assert_eq!(out.new_state, prior);
-    assert!(errors(&out.diagnostics)[0].contains("boom before anything happened"));
-}
-
-#[tokio::test]
 async fn a_stop_mid_apply_answers_the_checkpoint_with_an_error() {
     let (reg, store) = registry();
     let planned = file("/a", Value::string("hold late")).with_attr("id", Value::Unknown);
@@ -885,6 +863,59 @@ mod over_grpc {
 
     fn list() -> Type {
         Type::list(Type::String)
+    }
+
+    async fn apply_over_grpc(
+        s: &ProviderServer<Registry<ExampleProvider>>,
+        prior: &Value,
+        planned: &Value,
+    ) -> (Value, Vec<u8>, Vec<String>) {
+        let ty = file_schema().value_type();
+        let req = pb::apply_resource_change::Request {
+            type_name: "example_file".into(),
+            prior_state: Some(dv(prior, &ty)),
+            planned_state: Some(dv(planned, &ty)),
+            config: Some(dv(planned, &ty)),
+            planned_private: b"planned".to_vec(),
+            ..Default::default()
+        };
+        let out = s.apply_resource_change(tonic::Request::new(req)).await.unwrap().into_inner();
+        let state = decode_msgpack(&out.new_state.unwrap().msgpack, &ty).unwrap();
+        let errors = out
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+            .map(|d| format!("{}: {}", d.summary, d.detail))
+            .collect();
+        (state, out.private, errors)
+    }
+
+    /// The one panic guard of the apply path (the server's) answers what the apply
+    /// saved to its checkpoint.
+    #[tokio::test]
+    async fn a_panic_in_apply_answers_the_checkpoint_or_the_prior_state() {
+        let (reg, store) = registry();
+        let s = ProviderServer::new(Arc::new(reg));
+
+        // After a checkpoint: the checkpointed state, and an error.
+        let planned = file("/a", Value::string("panic late")).with_attr("id", Value::Unknown);
+        let (state, private, errs) = apply_over_grpc(&s, &Value::Null, &planned).await;
+        assert_eq!(state.get_attr("id"), Some(&Value::string("/a")));
+        assert_eq!(state.get_attr("size"), Some(&Value::int(10)));
+        assert_eq!(private, b"planned");
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].contains("boom after the file was written"), "{errs:?}");
+        assert!(errs[0].contains("applying changes to example_file"), "{errs:?}");
+        assert!(errs[0].contains("records what had been done"), "{errs:?}");
+        assert!(store.lock().unwrap().contains_key("/a"));
+
+        // Before any checkpoint: the prior state.
+        let prior = file("/b", Value::string("old")).with_attr("id", Value::string("/b"));
+        let planned = file("/b", Value::string("panic early")).with_attr("id", Value::string("/b"));
+        let (state, _, errs) = apply_over_grpc(&s, &prior, &planned).await;
+        assert_eq!(state, prior);
+        assert!(errs[0].contains("boom before anything happened"), "{errs:?}");
+        assert!(errs[0].contains("left as it was"), "{errs:?}");
     }
 
     #[tokio::test]

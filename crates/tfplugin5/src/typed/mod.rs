@@ -29,7 +29,7 @@ mod example;
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -42,6 +42,7 @@ pub use tf::Tf;
 
 use super::diag::{AttrPath, Diagnostics};
 use super::function::{FunctionError, FunctionSignature};
+use super::provider::SavedState;
 use super::schema::Schema;
 use super::types::Type;
 use super::value::Value;
@@ -98,14 +99,14 @@ impl StopToken {
 /// cannot be encoded. An apply that ends by itself (an error it can explain) answers
 /// its own state.
 pub struct Checkpoint<M> {
-    slot: Arc<Mutex<Option<Value>>>,
+    slot: SavedState,
     ty: Arc<Type>,
     _model: PhantomData<fn(&M)>,
 }
 
 impl<M> Clone for Checkpoint<M> {
     fn clone(&self) -> Self {
-        Checkpoint { slot: Arc::clone(&self.slot), ty: Arc::clone(&self.ty), _model: PhantomData }
+        Checkpoint { slot: self.slot.clone(), ty: Arc::clone(&self.ty), _model: PhantomData }
     }
 }
 
@@ -120,7 +121,12 @@ impl<M> Checkpoint<M> {
     /// [`Schema::value_type`]). The registry makes one per apply; tests of a
     /// resource may make their own.
     pub fn new(ty: Type) -> Self {
-        Checkpoint { slot: Arc::new(Mutex::new(None)), ty: Arc::new(ty), _model: PhantomData }
+        Self::over(SavedState::new(), ty)
+    }
+
+    /// A checkpoint writing into `slot` (the request's, which the server answers from).
+    pub fn over(slot: SavedState, ty: Type) -> Self {
+        Checkpoint { slot, ty: Arc::new(ty), _model: PhantomData }
     }
 
     /// Records that the object no longer exists (a delete got far enough).
@@ -131,11 +137,11 @@ impl<M> Checkpoint<M> {
     /// The last saved state as a value: `None` when nothing was saved,
     /// `Some(Value::Null)` after [`Checkpoint::save_gone`].
     pub fn saved(&self) -> Option<Value> {
-        self.slot.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.slot.get()
     }
 
     fn put(&self, v: Value) {
-        *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(v);
+        self.slot.save(v);
     }
 }
 

@@ -448,11 +448,6 @@ async fn guard<F: Future>(doing: &str, fut: F) -> Result<F::Output, Diagnostics>
     AssertUnwindSafe(fut).catch_unwind().await.map_err(|p| panic_diagnostics(doing, &panic_message(&*p), ""))
 }
 
-/// Runs `fut`; a panic is its message.
-async fn catch<F: Future>(fut: F) -> Result<F::Output, String> {
-    AssertUnwindSafe(fut).catch_unwind().await.map_err(|p| panic_message(&*p))
-}
-
 // ---------------------------------------------------------------------------
 // Adapters
 // ---------------------------------------------------------------------------
@@ -560,7 +555,7 @@ impl<R: Resource> DynResource for TypedResource<R> {
             private: req.planned_private.to_vec(),
             diagnostics,
         };
-        let checkpoint = Checkpoint::new(self.ty.clone());
+        let checkpoint = Checkpoint::over(req.saved.clone(), self.ty.clone());
         let stop_watch = stop.clone();
         let decoded = (|| {
             Ok::<_, Diagnostics>(ApplyRequest {
@@ -576,21 +571,16 @@ impl<R: Resource> DynResource for TypedResource<R> {
             Ok(t) => t,
             Err(d) => return fail(d),
         };
-        // What exists when the apply cannot answer itself (a panic, a stop): the last
-        // checkpoint, else the prior state.
-        let saved = |done: &str, nothing: &str| match checkpoint.saved() {
-            Some(v) => (v, done.to_string()),
-            None => (req.prior_state.clone(), nothing.to_string()),
-        };
         // A stop drops the apply at its next await (a wait, a request in flight): no new
-        // change starts, and the answer is what the checkpoint recorded.
+        // change starts, and the answer is what the checkpoint recorded. (A panic is
+        // answered the same way by the server's guard, the one on this path.)
         let outcome = tokio::select! {
             biased;
-            () = stop_watch.stopped() => Ok(None),
-            out = catch(self.inner.apply(typed)) => out.map(Some),
+            () = stop_watch.stopped() => None,
+            out = self.inner.apply(typed) => Some(out),
         };
         match outcome {
-            Ok(Some(out)) => {
+            Some(out) => {
                 let mut diagnostics = out.diagnostics;
                 let new_state = match encode(out.new_state.as_ref(), &self.ty, &format!("new state of {name}")) {
                     Ok(v) => v,
@@ -606,11 +596,14 @@ impl<R: Resource> DynResource for TypedResource<R> {
                     diagnostics,
                 }
             }
-            Ok(None) => {
-                let (new_state, after) = saved(
-                    "what was done so far is recorded in the state; re-running apply resumes.",
-                    "nothing was recorded, so the state is left as it was before this apply.",
-                );
+            None => {
+                let (new_state, after) = match checkpoint.saved() {
+                    Some(v) => (v, "what was done so far is recorded in the state; re-running apply resumes."),
+                    None => (
+                        req.prior_state.clone(),
+                        "nothing was recorded, so the state is left as it was before this apply.",
+                    ),
+                };
                 tracing::warn!(target: "protocol::typed", resource = name, "apply stopped part-way");
                 raw::StateResponse {
                     new_state,
@@ -620,17 +613,6 @@ impl<R: Resource> DynResource for TypedResource<R> {
                         format!("Terraform asked the provider to stop while applying changes to {name}: {after}"),
                         None,
                     ),
-                }
-            }
-            Err(msg) => {
-                let (new_state, after) = saved(
-                    "The state records what had been done when it failed. ",
-                    "The state is left as it was before this apply. ",
-                );
-                raw::StateResponse {
-                    new_state,
-                    private: req.planned_private.to_vec(),
-                    diagnostics: panic_diagnostics(&format!("applying changes to {name}"), &msg, &after),
                 }
             }
         }
