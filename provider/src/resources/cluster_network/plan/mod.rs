@@ -13,11 +13,13 @@ pub mod context;
 pub mod gateway;
 pub(crate) mod private;
 pub mod quotas;
+pub mod surroundings;
 
 // The modules the checks share with apply and read, for `super::` paths below.
 use super::{matching, model};
 
-use self::context::{self as ctx_checks, aws_diag, check_cidrs, check_cluster, check_surroundings, find_context};
+use self::context::{self as ctx_checks, aws_diag, check_cidrs, check_cluster, find_context};
+use self::surroundings::check_surroundings;
 use super::model::{
     desired_routes, firewall_rules, list_known, managed_route_tables, mode_of, strings, ClusterNetworkModel, Desired,
 };
