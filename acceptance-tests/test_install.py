@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli, both_clis
+from harness import Cli, both_clis
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "hybridnet"

@@ -31,7 +31,8 @@ UNDECIDED_SUMMARY = "Private cluster: node_credential_provider not set"
 def resource_hcl(s: Seed, output: str | None = None, **over) -> str:
     """The resource for the seeded cluster; `None` in `over` drops an argument."""
     out = f'output "x" {{\n  value = hybridnet_cluster_network.this.{output}\n}}' if output else ""
-    return network_hcl(network_args(s, "tgw", webhook_ports=None, tags=None, **over), output=False, extra=out)
+    args = network_args(s, "tgw", **{"webhook_ports": None, "tags": None, **over})
+    return network_hcl(args, output=False, extra=out)
 
 
 def data_source_hcl(s: Seed, **over) -> str:

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, TerraformWorkdir
+from harness import ROOT, TerraformWorkdir, kill_group
 
 NAME = "hybridnet"
 BIN = f"terraform-provider-{NAME}"
@@ -323,7 +323,7 @@ def test_linux_arm64_handshake_under_qemu(arm64_binary, tmp_path):
             assert tls.selected_alpn_protocol() == "h2"
         assert der == base64.b64decode(announced + "=" * (-len(announced) % 4))
     finally:
-        os.killpg(proc.pid, 9)
+        kill_group(proc)
         proc.wait(timeout=30)
 
 

@@ -134,7 +134,7 @@ impl<'a> Converge<'a> {
         check_stop(self.stop)?;
         let rule_ids = self.rules(state, progress).await?;
         check_stop(self.stop)?;
-        self.retag(&attachment, route_table.as_deref(), &rule_ids).await?;
+        self.retag(state, &attachment, route_table.as_deref(), &rule_ids).await?;
         self.eks_interfaces(state, progress).await
     }
 }

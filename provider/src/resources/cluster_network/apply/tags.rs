@@ -2,13 +2,16 @@
 
 use std::collections::BTreeSet;
 
+use super::super::model::{strings, ClusterNetworkModel};
 use super::Converge;
 use crate::aws::{ec2, AwsError};
 
 impl Converge<'_> {
-    /// 6. Tags on what we own, when they changed.
+    /// 6. Tags on what we own, when they changed: never on what we found (adopted
+    /// rules, an attachment we did not create), which would make it ours.
     pub(super) async fn retag(
         &self,
+        state: &ClusterNetworkModel,
         attachment: &ec2::Attachment,
         route_table: Option<&str>,
         rule_ids: &[String],
@@ -18,8 +21,9 @@ impl Converge<'_> {
         if p.tags == d.tags {
             return Ok(());
         }
-        let mut owned: Vec<String> = rule_ids.to_vec();
-        if d.manage_attachment && d.gateway.starts_with("tgw-") {
+        let adopted: BTreeSet<String> = strings(&state.adopted_security_group_rule_ids).into_iter().collect();
+        let mut owned: Vec<String> = rule_ids.iter().filter(|id| !adopted.contains(*id)).cloned().collect();
+        if d.gateway.starts_with("tgw-") && self.attachment_created(attachment) {
             owned.push(attachment.id.clone());
         }
         if let Some(rt) = route_table {
