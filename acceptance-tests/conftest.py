@@ -31,10 +31,6 @@ from harness import (CLIS, MOTO_SERVERS, REPORT, AwsSession, Cli, FaultProxy, Fi
                      TerraformWorkdir, kill_leftovers, provider_binary, seed_cluster_network, start_moto,
                      terraform_binary, terraform_env_for, tofu_binary)
 
-# Test modules written before harness.py imported these from here; they still can, but
-# new tests take them from harness.
-from harness import ROOT, Result, both_clis, hcl, highlighted, over_clis  # noqa: E402,F401
-
 #: Per-test time limit (pytest-timeout) unless --timeout / PYTEST_TIMEOUT / an ini says otherwise.
 TEST_TIMEOUT = 600
 #: Whole-suite cut-off (pytest-timeout's session timeout: no test starts after it), unless

@@ -212,27 +212,3 @@ def vgw_attachment_state(ec2, vpn_gateway_id: str, vpc_id: str) -> str | None:
         if a.get("VpcId") == vpc_id:
             return a.get("State")
     return None
-
-
-# ---------------------------------------------------------------- the fixtures moved to conftest.py
-
-_MOVED_FIXTURES = ("moto_server", "aws", "seeded", "aws_env", "tf_aws", "proxy", "tfp")
-
-
-class _MovedFixture:
-    """What `from moto_server import aws` gives a test module written before the fixtures
-    moved to conftest.py: not a fixture (so pytest does not register a second, per-module
-    one, which for `moto_server` would start another emulator), just a name to import
-    until the module is converted; the test's argument of that name is conftest.py's."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"<fixture {self.name!r}: take it as an argument, it is in conftest.py>"
-
-
-def __getattr__(name: str):
-    if name in _MOVED_FIXTURES:
-        return _MovedFixture(name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

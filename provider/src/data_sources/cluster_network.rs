@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::args::{cidr_list, read_node_credential_provider, read_pod_network, read_port_list, unique};
 use crate::aws::ConfiguredAws;
-use crate::aws::{ec2, Aws};
+use crate::aws::{ec2, Aws, AwsError};
 use crate::data_sources::cidr_plan::FirewallRuleModel;
 use hybridnet_rules::{self as cidr, Direction, PodNetworkMode};
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ use tfplugin5::typed::{DataSource, StopToken, Tf};
 use tfplugin5::value::Number;
 use tfplugin5::{AttrPath, Diagnostics};
 
-use crate::resources::cluster_network::context::{aws_diag, cluster_not_found, find_context};
+use crate::resources::cluster_network::context::{aws_diag, cluster_not_found, find_context, ClusterContext};
 use crate::resources::cluster_network::matching::{routed_gateway, satisfying_rule};
 use crate::resources::cluster_network::model::{firewall_table, strings, tf_strings};
 
@@ -150,8 +150,86 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
     }
     let all: Vec<String> = unique(nodes.iter().chain(pods.iter()).map(|n| n.to_string()));
 
+    let found = match observe(ec2, config, &ctx, &name, &all, gateway_group.as_deref()).await {
+        Ok(f) => f,
+        Err(e) => return (None, aws_diag(&clients.explain(e), None)),
+    };
+    let gateway = routed_gateway(&found.route_tables, &all);
+
+    let mut missing = missing_dns(&ctx.vpc);
+    let attachment = match audit_attachment(ec2, gateway.as_deref(), &ctx.vpc.id, &all, &mut missing).await {
+        Ok(a) => a,
+        Err(e) => return (None, aws_diag(&clients.explain(e), None)),
+    };
+    let routes = audit_routes(&found.route_tables, &nodes, &pods, mode, gateway.as_deref(), &mut missing);
+    let rule_ids = audit_rules(&found, &nodes, &pods, mode, &webhook_ports, &name, &mut missing);
+    missing.extend(
+        crate::resources::cluster_network::private::missing(
+            clients,
+            &ctx,
+            &nodes,
+            &pods,
+            credential_provider,
+            &mut diags,
+        )
+        .await,
+    );
+    let gateway_ips = ec2::interface_ips(&found.gateway_interfaces);
+    let firewall = firewall_table(&nodes, &pods, mode, &webhook_ports, &found.eks_ips, &gateway_ips);
+    let state = ClusterNetworkAuditModel {
+        id: Tf::Known(name.clone()),
+        cluster_name: Tf::Known(name),
+        remote_node_cidrs: tf_strings(&nodes_s),
+        remote_pod_cidrs: tf_strings(&pods_s),
+        pod_network_mode: Tf::Known(mode.as_str().to_string()),
+        pod_network_routable: Tf::Known(mode.routable()),
+        gateway_security_group_id: config.gateway_security_group_id.clone(),
+        webhook_ports: config.webhook_ports.clone(),
+        node_credential_provider: config.node_credential_provider.clone(),
+        security_group_id: found.security_group.into(),
+        route_table_ids: tf_strings(&found.route_tables.iter().map(|t| t.id.clone()).collect::<Vec<_>>()),
+        gateway_id: gateway.into(),
+        missing: Tf::Known(missing),
+        vpc_id: Tf::Known(ctx.vpc.id.clone()),
+        vpc_cidrs: Tf::Known(ctx.vpc.cidrs.clone()),
+        service_cidr: Tf::Known(ctx.service_cidr.clone()),
+        attachment_id: attachment.map(|a| a.id).into(),
+        route_table_id: Tf::Null,
+        routes: Tf::Known(routes),
+        security_group_rule_ids: Tf::Known(rule_ids),
+        gateway_node_ips: Tf::Known(gateway_ips),
+        eks_network_interface_ips: Tf::Known(found.eks_ips),
+        onprem_firewall_rules: Tf::Known(firewall),
+    };
+    (Some(state), diags)
+}
+
+/// What the audit reads from EC2 around the cluster, in parallel.
+struct Observed {
+    route_tables: Vec<ec2::RouteTable>,
+    /// The cluster security group (configured, else the cluster's), if any.
+    security_group: Option<String>,
+    rules: Vec<ec2::SgRule>,
+    eks_ips: Vec<String>,
+    gateway_rules: Vec<ec2::SgRule>,
+    gateway_interfaces: Vec<ec2::Interface>,
+    /// The gateway security group, in gateway mode.
+    gateway_group: Option<String>,
+}
+
+/// Reads the route tables (configured, else those routing `all`), the cluster security
+/// group's rules, the EKS ENIs and, in gateway mode, the gateway group's rules and
+/// interfaces.
+async fn observe(
+    ec2: &dyn ec2::Ec2,
+    config: &ClusterNetworkAuditModel,
+    ctx: &ClusterContext,
+    name: &str,
+    all: &[String],
+    gateway_group: Option<&str>,
+) -> Result<Observed, AwsError> {
     let route_tables = if config.route_table_ids.is_null() {
-        ec2::find_route_tables_routing(ec2, &ctx.vpc.id, &all).await
+        ec2::find_route_tables_routing(ec2, &ctx.vpc.id, all).await
     } else {
         ec2::find_route_tables(ec2, &strings(&config.route_table_ids)).await
     };
@@ -163,9 +241,9 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
                 None => Ok(Vec::new()),
             }
         },
-        ec2::find_eks_interface_ips(ec2, &ctx.vpc.id, &name),
+        ec2::find_eks_interface_ips(ec2, &ctx.vpc.id, name),
         async {
-            match &gateway_group {
+            match gateway_group {
                 Some(g) => {
                     let (r, i) =
                         tokio::join!(ec2::find_security_group_rules(ec2, g), ec2::find_interfaces_in_group(ec2, g));
@@ -175,47 +253,73 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
             }
         },
     );
-    let (route_tables, rules, ips, (gateway_rules, gateway_interfaces)) =
-        match (route_tables, rules, ips, gateway_parts) {
-            (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
-            (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
-                return (None, aws_diag(&clients.explain(e), None))
-            }
-        };
+    let (route_tables, rules, eks_ips, (gateway_rules, gateway_interfaces)) =
+        (route_tables?, rules?, ips?, gateway_parts?);
+    Ok(Observed {
+        route_tables,
+        security_group: sg,
+        rules,
+        eks_ips,
+        gateway_rules,
+        gateway_interfaces,
+        gateway_group: gateway_group.map(str::to_string),
+    })
+}
 
-    let gateway = routed_gateway(&route_tables, &all);
-
+/// The VPC's DNS attributes EKS Hybrid Nodes need, as `missing` entries.
+fn missing_dns(vpc: &ec2::Vpc) -> Vec<String> {
     let mut missing = Vec::new();
-    if !ctx.vpc.dns_hostnames {
-        missing.push(format!("VPC {}: DNS hostnames are disabled", ctx.vpc.id));
+    if !vpc.dns_hostnames {
+        missing.push(format!("VPC {}: DNS hostnames are disabled", vpc.id));
     }
-    if !ctx.vpc.dns_support {
-        missing.push(format!("VPC {}: DNS resolution is disabled", ctx.vpc.id));
+    if !vpc.dns_support {
+        missing.push(format!("VPC {}: DNS resolution is disabled", vpc.id));
     }
-    let attachment = match &gateway {
+    missing
+}
+
+/// The VPC's attachment to the gateway the remote CIDRs are routed to; a missing
+/// gateway route or an attachment that is absent or unusable is `missing`.
+async fn audit_attachment(
+    ec2: &dyn ec2::Ec2,
+    gateway: Option<&str>,
+    vpc_id: &str,
+    all: &[String],
+    missing: &mut Vec<String>,
+) -> Result<Option<ec2::Attachment>, AwsError> {
+    match gateway {
         None => {
             missing.push(format!(
-                "a transit gateway or virtual private gateway route for {} in VPC {}",
+                "a transit gateway or virtual private gateway route for {} in VPC {vpc_id}",
                 all.join(", "),
-                ctx.vpc.id
             ));
-            None
+            Ok(None)
         }
-        Some(g) => match ec2::find_attachment(ec2, g, &ctx.vpc.id).await {
-            Ok(a) => {
-                if a.as_ref().is_none_or(|a| !a.usable()) {
-                    missing.push(format!("attachment of VPC {} to {g}", ctx.vpc.id));
-                }
-                a
+        Some(g) => {
+            let a = ec2::find_attachment(ec2, g, vpc_id).await?;
+            if a.as_ref().is_none_or(|a| !a.usable()) {
+                missing.push(format!("attachment of VPC {vpc_id} to {g}"));
             }
-            Err(e) => return (None, aws_diag(&clients.explain(e), None)),
-        },
-    };
+            Ok(a)
+        }
+    }
+}
+
+/// The remote networks' routes in each table (as `routes`), each absent or mis-pointed
+/// one `missing`; in gateway mode also the pod routes the gateway must program.
+fn audit_routes(
+    route_tables: &[ec2::RouteTable],
+    nodes: &[cidr::Ipv4Net],
+    pods: &[cidr::Ipv4Net],
+    mode: PodNetworkMode,
+    gateway: Option<&str>,
+    missing: &mut Vec<String>,
+) -> Vec<AuditRouteModel> {
     let mut routes = Vec::new();
-    let gw_text = gateway.clone().unwrap_or_else(|| "a transit or virtual private gateway".to_string());
+    let gw_text = gateway.unwrap_or("a transit or virtual private gateway");
     let wanted: Vec<String> =
-        cidr::vpc_routes(&nodes, &pods, mode.routes_pods()).iter().map(|r| r.destination_cidr.to_string()).collect();
-    for t in &route_tables {
+        cidr::vpc_routes(nodes, pods, mode.routes_pods()).iter().map(|r| r.destination_cidr.to_string()).collect();
+    for t in route_tables {
         for c in &wanted {
             match t.routes.iter().find(|r| &r.destination_cidr == c) {
                 Some(r) => {
@@ -226,7 +330,7 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
                         target_id: r.target_id.clone(),
                         network: network.to_string(),
                     });
-                    if gateway.as_ref().is_some_and(|g| &r.target_id != g) {
+                    if gateway.is_some_and(|g| r.target_id != g) {
                         missing.push(format!("route {c} in {} to {gw_text} (it points at {})", t.id, r.target_id));
                     }
                 }
@@ -236,7 +340,7 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
     }
     if mode == PodNetworkMode::Gateway {
         // The gateway writes these itself, to its own network interface.
-        for t in &route_tables {
+        for t in route_tables {
             for c in unique(pods.iter().map(|p| p.to_string())) {
                 let to_interface = t.routes.iter().any(|r| r.destination_cidr == c && r.target_id.starts_with("eni-"));
                 if !to_interface {
@@ -249,6 +353,20 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
             }
         }
     }
+    routes
+}
+
+/// The IDs of the rules satisfying the gateway group's and the cluster group's required
+/// rules; each unsatisfied one (or the cluster group itself) is `missing`.
+fn audit_rules(
+    found: &Observed,
+    nodes: &[cidr::Ipv4Net],
+    pods: &[cidr::Ipv4Net],
+    mode: PodNetworkMode,
+    webhook_ports: &[u16],
+    name: &str,
+    missing: &mut Vec<String>,
+) -> Vec<String> {
     let mut rule_ids = Vec::new();
     let describe = |group: &str, r: &cidr::SecurityGroupRule| {
         format!(
@@ -260,65 +378,26 @@ pub async fn read(aws: &Aws, config: &ClusterNetworkAuditModel) -> (Option<Clust
             r.cidr
         )
     };
-    if let Some(g) = &gateway_group {
-        for r in cidr::gateway_security_group_rules(&nodes) {
-            match satisfying_rule(&gateway_rules, &r, &name) {
+    if let Some(g) = &found.gateway_group {
+        for r in cidr::gateway_security_group_rules(nodes) {
+            match satisfying_rule(&found.gateway_rules, &r, name) {
                 Some(x) => rule_ids.push(x.id.clone()),
                 None => missing.push(describe(g, &r)),
             }
         }
     }
-    match &sg {
+    match &found.security_group {
         None => missing.push(format!("a cluster security group for {name} (EKS reports none; set security_group_id)")),
         Some(sg) => {
-            for r in cidr::cluster_security_group_rules(&nodes, &pods, mode.pods_reachable(), &webhook_ports) {
-                match satisfying_rule(&rules, &r, &name) {
+            for r in cidr::cluster_security_group_rules(nodes, pods, mode.pods_reachable(), webhook_ports) {
+                match satisfying_rule(&found.rules, &r, name) {
                     Some(x) => rule_ids.push(x.id.clone()),
                     None => missing.push(describe(sg, &r)),
                 }
             }
         }
     }
-    missing.extend(
-        crate::resources::cluster_network::private::missing(
-            clients,
-            &ctx,
-            &nodes,
-            &pods,
-            credential_provider,
-            &mut diags,
-        )
-        .await,
-    );
-    let rule_ids = unique(rule_ids);
-    let gateway_ips = ec2::interface_ips(&gateway_interfaces);
-    let firewall = firewall_table(&nodes, &pods, mode, &webhook_ports, &ips, &gateway_ips);
-    let state = ClusterNetworkAuditModel {
-        id: Tf::Known(name.clone()),
-        cluster_name: Tf::Known(name),
-        remote_node_cidrs: tf_strings(&nodes_s),
-        remote_pod_cidrs: tf_strings(&pods_s),
-        pod_network_mode: Tf::Known(mode.as_str().to_string()),
-        pod_network_routable: Tf::Known(mode.routable()),
-        gateway_security_group_id: config.gateway_security_group_id.clone(),
-        webhook_ports: config.webhook_ports.clone(),
-        node_credential_provider: config.node_credential_provider.clone(),
-        security_group_id: sg.into(),
-        route_table_ids: tf_strings(&route_tables.iter().map(|t| t.id.clone()).collect::<Vec<_>>()),
-        gateway_id: gateway.into(),
-        missing: Tf::Known(missing),
-        vpc_id: Tf::Known(ctx.vpc.id.clone()),
-        vpc_cidrs: Tf::Known(ctx.vpc.cidrs.clone()),
-        service_cidr: Tf::Known(ctx.service_cidr.clone()),
-        attachment_id: attachment.map(|a| a.id).into(),
-        route_table_id: Tf::Null,
-        routes: Tf::Known(routes),
-        security_group_rule_ids: Tf::Known(rule_ids),
-        gateway_node_ips: Tf::Known(gateway_ips),
-        eks_network_interface_ips: Tf::Known(ips),
-        onprem_firewall_rules: Tf::Known(firewall),
-    };
-    (Some(state), diags)
+    unique(rule_ids)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! cluster security group rules — with drift detection and import. Its read-only
 //! data source (the audit) is `crate::data_sources::cluster_network`.
 //!
-//! Laid out by step: `plan/` (mod.rs, then one file per family of checks: `context`,
+//! Laid out by step: `plan/` (mod.rs, then one file per family of checks: `context`, `surroundings`,
 //! `gateway`, `private`, `attachment`, `quotas`), `apply/` (one file per named step),
 //! `read`, `delete`, `import`, `upgrade`, `validate`; shared: `model`, `matching`
 //! (the one rule matcher), `neighbours` (who else needs what we would delete).

@@ -226,72 +226,10 @@ impl Desired {
             );
         }
         let pods = cidr_list(&v.remote_pod_cidrs, "remote_pod_cidrs", diags);
-        let tgw = text(&v.transit_gateway_id).filter(|s| !s.is_empty());
-        let vgw = text(&v.vpn_gateway_id).filter(|s| !s.is_empty());
-        let gateway = match (&tgw, &vgw) {
-            (Some(t), None) => {
-                if !t.starts_with("tgw-") {
-                    diags.error(
-                        "Invalid transit gateway ID",
-                        format!(
-                            "transit_gateway_id is {t:?}; transit gateway IDs look like \"tgw-0123456789abcdef0\"."
-                        ),
-                        Some(AttrPath::attr("transit_gateway_id")),
-                    );
-                }
-                t.clone()
-            }
-            (None, Some(g)) => {
-                if !g.starts_with("vgw-") {
-                    diags.error(
-                        "Invalid virtual private gateway ID",
-                        format!(
-                            "vpn_gateway_id is {g:?}; virtual private gateway IDs look like \"vgw-0123456789abcdef0\"."
-                        ),
-                        Some(AttrPath::attr("vpn_gateway_id")),
-                    );
-                }
-                g.clone()
-            }
-            (Some(_), Some(_)) => {
-                diags.error(
-                    "Conflicting gateways",
-                    "Set exactly one of transit_gateway_id and vpn_gateway_id: the routes can point at only one gateway.",
-                    Some(AttrPath::attr("vpn_gateway_id")),
-                );
-                String::new()
-            }
-            (None, None) => {
-                diags.error(
-                    "No gateway",
-                    "Set transit_gateway_id or vpn_gateway_id: the gateway that connects the VPC to the on-premises network.",
-                    Some(AttrPath::attr("transit_gateway_id")),
-                );
-                String::new()
-            }
-        };
+        let gateway = desired_gateway(v, diags);
         let webhook_ports = crate::args::read_port_list(&v.webhook_ports, diags).values();
         let credential_provider = crate::args::read_node_credential_provider(&v.node_credential_provider, diags);
-        let timeouts_v = v.timeouts.known().cloned().unwrap_or_default();
-        let mut timeout = |name: &str, value: &Tf<String>| -> Duration {
-            let default = Duration::from_secs(30 * 60);
-            match text(value) {
-                None => default,
-                Some(s) => parse_duration(&s).unwrap_or_else(|| {
-                    diags.error(
-                        "Invalid timeout",
-                        format!("timeouts.{name} is {s:?}; use a duration such as \"30m\", \"1h\" or \"90s\"."),
-                        Some(AttrPath::attr("timeouts").then(name)),
-                    );
-                    default
-                }),
-            }
-        };
-        let timeouts = Timeouts {
-            create: timeout("create", &timeouts_v.create),
-            update: timeout("update", &timeouts_v.update),
-            delete: timeout("delete", &timeouts_v.delete),
-        };
+        let timeouts = desired_timeouts(v, diags);
         let create_route_table = v.create_route_table.known().copied().unwrap_or(false);
         let route_table_ids = strings(&v.route_table_ids);
         if route_table_ids.is_empty() && !create_route_table {
@@ -464,6 +402,78 @@ pub fn firewall_table(
 pub fn firewall_rules(d: &Desired, eks_ips: &[String], gateway_ips: &[String]) -> Tf<Vec<Tf<FirewallRuleModel>>> {
     let table = firewall_table(&d.nodes, &d.pods, d.mode, &d.webhook_ports, eks_ips, gateway_ips);
     Tf::Known(table.into_iter().map(Tf::Known).collect())
+}
+
+/// The one gateway of `transit_gateway_id` and `vpn_gateway_id` (empty, with an error,
+/// unless exactly one is set, with the ID's prefix checked).
+fn desired_gateway(v: &ClusterNetworkModel, diags: &mut Diagnostics) -> String {
+    let tgw = text(&v.transit_gateway_id).filter(|s| !s.is_empty());
+    let vgw = text(&v.vpn_gateway_id).filter(|s| !s.is_empty());
+    match (&tgw, &vgw) {
+        (Some(t), None) => {
+            if !t.starts_with("tgw-") {
+                diags.error(
+                    "Invalid transit gateway ID",
+                    format!("transit_gateway_id is {t:?}; transit gateway IDs look like \"tgw-0123456789abcdef0\"."),
+                    Some(AttrPath::attr("transit_gateway_id")),
+                );
+            }
+            t.clone()
+        }
+        (None, Some(g)) => {
+            if !g.starts_with("vgw-") {
+                diags.error(
+                    "Invalid virtual private gateway ID",
+                    format!(
+                        "vpn_gateway_id is {g:?}; virtual private gateway IDs look like \"vgw-0123456789abcdef0\"."
+                    ),
+                    Some(AttrPath::attr("vpn_gateway_id")),
+                );
+            }
+            g.clone()
+        }
+        (Some(_), Some(_)) => {
+            diags.error(
+                "Conflicting gateways",
+                "Set exactly one of transit_gateway_id and vpn_gateway_id: the routes can point at only one gateway.",
+                Some(AttrPath::attr("vpn_gateway_id")),
+            );
+            String::new()
+        }
+        (None, None) => {
+            diags.error(
+                "No gateway",
+                "Set transit_gateway_id or vpn_gateway_id: the gateway that connects the VPC to the on-premises network.",
+                Some(AttrPath::attr("transit_gateway_id")),
+            );
+            String::new()
+        }
+    }
+}
+
+/// The `timeouts` block, each unset one 30 minutes, each unreadable one an error on
+/// its attribute.
+fn desired_timeouts(v: &ClusterNetworkModel, diags: &mut Diagnostics) -> Timeouts {
+    let timeouts_v = v.timeouts.known().cloned().unwrap_or_default();
+    let mut timeout = |name: &str, value: &Tf<String>| -> Duration {
+        let default = Duration::from_secs(30 * 60);
+        match text(value) {
+            None => default,
+            Some(s) => parse_duration(&s).unwrap_or_else(|| {
+                diags.error(
+                    "Invalid timeout",
+                    format!("timeouts.{name} is {s:?}; use a duration such as \"30m\", \"1h\" or \"90s\"."),
+                    Some(AttrPath::attr("timeouts").then(name)),
+                );
+                default
+            }),
+        }
+    };
+    Timeouts {
+        create: timeout("create", &timeouts_v.create),
+        update: timeout("update", &timeouts_v.update),
+        delete: timeout("delete", &timeouts_v.delete),
+    }
 }
 
 #[cfg(test)]

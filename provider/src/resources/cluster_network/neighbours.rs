@@ -389,3 +389,7 @@ mod tests {
         assert_eq!(w.path, Some(AttrPath::attr("vpn_gateway_id")));
     }
 }
+
+#[cfg(test)]
+#[path = "neighbours_tests.rs"]
+mod fake_tests;

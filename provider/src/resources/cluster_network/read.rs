@@ -173,41 +173,11 @@ async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Option<Clu
         .filter(|t| t.routes.iter().any(|r| r.target_id == gateway && cidrs.contains(&r.destination_cidr)))
         .map(|t| t.id.clone())
         .collect();
-    let pods_routed =
-        routing.iter().any(|t| t.routes.iter().any(|r| r.target_id == gateway && pods.contains(&r.destination_cidr)));
-    // Gateway mode: our VXLAN rules name the gateway nodes' group; without them, pod
-    // routes to network interfaces (the gateway's) and none of ours.
-    let vxlan_group = owned_rules
-        .iter()
-        .find(|(_, r)| r.protocol == "udp" && r.from_port == i32::from(hybridnet_rules::VXLAN_PORT))
-        .map(|(g, _)| g.clone());
-    let pods_to_interfaces = routing
-        .iter()
-        .any(|t| t.routes.iter().any(|r| r.target_id.starts_with("eni-") && pods.contains(&r.destination_cidr)));
-    let mode = if vxlan_group.is_some() || (pods_to_interfaces && !pods_routed) {
-        PodNetworkMode::Gateway
-    } else {
-        PodNetworkMode::from_routable(pods.is_empty() || pods_routed)
-    };
+    let (mode, vxlan_group) = imported_mode(&routing, &owned_rules, &pods, &gateway);
     let owned_rules: Vec<(String, ec2::SgRule)> =
         owned_rules.into_iter().filter(|(g, _)| Some(g) != vxlan_group.as_ref()).collect();
     let attachment = ec2::find_attachment(ec2, &gateway, &ctx.vpc.id).await?;
     let sg = ctx.security_group_id.clone().or_else(|| owned_rules.first().map(|(g, _)| g.clone()));
-    let mut ports: Vec<i64> = owned_rules
-        .iter()
-        .filter(|(_, r)| r.egress && r.from_port != 10250 && r.cidr.as_ref().is_some_and(|c| pods.contains(c)))
-        .map(|(_, r)| i64::from(r.from_port))
-        .collect();
-    ports.sort();
-    ports.dedup();
-    let tag_source = owned_rules
-        .first()
-        .map(|(_, r)| r.tags.clone())
-        .or_else(|| created_rt.as_ref().map(|t| t.tags.clone()))
-        .or_else(|| attachment.as_ref().map(|a| a.tags.clone()))
-        .unwrap_or_default();
-    let tags: BTreeMap<String, Tf<String>> =
-        tag_source.into_iter().filter(|(k, _)| k != OWNER_TAG).map(|(k, v)| (k, Tf::Known(v))).collect();
     let is_tgw = gateway.starts_with("tgw-");
     let non_empty = |l: Vec<String>| if l.is_empty() { Tf::Null } else { tf_strings(&l) };
     let stub = ClusterNetworkModel {
@@ -233,13 +203,9 @@ async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Option<Clu
         },
         manage_security_group_rules: Tf::Known(sg.is_some()),
         security_group_id: sg.into(),
-        webhook_ports: if ports.is_empty() {
-            Tf::Null
-        } else {
-            Tf::Known(ports.into_iter().map(|p| Tf::Known(Number::from(p))).collect())
-        },
+        webhook_ports: imported_webhook_ports(&owned_rules, &pods),
         node_credential_provider: Tf::Null,
-        tags: if tags.is_empty() { Tf::Null } else { Tf::Known(tags) },
+        tags: imported_tags(&owned_rules, created_rt.as_ref(), attachment.as_ref()),
         timeouts: Tf::Null,
         vpc_id: Tf::Known(ctx.vpc.id.clone()),
         vpc_cidrs: tf_strings(&ctx.vpc.cidrs),
@@ -262,4 +228,69 @@ async fn reconstruct(clients: &Clients, cluster_name: &str) -> Result<Option<Clu
         adopted_security_group_rule_ids: Tf::Known(Vec::new()),
     };
     refresh(clients, &stub).await
+}
+
+/// The pod network mode of an imported cluster, and the gateway nodes' security group
+/// in gateway mode. Gateway mode: our VXLAN rules name the gateway nodes' group;
+/// without them, pod routes to network interfaces (the gateway's) and none of ours.
+fn imported_mode(
+    routing: &[ec2::RouteTable],
+    owned_rules: &[(String, ec2::SgRule)],
+    pods: &[String],
+    gateway: &str,
+) -> (PodNetworkMode, Option<String>) {
+    let pods_routed =
+        routing.iter().any(|t| t.routes.iter().any(|r| r.target_id == gateway && pods.contains(&r.destination_cidr)));
+    let vxlan_group = owned_rules
+        .iter()
+        .find(|(_, r)| r.protocol == "udp" && r.from_port == i32::from(hybridnet_rules::VXLAN_PORT))
+        .map(|(g, _)| g.clone());
+    let pods_to_interfaces = routing
+        .iter()
+        .any(|t| t.routes.iter().any(|r| r.target_id.starts_with("eni-") && pods.contains(&r.destination_cidr)));
+    let mode = if vxlan_group.is_some() || (pods_to_interfaces && !pods_routed) {
+        PodNetworkMode::Gateway
+    } else {
+        PodNetworkMode::from_routable(pods.is_empty() || pods_routed)
+    };
+    (mode, vxlan_group)
+}
+
+/// `webhook_ports` of an imported cluster: the ports of our egress rules to the pod
+/// networks (the kubelet's 10250 aside), sorted; null when there are none.
+fn imported_webhook_ports(owned_rules: &[(String, ec2::SgRule)], pods: &[String]) -> Tf<Vec<Tf<Number>>> {
+    let mut ports: Vec<i64> = owned_rules
+        .iter()
+        .filter(|(_, r)| r.egress && r.from_port != 10250 && r.cidr.as_ref().is_some_and(|c| pods.contains(c)))
+        .map(|(_, r)| i64::from(r.from_port))
+        .collect();
+    ports.sort();
+    ports.dedup();
+    if ports.is_empty() {
+        Tf::Null
+    } else {
+        Tf::Known(ports.into_iter().map(|p| Tf::Known(Number::from(p))).collect())
+    }
+}
+
+/// `tags` of an imported cluster: those of our first rule, else of our route table,
+/// else of the attachment, without the owner tag; null when there are none.
+fn imported_tags(
+    owned_rules: &[(String, ec2::SgRule)],
+    created_rt: Option<&ec2::RouteTable>,
+    attachment: Option<&ec2::Attachment>,
+) -> Tf<BTreeMap<String, Tf<String>>> {
+    let tag_source = owned_rules
+        .first()
+        .map(|(_, r)| r.tags.clone())
+        .or_else(|| created_rt.map(|t| t.tags.clone()))
+        .or_else(|| attachment.map(|a| a.tags.clone()))
+        .unwrap_or_default();
+    let tags: BTreeMap<String, Tf<String>> =
+        tag_source.into_iter().filter(|(k, _)| k != OWNER_TAG).map(|(k, v)| (k, Tf::Known(v))).collect();
+    if tags.is_empty() {
+        Tf::Null
+    } else {
+        Tf::Known(tags)
+    }
 }

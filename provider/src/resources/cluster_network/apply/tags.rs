@@ -7,8 +7,8 @@ use super::Converge;
 use crate::aws::{ec2, AwsError};
 
 impl Converge<'_> {
-    /// 6. Tags on what we own, when they changed: never on what we found (adopted
-    /// rules, an attachment we did not create), which would make it ours.
+    /// Step 6: tags on what we own, when they changed; never on what we found
+    /// (adopted rules, an attachment we did not create), which would make it ours.
     pub(super) async fn retag(
         &self,
         state: &ClusterNetworkModel,

@@ -13,16 +13,19 @@ pub mod context;
 pub mod gateway;
 pub(crate) mod private;
 pub mod quotas;
+pub mod surroundings;
 
 // The modules the checks share with apply and read, for `super::` paths below.
 use super::{matching, model};
 
-use self::context::{self as ctx_checks, aws_diag, check_cidrs, check_cluster, check_surroundings, find_context};
+use self::context::ClusterContext;
+use self::context::{self as ctx_checks, aws_diag, check_cidrs, check_cluster, find_context};
+use self::surroundings::check_surroundings;
 use super::model::{
     desired_routes, firewall_rules, list_known, managed_route_tables, mode_of, strings, ClusterNetworkModel, Desired,
 };
 use crate::aws::handover::Phase;
-use crate::aws::Aws;
+use crate::aws::{ec2, Aws, Clients};
 use hybridnet_rules::PodNetworkMode;
 
 /// Arguments with a default, filled in when null (as plan and upgrade both do). The
@@ -99,59 +102,14 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
         Ok(c) => c,
         Err(e) => return PlanResponse::error(aws_diag(&e, None)),
     };
-    let mut subnet_ids = d.attachment_subnet_ids.clone();
-    subnet_ids.extend(d.route_table_subnet_ids.iter().cloned());
-    let ctx = match find_context(clients, &d.cluster_name, d.security_group_id.as_deref(), &subnet_ids).await {
-        Ok(Some(ctx)) => ctx,
-        Ok(None) => return PlanResponse::error(ctx_checks::cluster_not_found(&d.cluster_name, &clients.region)),
-        Err(e) => return PlanResponse::error(aws_diag(&clients.explain(e), None)),
+    let (ctx, gateway, mut diags) = match check_against_aws(clients, &d, prior.as_ref(), diags).await {
+        Ok(checked) => checked,
+        Err(diags) => return PlanResponse::error(diags),
     };
-    check_cidrs(&d, &ctx, &mut diags);
-    check_cluster(&d, &ctx, &mut diags);
-    let ours = prior.as_ref().map(ClusterNetworkModel::route_entries).unwrap_or_default();
-    if let Err(e) = gateway::check(clients, &d, &mut diags).await {
-        diags.extend(aws_diag(&clients.explain(e), None));
-    }
-    let gateway = match check_surroundings(clients, &d, &ctx, &ours, &mut diags).await {
-        Ok(gateway) => gateway,
-        Err(e) => {
-            diags.extend(aws_diag(&clients.explain(e), None));
-            None
-        }
-    };
-    private::check(clients, &ctx, &d.nodes, &d.pods, d.credential_provider, &mut diags).await;
-    if diags.has_errors() {
-        return PlanResponse::error(diags);
-    }
 
     ctx.set_attrs(&mut planned);
-
-    let same_gateway = base.as_ref().is_some_and(|b| b.gateway().as_deref() == Some(d.gateway.as_str()));
-    let prior_attachment = base.as_ref().and_then(|b| b.attachment_id.known().cloned());
-    planned.attachment_id = match (same_gateway, prior_attachment, d.manage_attachment) {
-        (true, Some(a), _) => Tf::Known(a),
-        (_, _, false) => match clients.handover.attachment(&*clients.ec2, &d.gateway, &ctx.vpc.id, Phase::Plan).await {
-            Ok(Some(a)) => Tf::Known(a.id),
-            _ => Tf::Unknown,
-        },
-        _ => Tf::Unknown,
-    };
-
-    planned.route_table_id = if d.create_route_table {
-        match base.as_ref().filter(|b| b.create_route_table == Tf::Known(true)).and_then(|b| b.route_table_id.known()) {
-            Some(id) => Tf::Known(id.clone()),
-            None => Tf::Unknown,
-        }
-    } else {
-        Tf::Null
-    };
-    match &planned.route_table_id {
-        Tf::Unknown => planned.routes = Tf::Unknown,
-        rt => {
-            let routes = desired_routes(&d, &managed_route_tables(&d, rt.known().map(String::as_str)));
-            planned.set_routes(&routes);
-        }
-    }
+    plan_attachment_id(clients, &d, &ctx, base.as_ref(), &mut planned).await;
+    plan_routes(&d, base.as_ref(), &mut planned);
     // A transit gateway of another account: the attachment may wait for acceptance.
     if let Err(e) =
         attachment::plan_acceptance(clients, &d, &ctx, gateway.as_ref(), base.as_ref(), &mut planned, &mut diags).await
@@ -161,16 +119,102 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
     }
 
     plan_ownership(&d, base.as_ref(), &mut planned);
+    plan_rule_ids(&d, base.as_ref(), &mut planned);
+    plan_read_once(&d, base.as_ref(), &mut planned);
+    respond(planned, diags)
+}
 
+/// The plan-time checks against AWS, each a diagnostic on its attribute: the cluster
+/// and its VPC, the CIDRs, the gateway mode's prerequisites, the surroundings, a
+/// private cluster's endpoints. Returns the cluster's context and the gateway (when it
+/// exists) with the diagnostics so far, or the diagnostics to answer with when there
+/// are errors.
+async fn check_against_aws(
+    clients: &Clients,
+    d: &Desired,
+    prior: Option<&ClusterNetworkModel>,
+    mut diags: Diagnostics,
+) -> Result<(ClusterContext, Option<ec2::Gateway>, Diagnostics), Diagnostics> {
+    let mut subnet_ids = d.attachment_subnet_ids.clone();
+    subnet_ids.extend(d.route_table_subnet_ids.iter().cloned());
+    let ctx = match find_context(clients, &d.cluster_name, d.security_group_id.as_deref(), &subnet_ids).await {
+        Ok(Some(ctx)) => ctx,
+        Ok(None) => return Err(ctx_checks::cluster_not_found(&d.cluster_name, &clients.region)),
+        Err(e) => return Err(aws_diag(&clients.explain(e), None)),
+    };
+    check_cidrs(d, &ctx, &mut diags);
+    check_cluster(d, &ctx, &mut diags);
+    let ours = prior.map(ClusterNetworkModel::route_entries).unwrap_or_default();
+    if let Err(e) = gateway::check(clients, d, &mut diags).await {
+        diags.extend(aws_diag(&clients.explain(e), None));
+    }
+    let gateway = match check_surroundings(clients, d, &ctx, &ours, &mut diags).await {
+        Ok(gateway) => gateway,
+        Err(e) => {
+            diags.extend(aws_diag(&clients.explain(e), None));
+            None
+        }
+    };
+    private::check(clients, &ctx, &d.nodes, &d.pods, d.credential_provider, &mut diags).await;
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    Ok((ctx, gateway, diags))
+}
+
+/// `attachment_id`: the prior one while the gateway is unchanged, else the existing
+/// attachment when it is not ours to manage, else unknown (apply creates or finds it).
+async fn plan_attachment_id(
+    clients: &Clients,
+    d: &Desired,
+    ctx: &ClusterContext,
+    base: Option<&ClusterNetworkModel>,
+    planned: &mut ClusterNetworkModel,
+) {
+    let same_gateway = base.is_some_and(|b| b.gateway().as_deref() == Some(d.gateway.as_str()));
+    let prior_attachment = base.and_then(|b| b.attachment_id.known().cloned());
+    planned.attachment_id = match (same_gateway, prior_attachment, d.manage_attachment) {
+        (true, Some(a), _) => Tf::Known(a),
+        (_, _, false) => match clients.handover.attachment(&*clients.ec2, &d.gateway, &ctx.vpc.id, Phase::Plan).await {
+            Ok(Some(a)) => Tf::Known(a.id),
+            _ => Tf::Unknown,
+        },
+        _ => Tf::Unknown,
+    };
+}
+
+/// `route_table_id` (the dedicated table: the prior one, else unknown) and `routes`
+/// (known unless they go in a table not made yet).
+fn plan_routes(d: &Desired, base: Option<&ClusterNetworkModel>, planned: &mut ClusterNetworkModel) {
+    planned.route_table_id = if d.create_route_table {
+        match base.filter(|b| b.create_route_table == Tf::Known(true)).and_then(|b| b.route_table_id.known()) {
+            Some(id) => Tf::Known(id.clone()),
+            None => Tf::Unknown,
+        }
+    } else {
+        Tf::Null
+    };
+    match &planned.route_table_id {
+        Tf::Unknown => planned.routes = Tf::Unknown,
+        rt => {
+            let routes = desired_routes(d, &managed_route_tables(d, rt.known().map(String::as_str)));
+            planned.set_routes(&routes);
+        }
+    }
+}
+
+/// `security_group_rule_ids` and `adopted_security_group_rule_ids`: the prior ones
+/// while the rules are unchanged, none without rules, else unknown.
+fn plan_rule_ids(d: &Desired, base: Option<&ClusterNetworkModel>, planned: &mut ClusterNetworkModel) {
     let rule_count: usize =
         d.rule_groups(planned.security_group_id.known().map(String::as_str)).iter().map(|(_, r)| r.len()).sum();
     planned.security_group_rule_ids = if !d.manage_rules {
         Tf::Known(Vec::new())
     } else {
-        match &base {
+        match base {
             Some(b)
                 if b.security_group_rule_ids.known().map(Vec::len) == Some(rule_count)
-                    && !rule_inputs_differ(b, &planned) =>
+                    && !rule_inputs_differ(b, planned) =>
             {
                 b.security_group_rule_ids.clone()
             }
@@ -180,20 +224,23 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
 
     // The rules found rather than made: none when there are no rules, the prior ones
     // while the rules are unchanged, else unknown (apply finds them).
-    planned.adopted_security_group_rule_ids = match (&planned.security_group_rule_ids, &base) {
+    planned.adopted_security_group_rule_ids = match (&planned.security_group_rule_ids, base) {
         (Tf::Known(ids), _) if ids.is_empty() => Tf::Known(Vec::new()),
         (Tf::Known(_), Some(b)) if list_known(&b.adopted_security_group_rule_ids) => {
             b.adopted_security_group_rule_ids.clone()
         }
         _ => Tf::Unknown,
     };
+}
 
-    // What apply reads once (the EKS and gateway interfaces): unchanged, else unknown.
-    planned.eks_network_interface_ips = match base.as_ref().map(|b| &b.eks_network_interface_ips) {
+/// What apply reads once (the EKS and gateway interfaces), and the on-premises
+/// firewall table made from it: unchanged, else unknown.
+fn plan_read_once(d: &Desired, base: Option<&ClusterNetworkModel>, planned: &mut ClusterNetworkModel) {
+    planned.eks_network_interface_ips = match base.map(|b| &b.eks_network_interface_ips) {
         Some(ips) if list_known(ips) => ips.clone(),
         _ => Tf::Unknown,
     };
-    planned.gateway_node_ips = match (&d.gateway_security_group_id, d.mode, base.as_ref()) {
+    planned.gateway_node_ips = match (&d.gateway_security_group_id, d.mode, base) {
         (Some(g), PodNetworkMode::Gateway, Some(b))
             if b.gateway_security_group_id.known() == Some(g) && list_known(&b.gateway_node_ips) =>
         {
@@ -204,11 +251,10 @@ pub async fn plan(aws: &Aws, req: PlanRequest<ClusterNetworkModel>) -> PlanRespo
     };
     planned.onprem_firewall_rules =
         if list_known(&planned.eks_network_interface_ips) && list_known(&planned.gateway_node_ips) {
-            firewall_rules(&d, &strings(&planned.eks_network_interface_ips), &strings(&planned.gateway_node_ips))
+            firewall_rules(d, &strings(&planned.eks_network_interface_ips), &strings(&planned.gateway_node_ips))
         } else {
             Tf::Unknown
         };
-    respond(planned, diags)
 }
 
 /// `webhook_ports` with unroutable pods: the warning `hybridnet_cidr_plan` and the data
