@@ -435,17 +435,8 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
             let current = decode_or_return!(R, req.current_state.as_ref(), &ty, "current state");
             let out = self.logic.read_resource(&req.type_name, &current, &req.private).await;
             let mut diags = out.diagnostics;
-            let mut resp = R::default();
-            match encode_or_diag(&out.new_state, &ty) {
-                Ok(dv) => resp.new_state = Some(dv),
-                Err(d) => {
-                    diags.extend(d);
-                    resp.new_state = req.current_state.clone();
-                }
-            }
-            resp.private = out.private;
-            resp.diagnostics = diagnostics_to_proto(&diags);
-            resp
+            let new_state = encode_state_or(&out.new_state, &ty, &req.current_state, &mut diags);
+            R { new_state, private: out.private, diagnostics: diagnostics_to_proto(&diags), ..Default::default() }
         })
         .await
     }
@@ -537,18 +528,8 @@ impl<P: ProviderLogic> pb::provider_server::Provider for ProviderServer<P> {
                     })
                     .await;
                 let mut diags = out.diagnostics;
-                let mut resp = R::default();
-                match encode_or_diag(&out.new_state, &ty) {
-                    Ok(dv) => resp.new_state = Some(dv),
-                    Err(d) => {
-                        // Keep what Terraform already knew rather than losing track of objects.
-                        diags.extend(d);
-                        resp.new_state = req.prior_state.clone();
-                    }
-                }
-                resp.private = out.private;
-                resp.diagnostics = diagnostics_to_proto(&diags);
-                resp
+                let new_state = encode_state_or(&out.new_state, &ty, &req.prior_state, &mut diags);
+                R { new_state, private: out.private, diagnostics: diagnostics_to_proto(&diags), ..Default::default() }
             },
             on_panic,
         )
@@ -792,4 +773,21 @@ fn server_capabilities() -> pb::ServerCapabilities {
 
 fn encode_or_diag(v: &Value, ty: &Type) -> Result<pb::DynamicValue, Diagnostics> {
     encode_dynamic(v, ty)
+}
+
+/// The new state of a read or an apply, encoded; when it cannot be, the state Terraform
+/// already had (so no object is lost track of) and the diagnostic saying why.
+fn encode_state_or(
+    v: &Value,
+    ty: &Type,
+    earlier: &Option<pb::DynamicValue>,
+    diags: &mut Diagnostics,
+) -> Option<pb::DynamicValue> {
+    match encode_or_diag(v, ty) {
+        Ok(dv) => Some(dv),
+        Err(d) => {
+            diags.extend(d);
+            earlier.clone()
+        }
+    }
 }
